@@ -1,0 +1,556 @@
+//! The conversation engine: one inbound event in, one transaction of state changes,
+//! messages and outbox rows out. It knows no platform and no database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::adapter::{Capabilities, Choice, Content, Inbound, OutboundKind};
+use crate::clock::Clock;
+use crate::intent::IntentMatcher;
+use crate::knowledge::{Knowledge, Lookup};
+use crate::messages as say;
+use crate::store::{NewConversation, NewMessage, NewOutbound, Store, StoreError, Tx};
+use crate::text::{detect_lang, split_message};
+use crate::types::{Address, Author, Conversation, Millis, Person, State};
+
+/// A queue of agents: the phrases that reach it and the channel where its tickets go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub name: String,
+    pub phrases: Vec<String>,
+    pub agent_channel: Address,
+    /// Triage question ids, asked before the handoff.
+    pub triage: Vec<String>,
+}
+
+/// How the engine behaves; built from `bot.toml`.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The first queue takes handoffs that name no queue ("No, I still need help").
+    pub queues: Vec<Queue>,
+    /// How long a solved conversation stays reopenable before it closes.
+    pub close_after: Millis,
+    /// Relay agents' replies as "Support" instead of their names.
+    pub anonymous_agents: bool,
+    /// Each adapter's capabilities, by adapter name.
+    pub capabilities: HashMap<String, Capabilities>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            queues: Vec::new(),
+            close_after: 4 * 24 * 60 * 60 * 1000,
+            anonymous_agents: false,
+            capabilities: HashMap::new(),
+        }
+    }
+}
+
+/// What became of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Stored and acted upon.
+    Done,
+    /// Seen before; nothing was done again.
+    Duplicate,
+    /// Not for the engine (an agent-channel message outside any ticket thread).
+    Ignored,
+}
+
+/// Why an event could not be handled. Nothing of it was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The conversation engine.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    knowledge: Arc<dyn Knowledge>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    intents: IntentMatcher,
+    wake: Arc<Notify>,
+}
+
+enum AgentCommand<'a> {
+    Note(&'a str),
+    Claim,
+    Close(Option<&'a str>),
+    Solve,
+    Reopen,
+    Help,
+    Reply(&'a str),
+}
+
+impl<'a> AgentCommand<'a> {
+    fn parse(content: &'a Content) -> AgentCommand<'a> {
+        let text = match content {
+            Content::Choice(v) if v == say::CLAIM => return AgentCommand::Claim,
+            Content::Choice(v) if v == say::CLOSE => return AgentCommand::Close(None),
+            Content::Choice(_) => return AgentCommand::Help,
+            Content::Text(t) => t.trim(),
+        };
+        if let Some(note) = text.strip_prefix("//") {
+            return AgentCommand::Note(note.trim());
+        }
+        let Some(command) = text.strip_prefix('!') else {
+            return AgentCommand::Reply(text);
+        };
+        let (word, rest) = command.split_once(char::is_whitespace).unwrap_or((command, ""));
+        let rest = rest.trim();
+        match word.to_lowercase().as_str() {
+            "note" => AgentCommand::Note(rest),
+            "claim" => AgentCommand::Claim,
+            "close" => AgentCommand::Close((!rest.is_empty()).then_some(rest)),
+            "solve" | "solved" => AgentCommand::Solve,
+            "reopen" => AgentCommand::Reopen,
+            _ => AgentCommand::Help,
+        }
+    }
+}
+
+/// The work of one event inside its transaction.
+struct Turn {
+    tx: Box<dyn Tx>,
+    now: Millis,
+    /// Base of the idempotency keys of the rows this event writes.
+    key: String,
+    rows: u32,
+}
+
+impl Engine {
+    /// `wake` is notified after every commit that wrote outbox rows.
+    pub fn new(
+        store: Arc<dyn Store>,
+        knowledge: Arc<dyn Knowledge>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+        wake: Arc<Notify>,
+    ) -> Engine {
+        let intents = IntentMatcher::new(config.queues.iter().enumerate().map(|(i, q)| (i, &q.phrases[..])));
+        Engine { store, knowledge, clock, config, intents, wake }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Handles one inbound event in one transaction.
+    pub async fn handle(&self, event: &Inbound) -> Result<Handled, EngineError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.remember_inbound(&event.address, &event.id, now).await? {
+            return Ok(Handled::Duplicate);
+        }
+        let mut turn = Turn { tx, now, key: format!("{}:{}", event.address.channel_only(), event.id), rows: 0 };
+        let handled = match self.queue_of_channel(&event.address) {
+            Some(_) => self.agent_event(&mut turn, event).await?,
+            None => self.user_event(&mut turn, event).await?,
+        };
+        let wrote = turn.rows > 0;
+        turn.tx.commit().await?;
+        if wrote {
+            self.wake.notify_one();
+        }
+        Ok(handled)
+    }
+
+    fn queue_of_channel(&self, address: &Address) -> Option<&Queue> {
+        self.config.queues.iter().find(|q| {
+            q.agent_channel.adapter == address.adapter && q.agent_channel.channel == address.channel
+        })
+    }
+
+    fn max_len(&self, adapter: &str) -> usize {
+        self.config.capabilities.get(adapter).map(|c| c.max_len).unwrap_or(2000)
+    }
+
+    // ---- the person's side ----
+
+    async fn user_event(&self, t: &mut Turn, ev: &Inbound) -> Result<Handled, StoreError> {
+        let user_id = t.tx.upsert_person(&ev.author, t.now).await?;
+        let text = match &ev.content {
+            Content::Text(s) => s.as_str(),
+            Content::Choice(v) => v.as_str(),
+        };
+        let mut conv = match t.tx.latest_conversation(user_id).await? {
+            Some(c) if self.is_open(&c, t.now) => c,
+            previous => {
+                let previous_id = previous.as_ref().map(|p| p.id);
+                if let Some(mut p) = previous.filter(|p| p.state != State::Closed) {
+                    p.state = State::Closed;
+                    p.closed_at = Some(t.now);
+                    p.close_reason.get_or_insert_with(|| "solved".into());
+                    t.tx.save_conversation(&p, &[], t.now).await?;
+                }
+                let new = NewConversation { user_id, user_address: ev.address.clone(), lang: detect_lang(text), previous_id };
+                t.tx.insert_conversation(&new, t.now).await?
+            }
+        };
+        let mut changed = false;
+        if conv.user_address != ev.address {
+            conv.user_address = ev.address.clone();
+            changed = true;
+        }
+        if matches!(ev.content, Content::Text(_)) && text.chars().any(char::is_alphabetic) {
+            let lang = detect_lang(text);
+            changed |= lang != conv.lang;
+            conv.lang = lang;
+        }
+        let message_id = t
+            .tx
+            .insert_message(
+                &NewMessage {
+                    conversation_id: conv.id,
+                    author: Author::User,
+                    author_name: &ev.author.display_name,
+                    body: text,
+                    source: Some((&ev.address, &ev.id)),
+                },
+                t.now,
+            )
+            .await?;
+        match conv.state {
+            State::Bot | State::Triage | State::Verifying => {
+                self.bot_turn(t, &mut conv, &ev.author, &ev.content, text).await?;
+            }
+            State::Queued | State::Assigned | State::Solved => {
+                if conv.state == State::Solved {
+                    conv.state = if conv.assignee.is_some() { State::Assigned } else { State::Queued };
+                    conv.solved_at = None;
+                    self.notice(t, &conv, "The person wrote again: ticket reopened.").await?;
+                    changed = true;
+                }
+                let thread = self.ticket_thread(t, &conv).await?;
+                let sender = Some(ev.author.display_name.clone());
+                self.post(t, &conv, thread, OutboundKind::Relay, text, sender, Vec::new(), Some(message_id)).await?;
+                if changed {
+                    t.tx.save_conversation(&conv, &[], t.now).await?;
+                }
+            }
+            State::Closed => unreachable!("closed conversations are replaced above"),
+        }
+        Ok(Handled::Done)
+    }
+
+    /// Open: not closed, and not solved for longer than `close_after`.
+    fn is_open(&self, c: &Conversation, now: Millis) -> bool {
+        match c.state {
+            State::Closed => false,
+            State::Solved => c.solved_at.is_some_and(|at| now - at < self.config.close_after),
+            _ => true,
+        }
+    }
+
+    async fn bot_turn(
+        &self,
+        t: &mut Turn,
+        conv: &mut Conversation,
+        person: &Person,
+        content: &Content,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let offered = t.tx.offered_choices(conv.id).await?;
+        let choice = match content {
+            Content::Choice(v) => Some(v.clone()),
+            Content::Text(s) => pick_choice(&offered, s),
+        };
+        match choice.as_deref() {
+            Some(say::HELPED) => return self.reply(t, conv, &say::glad_it_helped(conv.lang), Vec::new()).await,
+            Some(say::MORE_HELP) | Some(say::AGENT) => return self.handoff(t, conv, person, 0).await,
+            _ => {}
+        }
+        if text.trim().is_empty() {
+            return self.reply(t, conv, &say::empty_message(conv.lang), Vec::new()).await;
+        }
+        if let Some(queue) = self.intents.find(text) {
+            return self.handoff(t, conv, person, queue).await;
+        }
+        match self.knowledge.lookup(text) {
+            Lookup::TooShort => self.reply(t, conv, &say::too_short(conv.lang), Vec::new()).await,
+            Lookup::NoMatch => self.reply(t, conv, &say::no_match(conv.lang), Vec::new()).await,
+            Lookup::Articles(hits) => {
+                let answer = say::articles(conv.lang, &hits);
+                self.reply(t, conv, &answer, say::feedback_choices(conv.lang)).await
+            }
+        }
+    }
+
+    /// The bot answers the person: stored, then posted where they wrote.
+    async fn reply(&self, t: &mut Turn, conv: &Conversation, text: &str, choices: Vec<Choice>) -> Result<(), StoreError> {
+        let message = NewMessage { conversation_id: conv.id, author: Author::Bot, author_name: "relaydesk", body: text, source: None };
+        let message_id = t.tx.insert_message(&message, t.now).await?;
+        t.tx.save_conversation(conv, &choices, t.now).await?;
+        let to = conv.user_address.clone();
+        self.post(t, conv, Target::Address(to), OutboundKind::Bot, text, None, choices, Some(message_id)).await?;
+        Ok(())
+    }
+
+    /// Opens a ticket in queue `queue`: the card in the agent channel, the transcript in
+    /// its thread, and the ticket number to the person.
+    async fn handoff(&self, t: &mut Turn, conv: &mut Conversation, person: &Person, queue: usize) -> Result<(), StoreError> {
+        let Some(q) = self.config.queues.get(queue) else {
+            return self.reply(t, conv, &say::no_queue(conv.lang), Vec::new()).await;
+        };
+        let number = t.tx.next_ticket_number().await?;
+        conv.state = State::Queued;
+        conv.queue = Some(q.name.clone());
+        conv.ticket_number = Some(number);
+        conv.agent_address = Some(q.agent_channel.clone());
+        let card = ticket_card(conv, person, q);
+        let choices = vec![
+            Choice { value: say::CLAIM.into(), label: "Claim".into() },
+            Choice { value: say::CLOSE.into(), label: "Close".into() },
+        ];
+        let card_id = self
+            .post(t, conv, Target::Address(q.agent_channel.clone()), OutboundKind::TicketCard, &card, None, choices, None)
+            .await?;
+        let transcript = transcript(&t.tx.messages(conv.id).await?);
+        self.post(t, conv, Target::Parent(q.agent_channel.clone(), card_id), OutboundKind::AgentNotice, &transcript, None, Vec::new(), None)
+            .await?;
+        self.reply(t, conv, &say::ticket_opened(conv.lang, number, &q.name), Vec::new()).await
+    }
+
+    // ---- the agents' side ----
+
+    async fn agent_event(&self, t: &mut Turn, ev: &Inbound) -> Result<Handled, StoreError> {
+        let conv = match &ev.address.thread {
+            Some(_) => t.tx.conversation_by_thread(&ev.address).await?,
+            None => None,
+        };
+        let Some(mut conv) = conv else {
+            tracing::debug!(address = %ev.address, "agent-channel message outside a ticket thread");
+            return Ok(Handled::Ignored);
+        };
+        let agent = ev.author.display_name.as_str();
+        let number = conv.ticket_number.unwrap_or(conv.id);
+        match AgentCommand::parse(&ev.content) {
+            AgentCommand::Note(body) => {
+                self.store_agent_message(t, &conv, Author::Note, agent, body, ev).await?;
+            }
+            AgentCommand::Help => {
+                self.notice(t, &conv, say::AGENT_HELP).await?;
+            }
+            AgentCommand::Claim => {
+                let previous = conv.assignee.replace(agent.to_string());
+                if conv.state == State::Queued {
+                    conv.state = State::Assigned;
+                }
+                t.tx.save_conversation(&conv, &[], t.now).await?;
+                let notice = match previous {
+                    Some(p) if p != agent => format!("{agent} took over ticket #{number} from {p}."),
+                    _ => format!("Claimed by {agent}."),
+                };
+                self.notice(t, &conv, &notice).await?;
+                let shown = self.shown_agent_name(agent).to_string();
+                self.tell_user(t, &conv, &say::claimed(conv.lang, &shown)).await?;
+            }
+            AgentCommand::Solve if conv.state.has_ticket() && conv.state != State::Closed => {
+                conv.state = State::Solved;
+                conv.solved_at = Some(t.now);
+                t.tx.save_conversation(&conv, &[], t.now).await?;
+                self.notice(t, &conv, &format!("Marked solved by {agent}. It closes by itself unless the person writes again.")).await?;
+                self.tell_user(t, &conv, &say::solved(conv.lang, number)).await?;
+            }
+            AgentCommand::Close(reason) if conv.state != State::Closed => {
+                conv.state = State::Closed;
+                conv.closed_at = Some(t.now);
+                conv.close_reason = Some(reason.unwrap_or("closed").to_string());
+                t.tx.save_conversation(&conv, &[], t.now).await?;
+                let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+                self.notice(t, &conv, &format!("Closed by {agent}{why}.")).await?;
+                self.tell_user(t, &conv, &say::closed(conv.lang, number, reason)).await?;
+            }
+            AgentCommand::Solve | AgentCommand::Close(_) => {
+                self.notice(t, &conv, &format!("Ticket #{number} is already {}.", conv.state)).await?;
+            }
+            AgentCommand::Reopen => self.reopen(t, &mut conv, agent).await?,
+            AgentCommand::Reply(body) if body.is_empty() => {}
+            AgentCommand::Reply(body) if conv.state == State::Closed => {
+                self.store_agent_message(t, &conv, Author::Note, agent, body, ev).await?;
+                self.notice(t, &conv, &format!("Ticket #{number} is closed, so this was kept as a note and not sent. Say `!reopen` first to write to the person.")).await?;
+            }
+            AgentCommand::Reply(body) => {
+                let message_id = self.store_agent_message(t, &conv, Author::Agent, agent, body, ev).await?;
+                if conv.state == State::Queued {
+                    conv.state = State::Assigned;
+                    conv.assignee = Some(agent.to_string());
+                    t.tx.save_conversation(&conv, &[], t.now).await?;
+                }
+                let sender = Some(self.shown_agent_name(agent).to_string());
+                let to = Target::Address(conv.user_address.clone());
+                self.post(t, &conv, to, OutboundKind::Relay, body, sender, Vec::new(), Some(message_id)).await?;
+            }
+        }
+        Ok(Handled::Done)
+    }
+
+    async fn reopen(&self, t: &mut Turn, conv: &mut Conversation, agent: &str) -> Result<(), StoreError> {
+        let number = conv.ticket_number.unwrap_or(conv.id);
+        if !matches!(conv.state, State::Solved | State::Closed) {
+            return self.notice(t, conv, &format!("Ticket #{number} is open already.")).await;
+        }
+        let latest = t.tx.latest_conversation(conv.user_id).await?;
+        if let Some(newer) = latest.filter(|l| l.id != conv.id) {
+            return self
+                .notice(t, conv, &format!("The person has started a new conversation (#{}) since; answer there.", newer.id))
+                .await;
+        }
+        conv.state = State::Assigned;
+        conv.assignee = Some(agent.to_string());
+        conv.solved_at = None;
+        conv.closed_at = None;
+        conv.close_reason = None;
+        t.tx.save_conversation(conv, &[], t.now).await?;
+        self.notice(t, conv, &format!("Reopened by {agent}.")).await?;
+        self.tell_user(t, conv, &say::reopened(conv.lang, number)).await
+    }
+
+    fn shown_agent_name<'a>(&self, agent: &'a str) -> &'a str {
+        if self.config.anonymous_agents {
+            "Support"
+        } else {
+            agent
+        }
+    }
+
+    async fn store_agent_message(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        author: Author,
+        agent: &str,
+        body: &str,
+        ev: &Inbound,
+    ) -> Result<i64, StoreError> {
+        let message = NewMessage { conversation_id: conv.id, author, author_name: agent, body, source: Some((&ev.address, &ev.id)) };
+        t.tx.insert_message(&message, t.now).await
+    }
+
+    /// A bot message to the person that is not a reply to them (claims, closes).
+    async fn tell_user(&self, t: &mut Turn, conv: &Conversation, text: &str) -> Result<(), StoreError> {
+        let message = NewMessage { conversation_id: conv.id, author: Author::Bot, author_name: "relaydesk", body: text, source: None };
+        let message_id = t.tx.insert_message(&message, t.now).await?;
+        let to = Target::Address(conv.user_address.clone());
+        self.post(t, conv, to, OutboundKind::Bot, text, None, Vec::new(), Some(message_id)).await?;
+        Ok(())
+    }
+
+    /// A notice for agents in the ticket thread.
+    async fn notice(&self, t: &mut Turn, conv: &Conversation, text: &str) -> Result<(), StoreError> {
+        let thread = self.ticket_thread(t, conv).await?;
+        self.post(t, conv, thread, OutboundKind::AgentNotice, text, None, Vec::new(), None).await?;
+        Ok(())
+    }
+
+    /// The ticket's thread: known once the card is delivered, else "under the card".
+    async fn ticket_thread(&self, t: &mut Turn, conv: &Conversation) -> Result<Target, StoreError> {
+        let Some(agent) = conv.agent_address.clone() else {
+            return Err(StoreError::Corrupt(format!("conversation {} has a ticket but no agent channel", conv.id)));
+        };
+        if agent.thread.is_some() {
+            return Ok(Target::Address(agent));
+        }
+        match t.tx.ticket_card(conv.id).await? {
+            Some(card) => Ok(Target::Parent(agent, card)),
+            None => Err(StoreError::Corrupt(format!("conversation {} has no ticket card", conv.id))),
+        }
+    }
+
+    /// Writes outbox rows for `text`, split at the destination's length limit. Returns
+    /// the id of the first row.
+    #[allow(clippy::too_many_arguments)]
+    async fn post(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        target: Target,
+        kind: OutboundKind,
+        text: &str,
+        sender: Option<String>,
+        choices: Vec<Choice>,
+        message_id: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let (to, parent_id) = match target {
+            Target::Address(a) => (a, None),
+            Target::Parent(a, p) => (a, Some(p)),
+        };
+        let parts = split_message(text, self.max_len(&to.adapter));
+        let last = parts.len() - 1;
+        let mut first = None;
+        for (i, part) in parts.into_iter().enumerate() {
+            t.rows += 1;
+            let row = NewOutbound {
+                conversation_id: conv.id,
+                message_id,
+                to: to.clone(),
+                parent_id,
+                kind,
+                text: part,
+                sender: sender.clone(),
+                // Choices go with the last part, under the whole text.
+                choices: if i == last { choices.clone() } else { Vec::new() },
+                idempotency_key: format!("{}#{}", t.key, t.rows),
+            };
+            let id = t.tx.enqueue(&row, t.now).await?;
+            first.get_or_insert(id);
+        }
+        Ok(first.unwrap_or_default())
+    }
+}
+
+/// Where an outbox row goes.
+enum Target {
+    Address(Address),
+    /// Into the thread of this outbox row (a ticket card) in this channel.
+    Parent(Address, i64),
+}
+
+/// A typed reply that picks one of the offered choices: its number or its label.
+fn pick_choice(offered: &[Choice], text: &str) -> Option<String> {
+    let text = text.trim().trim_end_matches(['.', ')']);
+    if let Ok(n) = text.parse::<usize>() {
+        return offered.get(n.checked_sub(1)?).map(|c| c.value.clone());
+    }
+    offered.iter().find(|c| c.label.eq_ignore_ascii_case(text)).map(|c| c.value.clone())
+}
+
+fn ticket_card(conv: &Conversation, person: &Person, queue: &Queue) -> String {
+    let number = conv.ticket_number.unwrap_or(conv.id);
+    let identity = match &person.verified_email {
+        Some(email) => format!("{email} (verified by {})", person.platform),
+        None => "unverified".to_string(),
+    };
+    let mut card = format!(
+        "Ticket #{number} · {queue}\nFrom: {name} ({platform} {id}) · {identity}\nLanguage: {lang}",
+        queue = queue.name,
+        name = person.display_name,
+        platform = person.platform,
+        id = person.id,
+        lang = conv.lang.as_str(),
+    );
+    if let Some(previous) = conv.previous_id {
+        card.push_str(&format!("\nContinues conversation {previous}"));
+    }
+    card.push_str("\nReply in this thread to answer. !claim, !close [reason], !note <text> or // for internal notes.");
+    card
+}
+
+fn transcript(messages: &[crate::types::Message]) -> String {
+    let mut out = String::from("Transcript so far:");
+    for m in messages {
+        let who = match m.author {
+            Author::User => m.author_name.as_str(),
+            Author::Bot => "bot",
+            Author::Agent => m.author_name.as_str(),
+            Author::Note => continue,
+        };
+        out.push_str(&format!("\n{who}: {}", m.body));
+    }
+    out
+}

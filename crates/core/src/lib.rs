@@ -1,0 +1,21 @@
+//! relaydesk's core: domain types, the conversation engine, the outbox dispatcher, and
+//! the ports it talks through (adapters, store, help center). No platform or database
+//! type appears here.
+
+pub mod adapter;
+pub mod clock;
+pub mod dispatch;
+pub mod engine;
+pub mod intent;
+pub mod knowledge;
+pub mod memory;
+pub mod messages;
+pub mod runtime;
+pub mod store;
+pub mod text;
+pub mod types;
+
+pub use adapter::{Capabilities, ChannelAdapter, Choice, Content, Inbound, InboundSink, Outbound, OutboundKind, SendError};
+pub use engine::{Engine, EngineConfig, Handled, Queue};
+pub use store::{Store, StoreError};
+pub use types::{Address, Author, Conversation, Message, Millis, Person, State};

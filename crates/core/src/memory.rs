@@ -1,0 +1,98 @@
+//! An adapter that lives in memory, for tests and benchmarks.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::adapter::{AdapterError, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound, SendError};
+
+/// Records what it is asked to send; can be told to fail the next sends.
+pub struct MemoryAdapter {
+    name: String,
+    capabilities: Capabilities,
+    sent: Mutex<Vec<(Instant, Outbound, String)>>,
+    failures: Mutex<VecDeque<SendError>>,
+    next_id: AtomicU64,
+    sent_signal: Notify,
+}
+
+impl MemoryAdapter {
+    pub fn new(name: &str, capabilities: Capabilities) -> Arc<MemoryAdapter> {
+        Arc::new(MemoryAdapter {
+            name: name.to_string(),
+            capabilities,
+            sent: Mutex::new(Vec::new()),
+            failures: Mutex::new(VecDeque::new()),
+            next_id: AtomicU64::new(1),
+            sent_signal: Notify::new(),
+        })
+    }
+
+    /// The next sends fail with these errors, in order.
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = SendError>) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).extend(errors);
+    }
+
+    /// Everything delivered so far, with the id each got.
+    pub fn sent(&self) -> Vec<(Outbound, String)> {
+        self.lock_sent().iter().map(|(_, o, id)| (o.clone(), id.clone())).collect()
+    }
+
+    /// Everything delivered so far, with when it was delivered.
+    pub fn sent_at(&self) -> Vec<(Instant, Outbound)> {
+        self.lock_sent().iter().map(|(at, o, _)| (*at, o.clone())).collect()
+    }
+
+    pub fn sent_count(&self) -> usize {
+        self.lock_sent().len()
+    }
+
+    /// Waits until at least `n` messages were delivered, or `timeout` passes.
+    pub async fn wait_for(&self, n: usize, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let signal = self.sent_signal.notified();
+            if self.sent_count() >= n {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, signal).await.is_err() {
+                return self.sent_count() >= n;
+            }
+        }
+    }
+
+    fn lock_sent(&self) -> std::sync::MutexGuard<'_, Vec<(Instant, Outbound, String)>> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl ChannelAdapter for MemoryAdapter {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    async fn run(&self, _sink: Arc<dyn InboundSink>, shutdown: CancellationToken) -> Result<(), AdapterError> {
+        shutdown.cancelled().await;
+        Ok(())
+    }
+
+    async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        if let Some(error) = self.failures.lock().unwrap_or_else(|e| e.into_inner()).pop_front() {
+            return Err(error);
+        }
+        let id = format!("m{}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        self.lock_sent().push((Instant::now(), message.clone(), id.clone()));
+        self.sent_signal.notify_waiters();
+        Ok(Delivered { message_id: id })
+    }
+}

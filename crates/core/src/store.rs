@@ -1,0 +1,210 @@
+//! The store port: everything the engine and the dispatcher persist.
+//!
+//! The engine does all of one event's work inside one [`Tx`]: dedupe, state change,
+//! messages and outbox rows commit together or not at all.
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::adapter::{Choice, OutboundKind};
+use crate::text::Lang;
+use crate::types::{Address, Author, Conversation, Message, Millis, Person};
+
+/// A store failure. The message is for logs; people are told something kinder.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Query(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// A conversation about to be created.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    pub user_id: i64,
+    pub user_address: Address,
+    pub lang: Lang,
+    pub previous_id: Option<i64>,
+}
+
+/// A message about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub conversation_id: i64,
+    pub author: Author,
+    pub author_name: &'a str,
+    pub body: &'a str,
+    /// Where it came from, when it came from a platform: links it to its copies.
+    pub source: Option<(&'a Address, &'a str)>,
+}
+
+/// An outbox row about to be written.
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    pub conversation_id: i64,
+    /// The stored message this row delivers a copy of.
+    pub message_id: Option<i64>,
+    pub to: Address,
+    /// Deliver into the thread started by this outbox row once it is delivered (a
+    /// ticket card whose thread id is not known yet).
+    pub parent_id: Option<i64>,
+    pub kind: OutboundKind,
+    pub text: String,
+    pub sender: Option<String>,
+    pub choices: Vec<Choice>,
+    pub idempotency_key: String,
+}
+
+/// A claimed outbox row, ready for an adapter.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub to: Address,
+    pub kind: OutboundKind,
+    pub text: String,
+    pub sender: Option<String>,
+    pub choices: Vec<Choice>,
+    pub idempotency_key: String,
+    pub attempts: i64,
+    /// The parent row's state and platform message id, when the row has a parent.
+    pub parent: Option<(DeliveryState, Option<String>)>,
+}
+
+/// Where an outbox row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Failed].into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// One delivery of a conversation, for `conversations show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub to: String,
+    pub kind: OutboundKind,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub platform_message_id: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// A conversation with everything about it, for the CLI.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationDetail {
+    pub conversation: Conversation,
+    pub person: Person,
+    pub messages: Vec<Message>,
+    pub deliveries: Vec<DeliveryRecord>,
+}
+
+/// A line of `conversations list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub state: crate::types::State,
+    pub ticket_number: Option<i64>,
+    pub queue: Option<String>,
+    pub person: String,
+    pub platform: String,
+    pub messages: i64,
+    pub updated_at: Millis,
+}
+
+/// One transaction. Dropping it without `commit` rolls everything back.
+#[async_trait]
+pub trait Tx: Send {
+    /// Records an inbound event id; false when it was seen before.
+    async fn remember_inbound(&mut self, address: &Address, id: &str, now: Millis) -> Result<bool, StoreError>;
+
+    /// Creates or refreshes the person and returns their id. Holds the person's row
+    /// until commit, so that one person's events are handled one at a time.
+    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<i64, StoreError>;
+
+    /// The person's most recent conversation.
+    async fn latest_conversation(&mut self, user_id: i64) -> Result<Option<Conversation>, StoreError>;
+
+    /// The conversation whose ticket thread is `thread` (an agent channel and thread).
+    async fn conversation_by_thread(&mut self, thread: &Address) -> Result<Option<Conversation>, StoreError>;
+
+    async fn insert_conversation(&mut self, new: &NewConversation, now: Millis) -> Result<Conversation, StoreError>;
+
+    /// Writes every mutable field of the conversation, and the choices last offered.
+    async fn save_conversation(&mut self, conversation: &Conversation, offered: &[Choice], now: Millis) -> Result<(), StoreError>;
+
+    /// The choices last offered to the person in this conversation.
+    async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError>;
+
+    /// The outbox row of the conversation's ticket card.
+    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<i64>, StoreError>;
+
+    /// The next ticket number, never handed out twice.
+    async fn next_ticket_number(&mut self) -> Result<i64, StoreError>;
+
+    async fn insert_message(&mut self, message: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError>;
+
+    /// The conversation's messages, oldest first.
+    async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError>;
+
+    /// Writes an outbox row; returns its id.
+    async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError>;
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A durable store: SQLite or PostgreSQL in `crates/store`.
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
+
+    /// Claims up to `limit` due rows for `adapter` until `now + lease`: no other
+    /// dispatcher gets them meanwhile. Rows whose parent is still pending wait.
+    async fn claim(&self, adapter: &str, worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError>;
+
+    /// Marks a row delivered and links it to the platform's message; a ticket card's
+    /// id becomes its conversation's thread.
+    async fn delivered(&self, id: i64, kind: OutboundKind, platform_message_id: &str, now: Millis) -> Result<(), StoreError>;
+
+    /// Gives a claimed row back, to be tried again at `at`. A `failure` counts as an
+    /// attempt; a row only held back (behind a rate-limited one) does not.
+    async fn retry(&self, id: i64, at: Millis, failure: Option<&str>, now: Millis) -> Result<(), StoreError>;
+
+    /// Marks a row as failed for good.
+    async fn failed(&self, id: i64, error: &str, now: Millis) -> Result<(), StoreError>;
+
+    /// When the next pending row for `adapter` is due, if any.
+    async fn next_due(&self, adapter: &str) -> Result<Option<Millis>, StoreError>;
+
+    /// How many rows for `adapter` are still pending.
+    async fn pending(&self, adapter: &str) -> Result<i64, StoreError>;
+
+    async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError>;
+
+    async fn conversation(&self, id: i64) -> Result<Option<ConversationDetail>, StoreError>;
+
+    /// Calls `wake` whenever another process enqueues work (PostgreSQL LISTEN/NOTIFY);
+    /// a no-op where one process owns the database.
+    async fn watch_outbox(&self, _wake: std::sync::Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

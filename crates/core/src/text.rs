@@ -1,0 +1,138 @@
+//! Text helpers shared by the engine and the adapters: language, normalisation, splitting.
+
+use serde::{Deserialize, Serialize};
+
+/// The languages relaydesk writes its own messages in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    /// Parses a locale tag such as `ko`, `ko-KR` or `en_US`; `None` for other languages.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "ko" | "kr" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+}
+
+/// True for Hangul syllables and jamo.
+pub fn is_hangul(c: char) -> bool {
+    matches!(c as u32,
+        0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F | 0xA960..=0xA97F | 0xD7B0..=0xD7FF)
+}
+
+/// Korean when at least a fifth of the letters are Hangul, English otherwise.
+pub fn detect_lang(text: &str) -> Lang {
+    let (mut letters, mut hangul) = (0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if is_hangul(c) {
+            hangul += 1;
+        }
+    }
+    if letters > 0 && hangul * 5 >= letters {
+        Lang::Ko
+    } else {
+        Lang::En
+    }
+}
+
+/// Too short to be a question worth searching: fewer than two words and fewer than
+/// six letters in Latin script, or fewer than four Hangul syllables.
+pub fn is_too_short(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    if letters.iter().any(|&c| is_hangul(c)) {
+        return letters.len() < 4;
+    }
+    let words = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .count();
+    words < 2 || letters.len() < 6
+}
+
+/// Splits `text` into pieces of at most `max_chars` characters whose concatenation is
+/// exactly `text`. Cuts after a paragraph break, else a line break, else a space, and
+/// only mid-word when a word alone is longer than the limit.
+pub fn split_message(text: &str, max_chars: usize) -> Vec<String> {
+    let max_chars = max_chars.max(1);
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while rest.chars().count() > max_chars {
+        let limit = rest
+            .char_indices()
+            .nth(max_chars)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        let window = &rest[..limit];
+        let cut = [
+            window.rfind("\n\n").map(|i| i + 2),
+            window.rfind('\n').map(|i| i + 1),
+            window.rfind(' ').map(|i| i + 1),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|&i| i > limit / 2)
+        .unwrap_or(limit);
+        parts.push(rest[..cut].to_string());
+        rest = &rest[cut..];
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_string());
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_korean_and_english() {
+        assert_eq!(detect_lang("비밀번호를 잊어버렸어요"), Lang::Ko);
+        assert_eq!(detect_lang("I forgot my password"), Lang::En);
+        assert_eq!(detect_lang("relaydesk 비밀번호 재설정"), Lang::Ko);
+        assert_eq!(detect_lang(""), Lang::En);
+    }
+
+    #[test]
+    fn short_messages() {
+        for s in ["help", "hi", "?", "", "  ", "도움", "안녕"] {
+            assert!(is_too_short(s), "{s:?} should be too short");
+        }
+        for s in ["how do I reset my password", "비밀번호 재설정", "refund please"] {
+            assert!(!is_too_short(s), "{s:?} should be searchable");
+        }
+    }
+
+    #[test]
+    fn split_keeps_every_character() {
+        let text = "word ".repeat(20_000) + &"x".repeat(5000) + "\n\nend 한글 텍스트";
+        let parts = split_message(&text, 2000);
+        assert!(parts.iter().all(|p| p.chars().count() <= 2000));
+        assert_eq!(parts.concat(), text);
+        assert!(parts[0].ends_with(' '), "cuts at a space when it can");
+    }
+
+    #[test]
+    fn split_short_and_empty() {
+        assert_eq!(split_message("hi", 10), vec!["hi"]);
+        assert_eq!(split_message("", 10), vec![""]);
+        assert_eq!(split_message("가나다라마바", 4), vec!["가나다라", "마바"]);
+    }
+}

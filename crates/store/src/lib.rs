@@ -1,0 +1,339 @@
+//! relaydesk's store on SQLite (the default) or PostgreSQL (to scale out), behind
+//! core's [`Store`] port. One SQL text serves both dialects; only locking differs.
+
+mod rows;
+mod tx;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use relaydesk_core::adapter::OutboundKind;
+use relaydesk_core::store::{ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Store, StoreError, Tx};
+use relaydesk_core::Millis;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use rows::{ConversationRow, DeliveryRow, MessageRow, OutboxRow, PersonRow, SummaryRow};
+
+/// The channel PostgreSQL processes wake each other on.
+const OUTBOX_CHANNEL: &str = "relaydesk_outbox";
+
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool this is: the same tokens compile
+/// once per dialect.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            Db::Sqlite($pool) => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+
+/// A SQLite or PostgreSQL store.
+pub struct SqlStore {
+    db: Db,
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://path`, `postgres://…`) and applies the migrations.
+    /// SQLite files (and their folder) are created when missing.
+    pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        let store = SqlStore::connect_without_migrating(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub async fn connect_without_migrating(url: &str) -> Result<SqlStore, StoreError> {
+        let shown = redact_url(url);
+        let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("cannot open {shown}: {}", describe(&e)));
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Unavailable(format!("bad database url {shown}: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create the folder {} for {shown}: {e}", dir.display()))
+                })?;
+            }
+            // One connection: SQLite has one writer anyway, and queueing in the pool is
+            // fairer and faster than SQLite's sleeping busy handler.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(unavailable)?;
+            Db::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await
+                .map_err(unavailable)?;
+            Db::Postgres(pool)
+        } else {
+            return Err(StoreError::Unavailable(format!(
+                "unsupported database url {shown}: use sqlite://path/to/file.db or postgres://user@host/db"
+            )));
+        };
+        Ok(SqlStore { db })
+    }
+
+    /// Applies the dialect's pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let result = match &self.db {
+            Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await,
+        };
+        result.map_err(|e| StoreError::Query(format!("migration failed: {e}")))
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn dialect(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.db, pool => pool.close().await)
+    }
+
+    fn lock_clause(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => " for update of o skip locked",
+        }
+    }
+}
+
+/// The url with any password replaced, fit for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+            format!("{scheme}://{masked}@{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => format!("{io}"),
+        sqlx::Error::PoolTimedOut => "timed out connecting".into(),
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+            StoreError::Unavailable(describe(&e))
+        }
+        other => StoreError::Query(describe(&other)),
+    }
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, conversation_id, parent_id, adapter, channel, thread, kind, body, sender, choices, idempotency_key, attempts";
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        Ok(Box::new(match &self.db {
+            Db::Sqlite(pool) => tx::SqlTx::sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?),
+            Db::Postgres(pool) => tx::SqlTx::postgres(pool.begin().await.map_err(db_error)?),
+        }))
+    }
+
+    async fn claim(&self, adapter: &str, worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError> {
+        // A row waits while an earlier row of its channel is pending and not due, or
+        // claimed by someone else: that keeps each channel in order across dispatchers.
+        let sql = format!(
+            "update outbox set claimed_by = $1, claimed_until = $2, updated_at = $3
+             where id in (
+                select o.id from outbox o left join outbox p on p.id = o.parent_id
+                where o.state = 'pending' and o.adapter = $4 and o.next_attempt_at <= $3
+                  and (o.claimed_until is null or o.claimed_until <= $3)
+                  and (o.parent_id is null or p.state <> 'pending')
+                  and not exists (
+                    select 1 from outbox e
+                    where e.state = 'pending' and e.adapter = o.adapter and e.channel = o.channel and e.id < o.id
+                      and (e.next_attempt_at > $3 or e.claimed_until > $3))
+                order by o.id limit $5{lock})
+             returning {OUTBOX_COLUMNS}",
+            lock = self.lock_clause()
+        );
+        let mut rows: Vec<OutboxRow> = match &self.db {
+            Db::Sqlite(pool) => sqlx::query_as(&sql)
+                .bind(worker).bind(now + lease).bind(now).bind(adapter).bind(limit)
+                .fetch_all(pool).await.map_err(db_error)?,
+            Db::Postgres(pool) => {
+                // Claims for one adapter take turns: a claim running beside another
+                // would not yet see the other's rows as claimed, and could overtake them.
+                let mut tx = pool.begin().await.map_err(db_error)?;
+                sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
+                    .bind(format!("relaydesk-claim:{adapter}"))
+                    .execute(&mut *tx).await.map_err(db_error)?;
+                let rows = sqlx::query_as(&sql)
+                    .bind(worker).bind(now + lease).bind(now).bind(adapter).bind(limit)
+                    .fetch_all(&mut *tx).await.map_err(db_error)?;
+                tx.commit().await.map_err(db_error)?;
+                rows
+            }
+        };
+        rows.sort_by_key(|r| r.id);
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let parent = match row.parent_id {
+                Some(parent) => Some(self.parent_state(parent).await?),
+                None => None,
+            };
+            items.push(row.into_item(parent)?);
+        }
+        Ok(items)
+    }
+
+    async fn delivered(&self, id: i64, kind: OutboundKind, platform_message_id: &str, now: Millis) -> Result<(), StoreError> {
+        if kind == OutboundKind::TicketCard {
+            // The card's message is the ticket's thread: link it before the row is done,
+            // so a crash in between at worst posts the card again.
+            let sql = "update conversation set agent_thread = $1, updated_at = $2
+                       where id = (select conversation_id from outbox where id = $3)";
+            on_pool!(&self.db, pool => sqlx::query(sql).bind(platform_message_id).bind(now).bind(id).execute(pool).await.map(|_| ()))
+                .map_err(db_error)?;
+        }
+        let sql = "update outbox set state = 'delivered', platform_message_id = $1, delivered_at = $2,
+                   updated_at = $2, claimed_until = null where id = $3 and state = 'pending'";
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(platform_message_id).bind(now).bind(id).execute(pool).await.map(|_| ()))
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn retry(&self, id: i64, at: Millis, failure: Option<&str>, now: Millis) -> Result<(), StoreError> {
+        let sql = "update outbox set next_attempt_at = $1, claimed_until = null, updated_at = $2,
+                   attempts = attempts + $3, last_error = coalesce($4, last_error)
+                   where id = $5 and state = 'pending'";
+        let counted: i64 = failure.is_some().into();
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(at).bind(now).bind(counted).bind(failure).bind(id).execute(pool).await.map(|_| ()))
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn failed(&self, id: i64, error: &str, now: Millis) -> Result<(), StoreError> {
+        let sql = "update outbox set state = 'failed', last_error = $1, attempts = attempts + 1,
+                   claimed_until = null, updated_at = $2 where id = $3 and state = 'pending'";
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(error).bind(now).bind(id).execute(pool).await.map(|_| ())).map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn next_due(&self, adapter: &str) -> Result<Option<Millis>, StoreError> {
+        let sql = "select min(case when claimed_until > next_attempt_at then claimed_until else next_attempt_at end)
+                   from outbox where state = 'pending' and adapter = $1";
+        let due: Option<i64> = on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await)
+            .map_err(db_error)?;
+        Ok(due)
+    }
+
+    async fn pending(&self, adapter: &str) -> Result<i64, StoreError> {
+        let sql = "select count(*) from outbox where state = 'pending' and adapter = $1";
+        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await).map_err(db_error)
+    }
+
+    async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
+        let sql = "select c.id, c.state, c.ticket_number, c.queue, p.display_name, p.platform, c.updated_at,
+                   (select count(*) from message m where m.conversation_id = c.id) as messages
+                   from conversation c join person p on p.id = c.person_id
+                   order by c.id desc limit $1";
+        let rows: Vec<SummaryRow> = on_pool!(&self.db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await)
+            .map_err(db_error)?;
+        rows.into_iter().map(SummaryRow::into_summary).collect()
+    }
+
+    async fn conversation(&self, id: i64) -> Result<Option<ConversationDetail>, StoreError> {
+        let sql = format!("select {} from conversation where id = $1", rows::CONVERSATION_COLUMNS);
+        let row: Option<ConversationRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+            .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let conversation = row.into_conversation()?;
+        let sql = "select platform, platform_user_id, display_name, verified_email from person where id = $1";
+        let person: PersonRow = on_pool!(&self.db, pool => sqlx::query_as(sql).bind(conversation.user_id).fetch_one(pool).await)
+            .map_err(db_error)?;
+        let sql = format!("select {} from message where conversation_id = $1 order by id", rows::MESSAGE_COLUMNS);
+        let messages: Vec<MessageRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await)
+            .map_err(db_error)?;
+        let sql = "select id, adapter, channel, thread, kind, state, attempts, platform_message_id, last_error
+                   from outbox where conversation_id = $1 order by id";
+        let deliveries: Vec<DeliveryRow> = on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)
+            .map_err(db_error)?;
+        Ok(Some(ConversationDetail {
+            conversation,
+            person: person.into(),
+            messages: messages.into_iter().map(MessageRow::into_message).collect::<Result<_, _>>()?,
+            deliveries: deliveries.into_iter().map(DeliveryRow::into_record).collect::<Result<Vec<DeliveryRecord>, _>>()?,
+        }))
+    }
+
+    async fn watch_outbox(&self, wake: Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
+        let Db::Postgres(pool) = &self.db else { return Ok(()) };
+        let mut listener = PgListener::connect_with(pool).await.map_err(db_error)?;
+        listener.listen(OUTBOX_CHANNEL).await.map_err(db_error)?;
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(_) => wake.notify_one(),
+                    Err(e) => {
+                        // The listener reconnects on the next recv; wake anyway, in case
+                        // a notification was lost meanwhile.
+                        tracing::warn!(error = %e, "outbox listener interrupted");
+                        wake.notify_one();
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+impl SqlStore {
+    async fn parent_state(&self, parent: i64) -> Result<(relaydesk_core::store::DeliveryState, Option<String>), StoreError> {
+        let sql = "select state, platform_message_id from outbox where id = $1";
+        let (state, message_id): (String, Option<String>) =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(parent).fetch_one(pool).await).map_err(db_error)?;
+        Ok((rows::parse_delivery_state(&state)?, message_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_shown() {
+        assert_eq!(redact_url("postgres://bob:s3cret@db:5432/app"), "postgres://bob:***@db:5432/app");
+        assert_eq!(redact_url("postgres://bob@db/app"), "postgres://bob@db/app");
+        assert_eq!(redact_url("sqlite://data/relaydesk.db"), "sqlite://data/relaydesk.db");
+    }
+}

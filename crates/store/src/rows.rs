@@ -1,0 +1,206 @@
+//! Rows as the database returns them, and their conversion to domain types.
+
+use relaydesk_core::adapter::{Choice, OutboundKind};
+use relaydesk_core::store::{ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, StoreError};
+use relaydesk_core::text::Lang;
+use relaydesk_core::{Address, Author, Conversation, Message, Person, State};
+
+pub(crate) const CONVERSATION_COLUMNS: &str = "id, person_id, state, user_adapter, user_channel, user_thread, lang, queue, \
+     ticket_number, agent_adapter, agent_channel, agent_thread, assignee, close_reason, previous_id, solved_at, \
+     closed_at, created_at, updated_at";
+
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, author, author_name, body, created_at";
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} `{value}`"))
+}
+
+pub(crate) fn parse_delivery_state(s: &str) -> Result<DeliveryState, StoreError> {
+    DeliveryState::parse(s).ok_or_else(|| corrupt("delivery state", s))
+}
+
+fn parse_kind(s: &str) -> Result<OutboundKind, StoreError> {
+    OutboundKind::parse(s).ok_or_else(|| corrupt("outbound kind", s))
+}
+
+pub(crate) fn parse_choices(json: &str) -> Result<Vec<Choice>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("stored choices: {e}")))
+}
+
+pub(crate) fn choices_json(choices: &[Choice]) -> String {
+    serde_json::to_string(choices).unwrap_or_else(|_| "[]".into())
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ConversationRow {
+    id: i64,
+    person_id: i64,
+    state: String,
+    user_adapter: String,
+    user_channel: String,
+    user_thread: Option<String>,
+    lang: String,
+    queue: Option<String>,
+    ticket_number: Option<i64>,
+    agent_adapter: Option<String>,
+    agent_channel: Option<String>,
+    agent_thread: Option<String>,
+    assignee: Option<String>,
+    close_reason: Option<String>,
+    previous_id: Option<i64>,
+    solved_at: Option<i64>,
+    closed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl ConversationRow {
+    pub(crate) fn into_conversation(self) -> Result<Conversation, StoreError> {
+        let agent_address = match (self.agent_adapter, self.agent_channel) {
+            (Some(adapter), Some(channel)) => Some(Address { adapter, channel, thread: self.agent_thread }),
+            _ => None,
+        };
+        Ok(Conversation {
+            id: self.id,
+            user_id: self.person_id,
+            state: State::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?,
+            user_address: Address { adapter: self.user_adapter, channel: self.user_channel, thread: self.user_thread },
+            lang: Lang::from_tag(&self.lang).unwrap_or_default(),
+            queue: self.queue,
+            ticket_number: self.ticket_number,
+            agent_address,
+            assignee: self.assignee,
+            close_reason: self.close_reason,
+            previous_id: self.previous_id,
+            solved_at: self.solved_at,
+            closed_at: self.closed_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    author: String,
+    author_name: String,
+    body: String,
+    created_at: i64,
+}
+
+impl MessageRow {
+    pub(crate) fn into_message(self) -> Result<Message, StoreError> {
+        Ok(Message {
+            id: self.id,
+            conversation_id: self.conversation_id,
+            author: Author::parse(&self.author).ok_or_else(|| corrupt("author", &self.author))?,
+            author_name: self.author_name,
+            body: self.body,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OutboxRow {
+    pub(crate) id: i64,
+    conversation_id: i64,
+    pub(crate) parent_id: Option<i64>,
+    adapter: String,
+    channel: String,
+    thread: Option<String>,
+    kind: String,
+    body: String,
+    sender: Option<String>,
+    choices: String,
+    idempotency_key: String,
+    attempts: i64,
+}
+
+impl OutboxRow {
+    pub(crate) fn into_item(self, parent: Option<(DeliveryState, Option<String>)>) -> Result<OutboxItem, StoreError> {
+        Ok(OutboxItem {
+            id: self.id,
+            conversation_id: self.conversation_id,
+            to: Address { adapter: self.adapter, channel: self.channel, thread: self.thread },
+            kind: parse_kind(&self.kind)?,
+            text: self.body,
+            sender: self.sender,
+            choices: parse_choices(&self.choices)?,
+            idempotency_key: self.idempotency_key,
+            attempts: self.attempts,
+            parent,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PersonRow {
+    platform: String,
+    platform_user_id: String,
+    display_name: String,
+    verified_email: Option<String>,
+}
+
+impl From<PersonRow> for Person {
+    fn from(r: PersonRow) -> Person {
+        Person { platform: r.platform, id: r.platform_user_id, display_name: r.display_name, verified_email: r.verified_email }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryRow {
+    id: i64,
+    state: String,
+    ticket_number: Option<i64>,
+    queue: Option<String>,
+    display_name: String,
+    platform: String,
+    updated_at: i64,
+    messages: i64,
+}
+
+impl SummaryRow {
+    pub(crate) fn into_summary(self) -> Result<ConversationSummary, StoreError> {
+        Ok(ConversationSummary {
+            id: self.id,
+            state: State::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?,
+            ticket_number: self.ticket_number,
+            queue: self.queue,
+            person: self.display_name,
+            platform: self.platform,
+            messages: self.messages,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    id: i64,
+    adapter: String,
+    channel: String,
+    thread: Option<String>,
+    kind: String,
+    state: String,
+    attempts: i64,
+    platform_message_id: Option<String>,
+    last_error: Option<String>,
+}
+
+impl DeliveryRow {
+    pub(crate) fn into_record(self) -> Result<DeliveryRecord, StoreError> {
+        let to = Address { adapter: self.adapter, channel: self.channel, thread: self.thread };
+        Ok(DeliveryRecord {
+            id: self.id,
+            to: to.to_string(),
+            kind: parse_kind(&self.kind)?,
+            state: parse_delivery_state(&self.state)?,
+            attempts: self.attempts,
+            platform_message_id: self.platform_message_id,
+            last_error: self.last_error,
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! One engine transaction on either dialect.
+
+use async_trait::async_trait;
+use relaydesk_core::adapter::Choice;
+use relaydesk_core::store::{NewConversation, NewMessage, NewOutbound, StoreError, Tx};
+use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::rows::{self, ConversationRow, MessageRow};
+use crate::{db_error, OUTBOX_CHANNEL};
+
+enum Conn {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the open transaction, whichever dialect it is.
+macro_rules! on_tx {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            Conn::Sqlite($c) => $body,
+            Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+/// An open transaction; dropped without commit, it rolls back.
+pub(crate) struct SqlTx {
+    conn: Conn,
+    /// Outbox rows were written: other processes are told on commit.
+    enqueued: bool,
+}
+
+impl SqlTx {
+    pub(crate) fn sqlite(tx: Transaction<'static, Sqlite>) -> SqlTx {
+        SqlTx { conn: Conn::Sqlite(tx), enqueued: false }
+    }
+
+    pub(crate) fn postgres(tx: Transaction<'static, Postgres>) -> SqlTx {
+        SqlTx { conn: Conn::Postgres(tx), enqueued: false }
+    }
+
+    fn for_update(&self) -> &'static str {
+        match self.conn {
+            Conn::Sqlite(_) => "",
+            Conn::Postgres(_) => " for update",
+        }
+    }
+}
+
+#[async_trait]
+impl Tx for SqlTx {
+    async fn remember_inbound(&mut self, address: &Address, id: &str, now: Millis) -> Result<bool, StoreError> {
+        let sql = "insert into inbound_seen (adapter, channel, message_id, created_at) values ($1, $2, $3, $4)
+                   on conflict do nothing";
+        let done = on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(&address.adapter).bind(&address.channel).bind(id).bind(now)
+            .execute(&mut **c).await.map(|r| r.rows_affected()))
+        .map_err(db_error)?;
+        Ok(done == 1)
+    }
+
+    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<i64, StoreError> {
+        let sql = "insert into person (platform, platform_user_id, display_name, verified_email, created_at, updated_at)
+                   values ($1, $2, $3, $4, $5, $5)
+                   on conflict (platform, platform_user_id) do update set
+                     display_name = excluded.display_name,
+                     verified_email = coalesce(excluded.verified_email, person.verified_email),
+                     updated_at = excluded.updated_at
+                   returning id";
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(&person.platform).bind(&person.id).bind(&person.display_name).bind(&person.verified_email).bind(now)
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)
+    }
+
+    async fn latest_conversation(&mut self, user_id: i64) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!(
+            "select {} from conversation where person_id = $1 order by id desc limit 1",
+            rows::CONVERSATION_COLUMNS
+        );
+        let row: Option<ConversationRow> =
+            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(user_id).fetch_optional(&mut **c).await).map_err(db_error)?;
+        row.map(ConversationRow::into_conversation).transpose()
+    }
+
+    async fn conversation_by_thread(&mut self, thread: &Address) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!(
+            "select {} from conversation where agent_adapter = $1 and agent_channel = $2 and agent_thread = $3
+             order by id desc limit 1{}",
+            rows::CONVERSATION_COLUMNS,
+            self.for_update()
+        );
+        let row: Option<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(&thread.adapter).bind(&thread.channel).bind(&thread.thread)
+            .fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        row.map(ConversationRow::into_conversation).transpose()
+    }
+
+    async fn insert_conversation(&mut self, new: &NewConversation, now: Millis) -> Result<Conversation, StoreError> {
+        let sql = format!(
+            "insert into conversation (person_id, state, user_adapter, user_channel, user_thread, lang, previous_id,
+               created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning {}",
+            rows::CONVERSATION_COLUMNS
+        );
+        let a = &new.user_address;
+        let row: ConversationRow = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(new.user_id).bind(State::Bot.as_str()).bind(&a.adapter).bind(&a.channel).bind(&a.thread)
+            .bind(new.lang.as_str()).bind(new.previous_id).bind(now)
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)?;
+        row.into_conversation()
+    }
+
+    async fn save_conversation(&mut self, conv: &Conversation, offered: &[Choice], now: Millis) -> Result<(), StoreError> {
+        let sql = "update conversation set state = $1, user_adapter = $2, user_channel = $3, user_thread = $4,
+                   lang = $5, queue = $6, ticket_number = $7, agent_adapter = $8, agent_channel = $9,
+                   agent_thread = $10, assignee = $11, close_reason = $12, solved_at = $13, closed_at = $14,
+                   offered_choices = $15, updated_at = $16
+                   where id = $17";
+        let (u, a) = (&conv.user_address, conv.agent_address.as_ref());
+        let offered = rows::choices_json(offered);
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conv.state.as_str()).bind(&u.adapter).bind(&u.channel).bind(&u.thread)
+            .bind(conv.lang.as_str()).bind(&conv.queue).bind(conv.ticket_number)
+            .bind(a.map(|a| &a.adapter)).bind(a.map(|a| &a.channel)).bind(a.and_then(|a| a.thread.as_ref()))
+            .bind(&conv.assignee).bind(&conv.close_reason).bind(conv.solved_at).bind(conv.closed_at)
+            .bind(&offered).bind(now).bind(conv.id)
+            .execute(&mut **c).await.map(|_| ()))
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError> {
+        let sql = "select offered_choices from conversation where id = $1";
+        let json: String = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).bind(conversation_id).fetch_one(&mut **c).await)
+            .map_err(db_error)?;
+        rows::parse_choices(&json)
+    }
+
+    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<i64>, StoreError> {
+        let sql = "select id from outbox where conversation_id = $1 and kind = 'ticket_card' order by id desc limit 1";
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).bind(conversation_id).fetch_optional(&mut **c).await)
+            .map_err(db_error)
+    }
+
+    async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
+        let sql = "update counter set value = value + 1 where name = 'ticket' returning value";
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await).map_err(db_error)
+    }
+
+    async fn insert_message(&mut self, m: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError> {
+        let sql = "insert into message (conversation_id, author, author_name, body, source_adapter, source_channel,
+                   source_message_id, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8) returning id";
+        let (adapter, channel, id) = match m.source {
+            Some((a, id)) => (Some(&a.adapter), Some(&a.channel), Some(id)),
+            None => (None, None, None),
+        };
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(m.conversation_id).bind(m.author.as_str()).bind(m.author_name).bind(m.body)
+            .bind(adapter).bind(channel).bind(id).bind(now)
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)
+    }
+
+    async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError> {
+        let sql = format!("select {} from message where conversation_id = $1 order by id", rows::MESSAGE_COLUMNS);
+        let rows: Vec<MessageRow> =
+            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(conversation_id).fetch_all(&mut **c).await).map_err(db_error)?;
+        rows.into_iter().map(MessageRow::into_message).collect()
+    }
+
+    async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError> {
+        let sql = "insert into outbox (conversation_id, message_id, parent_id, adapter, channel, thread, kind, body,
+                   sender, choices, idempotency_key, next_attempt_at, created_at, updated_at)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) returning id";
+        let choices = rows::choices_json(&row.choices);
+        let id = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(row.conversation_id).bind(row.message_id).bind(row.parent_id)
+            .bind(&row.to.adapter).bind(&row.to.channel).bind(&row.to.thread)
+            .bind(row.kind.as_str()).bind(&row.text).bind(&row.sender).bind(&choices)
+            .bind(&row.idempotency_key).bind(now)
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)?;
+        self.enqueued = true;
+        Ok(id)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await.map_err(db_error),
+            Conn::Postgres(mut tx) => {
+                if self.enqueued {
+                    sqlx::query("select pg_notify($1, '')").bind(OUTBOX_CHANNEL).execute(&mut *tx).await.map_err(db_error)?;
+                }
+                tx.commit().await.map_err(db_error)
+            }
+        }
+    }
+}

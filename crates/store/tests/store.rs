@@ -1,0 +1,373 @@
+//! The engine, the dispatcher and the store together, on a real SQLite file and a real
+//! PostgreSQL database. Every test runs on both.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use relaydesk_core::clock::ManualClock;
+use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
+use relaydesk_core::knowledge::NoKnowledge;
+use relaydesk_core::memory::MemoryAdapter;
+use relaydesk_core::store::DeliveryState;
+use relaydesk_core::{
+    Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Handled, Inbound, Outbound, Person, Queue,
+    SendError, State, Store,
+};
+use relaydesk_store::SqlStore;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+const START: i64 = 1_700_000_000_000;
+
+/// A database for one test: a SQLite file in a temporary folder, or a fresh PostgreSQL
+/// database dropped afterwards.
+struct TestDb {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("RELAYDESK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl TestDb {
+    async fn new(dialect: &str) -> TestDb {
+        if dialect == "sqlite" {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let url = format!("sqlite://{}", dir.path().join("relaydesk.db").display());
+            return TestDb { url, _dir: Some(dir), pg_name: None };
+        }
+        use sqlx::Connection;
+        let admin = postgres_admin_url();
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is not reachable at {admin} ({e}). Start it with \
+                 `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
+                 or point RELAYDESK_TEST_POSTGRES at a server where this user may create databases."
+            )
+        });
+        let name = format!("relaydesk_test_{}_{}", std::process::id(), rand_suffix());
+        sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create test database");
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        TestDb { url: format!("{base}/{name}"), _dir: None, pg_name: Some(name) }
+    }
+
+    async fn store(&self) -> Arc<SqlStore> {
+        Arc::new(SqlStore::connect(&self.url).await.expect("connect to the test database"))
+    }
+
+    async fn drop_pg(&self) {
+        use sqlx::Connection;
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await;
+            }
+        }
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    t * 1000 + N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// The engine with two in-memory adapters: `chat` for people, `desk` for agents.
+struct Desk {
+    store: Arc<SqlStore>,
+    engine: Arc<Engine>,
+    chat: Arc<MemoryAdapter>,
+    desk: Arc<MemoryAdapter>,
+    clock: Arc<ManualClock>,
+    wake: Arc<Notify>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+fn caps(max_len: usize) -> Capabilities {
+    Capabilities { max_len, ..Capabilities::default() }
+}
+
+impl Desk {
+    async fn new(store: Arc<SqlStore>) -> Desk {
+        let clock = Arc::new(ManualClock::new(START));
+        let chat = MemoryAdapter::new("chat", caps(2000));
+        let desk = MemoryAdapter::new("desk", caps(1000));
+        let config = EngineConfig {
+            queues: vec![
+                Queue {
+                    name: "support".into(),
+                    phrases: vec!["talk to an agent".into(), "상담사에게 문의".into()],
+                    agent_channel: "desk:agents".parse().unwrap(),
+                    triage: vec![],
+                },
+                Queue {
+                    name: "sales".into(),
+                    phrases: vec!["talk to sales".into()],
+                    agent_channel: "desk:sales".parse().unwrap(),
+                    triage: vec![],
+                },
+            ],
+            capabilities: HashMap::from([("chat".into(), chat.capabilities()), ("desk".into(), desk.capabilities())]),
+            ..EngineConfig::default()
+        };
+        let wake = Arc::new(Notify::new());
+        let engine = Arc::new(Engine::new(store.clone(), Arc::new(NoKnowledge), clock.clone(), config, wake.clone()));
+        Desk { store, engine, chat, desk, clock, wake, next_id: 1.into() }
+    }
+
+    fn dispatcher(&self, store: Arc<SqlStore>, worker: &str) -> Arc<Dispatcher> {
+        let adapters: Vec<Arc<dyn ChannelAdapter>> = vec![self.chat.clone(), self.desk.clone()];
+        Dispatcher::new(store, adapters, self.clock.clone(), self.wake.clone(), Arc::new(Notify::new()), worker.into(), DispatchSettings::default())
+    }
+
+    /// Runs one dispatcher until nothing is due.
+    async fn deliver(&self) {
+        let stop = CancellationToken::new();
+        stop.cancel();
+        self.dispatcher(self.store.clone(), "test").run(stop).await;
+    }
+
+    fn event(&self, address: &str, author: &Person, content: Content) -> Inbound {
+        let n = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Inbound { id: format!("ev{n}"), address: address.parse().unwrap(), author: author.clone(), content }
+    }
+
+    async fn user_says(&self, text: &str) -> Handled {
+        let ev = self.event("chat:dm-ada", &ada(), Content::Text(text.into()));
+        self.engine.handle(&ev).await.expect("handled")
+    }
+
+    async fn agent_says(&self, thread: &str, text: &str) -> Handled {
+        let ev = self.event(&format!("desk:agents/{thread}"), &grace(), Content::Text(text.into()));
+        self.engine.handle(&ev).await.expect("handled")
+    }
+
+    fn to_user(&self) -> Vec<Outbound> {
+        self.chat.sent().into_iter().map(|(o, _)| o).collect()
+    }
+
+    fn to_agents(&self) -> Vec<(Outbound, String)> {
+        self.desk.sent()
+    }
+
+    /// The thread of the last ticket card posted.
+    fn card_thread(&self) -> String {
+        let cards: Vec<_> = self.to_agents().into_iter().filter(|(o, _)| o.kind == relaydesk_core::OutboundKind::TicketCard).collect();
+        cards.last().expect("a ticket card was posted").1.clone()
+    }
+}
+
+fn ada() -> Person {
+    Person { platform: "chat".into(), id: "U-ada".into(), display_name: "Ada".into(), verified_email: None }
+}
+
+fn grace() -> Person {
+    Person { platform: "desk".into(), id: "A-grace".into(), display_name: "Grace".into(), verified_email: None }
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = super::TestDb::new("sqlite").await;
+                super::$name(&db).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = super::TestDb::new("postgres").await;
+                super::$name(&db).await;
+                db.drop_pg().await;
+            })*
+        }
+    };
+}
+
+on_both!(
+    repeated_inbound_is_handled_once,
+    handoff_relay_notes_close_and_new_conversation,
+    crash_between_commit_and_delivery_delivers_once,
+    two_dispatchers_deliver_each_row_once_in_order,
+    rate_limit_is_honoured_in_order,
+    long_message_is_split_and_nothing_lost,
+    empty_message_gets_a_clear_reply,
+    solved_reopens_then_closes_after_four_days,
+    agent_commands_and_choices,
+);
+
+async fn repeated_inbound_is_handled_once(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    let ev = desk.event("chat:dm-ada", &ada(), Content::Text("my invoice is wrong".into()));
+    assert_eq!(desk.engine.handle(&ev).await.unwrap(), Handled::Done);
+    assert_eq!(desk.engine.handle(&ev).await.unwrap(), Handled::Duplicate);
+    desk.deliver().await;
+    assert_eq!(desk.to_user().len(), 1, "one reply, not two");
+    let detail = desk.store.conversation(1).await.unwrap().unwrap();
+    assert_eq!(detail.messages.iter().filter(|m| m.body == "my invoice is wrong").count(), 1);
+}
+
+async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("my invoice shows the wrong company name").await;
+    desk.user_says("can I please talk to an agent?").await;
+    desk.deliver().await;
+
+    let user = desk.to_user();
+    assert!(user[0].text.contains("couldn't find"), "{}", user[0].text);
+    assert!(user[1].text.contains("ticket #1"), "{}", user[1].text);
+    let agents = desk.to_agents();
+    assert!(agents[0].0.text.starts_with("Ticket #1 · support"), "{}", agents[0].0.text);
+    assert!(agents[0].0.text.contains("unverified"));
+    let thread = desk.card_thread();
+    assert_eq!(agents[1].0.to, Address::new("desk", "agents").in_thread(&thread), "transcript in the card's thread");
+    assert!(agents[1].0.text.contains("Ada: my invoice shows the wrong company name"));
+
+    desk.agent_says(&thread, "Hi Ada, I'm fixing it now.").await;
+    desk.agent_says(&thread, "!note customer is on the old plan").await;
+    desk.agent_says(&thread, "// also internal").await;
+    desk.user_says("thank you!").await;
+    desk.deliver().await;
+    let user = desk.to_user();
+    assert_eq!(user.len(), 3, "the note and // stay internal: {user:#?}");
+    assert_eq!(user[2].text, "Hi Ada, I'm fixing it now.");
+    assert_eq!(user[2].sender.as_deref(), Some("Grace"));
+    let last = desk.to_agents().last().unwrap().0.clone();
+    assert_eq!((last.text.as_str(), last.sender.as_deref()), ("thank you!", Some("Ada")));
+    assert_eq!(last.to.thread.as_deref(), Some(thread.as_str()));
+
+    desk.agent_says(&thread, "!close fixed the invoice").await;
+    desk.deliver().await;
+    assert!(desk.to_user().last().unwrap().text.contains("Ticket #1 has been closed (fixed the invoice)"));
+    let closed = desk.store.conversation(1).await.unwrap().unwrap().conversation;
+    assert_eq!(closed.state, State::Closed);
+
+    desk.user_says("one more question about refunds please").await;
+    let list = desk.store.list_conversations(10).await.unwrap();
+    assert_eq!(list.len(), 2);
+    let new = desk.store.conversation(list[0].id).await.unwrap().unwrap().conversation;
+    assert_eq!((new.state, new.previous_id), (State::Bot, Some(1)));
+}
+
+async fn crash_between_commit_and_delivery_delivers_once(db: &TestDb) {
+    {
+        let desk = Desk::new(db.store().await).await;
+        desk.user_says("talk to an agent").await;
+        // No dispatcher ran: the process "dies" with three rows committed.
+        desk.store.close().await;
+    }
+    let desk = Desk::new(db.store().await).await;
+    desk.deliver().await;
+    desk.deliver().await;
+    assert_eq!(desk.to_user().len(), 1);
+    assert_eq!(desk.to_agents().len(), 2, "card and transcript, once each");
+    assert_eq!(desk.store.pending("chat").await.unwrap() + desk.store.pending("desk").await.unwrap(), 0);
+}
+
+async fn two_dispatchers_deliver_each_row_once_in_order(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to an agent").await;
+    desk.deliver().await;
+    let before = desk.to_agents().len();
+    for i in 0..200 {
+        desk.user_says(&format!("message {i}")).await;
+    }
+    let stop = CancellationToken::new();
+    let a = tokio::spawn(desk.dispatcher(db.store().await, "a").run(stop.clone()));
+    let b = tokio::spawn(desk.dispatcher(db.store().await, "b").run(stop.clone()));
+    assert!(desk.desk.wait_for(before + 200, Duration::from_secs(30)).await, "all 200 delivered");
+    stop.cancel();
+    a.await.unwrap();
+    b.await.unwrap();
+    let relayed: Vec<String> = desk.to_agents()[before..].iter().map(|(o, _)| o.text.clone()).collect();
+    let expected: Vec<String> = (0..200).map(|i| format!("message {i}")).collect();
+    assert_eq!(relayed, expected, "each once, in order");
+}
+
+async fn rate_limit_is_honoured_in_order(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to an agent").await;
+    desk.deliver().await;
+    let before = desk.to_agents().len();
+    desk.desk.fail_next([SendError::RateLimited { retry_after: Duration::from_secs(3) }]);
+    for i in 0..3 {
+        desk.user_says(&format!("burst {i}")).await;
+    }
+    desk.deliver().await;
+    assert_eq!(desk.to_agents().len(), before, "nothing goes out before Retry-After");
+    desk.clock.advance(2_000);
+    desk.deliver().await;
+    assert_eq!(desk.to_agents().len(), before);
+    desk.clock.advance(1_000);
+    desk.deliver().await;
+    let texts: Vec<String> = desk.to_agents()[before..].iter().map(|(o, _)| o.text.clone()).collect();
+    assert_eq!(texts, ["burst 0", "burst 1", "burst 2"]);
+}
+
+async fn long_message_is_split_and_nothing_lost(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to an agent").await;
+    desk.deliver().await;
+    let before = desk.to_agents().len();
+    let long: String = (0..15_000).map(|i| format!("w{i:05} ")).collect::<String>() + "end";
+    assert!(long.len() > 100_000);
+    desk.user_says(&long).await;
+    desk.deliver().await;
+    let parts: Vec<String> = desk.to_agents()[before..].iter().map(|(o, _)| o.text.clone()).collect();
+    assert!(parts.len() >= 100, "split at the desk's 1000 characters: {} parts", parts.len());
+    assert!(parts.iter().all(|p| p.chars().count() <= 1000));
+    assert_eq!(parts.concat(), long);
+}
+
+async fn empty_message_gets_a_clear_reply(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("   ").await;
+    desk.user_says("hi").await;
+    desk.deliver().await;
+    let user = desk.to_user();
+    assert!(user[0].text.contains("arrived empty"), "{}", user[0].text);
+    assert!(user[1].text.contains("full sentence"), "{}", user[1].text);
+}
+
+async fn solved_reopens_then_closes_after_four_days(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("상담사에게 문의하고 싶어요").await;
+    desk.deliver().await;
+    assert!(desk.to_user()[0].text.contains("티켓 #1"), "answers in Korean: {}", desk.to_user()[0].text);
+    let thread = desk.card_thread();
+    desk.agent_says(&thread, "!solve").await;
+    desk.user_says("아직 안 돼요").await;
+    let conv = desk.store.conversation(1).await.unwrap().unwrap().conversation;
+    assert_eq!(conv.state, State::Queued, "a message reopens a solved ticket");
+    desk.agent_says(&thread, "!solve").await;
+    desk.clock.advance(4 * 24 * 3600 * 1000);
+    desk.user_says("새로운 질문이 있어요").await;
+    let old = desk.store.conversation(1).await.unwrap().unwrap().conversation;
+    assert_eq!(old.state, State::Closed);
+    let list = desk.store.list_conversations(10).await.unwrap();
+    assert_eq!((list[0].state, list.len()), (State::Bot, 2));
+}
+
+async fn agent_commands_and_choices(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to sales").await;
+    desk.deliver().await;
+    assert!(desk.to_agents()[0].0.to == Address::new("desk", "sales"), "sales queue");
+    let thread = desk.card_thread();
+    // A reply in the wrong channel's thread finds no ticket and is ignored.
+    assert_eq!(desk.agent_says(&thread, "hello?").await, Handled::Ignored);
+    let ev = desk.event(&format!("desk:sales/{thread}"), &grace(), Content::Choice("claim".into()));
+    desk.engine.handle(&ev).await.unwrap();
+    let ev = desk.event(&format!("desk:sales/{thread}"), &grace(), Content::Text("!frobnicate".into()));
+    desk.engine.handle(&ev).await.unwrap();
+    desk.deliver().await;
+    let conv = desk.store.conversation(1).await.unwrap().unwrap();
+    assert_eq!((conv.conversation.state, conv.conversation.assignee.as_deref()), (State::Assigned, Some("Grace")));
+    assert!(desk.to_user().last().unwrap().text.contains("Grace is now handling"));
+    assert!(desk.to_agents().last().unwrap().0.text.contains("!claim"), "unknown command gets the command list");
+    assert!(conv.deliveries.iter().all(|d| d.state == DeliveryState::Delivered));
+}

@@ -1,0 +1,92 @@
+-- People as their platforms know them.
+create table person (
+    id integer primary key,
+    platform text not null,
+    platform_user_id text not null,
+    display_name text not null,
+    verified_email text,
+    created_at integer not null,
+    updated_at integer not null,
+    unique (platform, platform_user_id)
+);
+
+create table conversation (
+    id integer primary key,
+    person_id integer not null references person (id),
+    state text not null,
+    user_adapter text not null,
+    user_channel text not null,
+    user_thread text,
+    lang text not null,
+    queue text,
+    ticket_number integer unique,
+    agent_adapter text,
+    agent_channel text,
+    agent_thread text,
+    assignee text,
+    close_reason text,
+    previous_id integer references conversation (id),
+    offered_choices text not null default '[]',
+    solved_at integer,
+    closed_at integer,
+    created_at integer not null,
+    updated_at integer not null
+);
+create index conversation_person on conversation (person_id, id);
+create index conversation_thread on conversation (agent_adapter, agent_channel, agent_thread);
+
+create table message (
+    id integer primary key,
+    conversation_id integer not null references conversation (id),
+    author text not null,
+    author_name text not null,
+    body text not null,
+    source_adapter text,
+    source_channel text,
+    source_message_id text,
+    created_at integer not null
+);
+create index message_conversation on message (conversation_id, id);
+create index message_source on message (source_adapter, source_channel, source_message_id);
+
+-- Inbound events already handled, so that a redelivery is recognised.
+create table inbound_seen (
+    adapter text not null,
+    channel text not null,
+    message_id text not null,
+    created_at integer not null,
+    primary key (adapter, channel, message_id)
+);
+
+create table outbox (
+    id integer primary key,
+    conversation_id integer not null references conversation (id),
+    message_id integer references message (id),
+    parent_id integer references outbox (id),
+    adapter text not null,
+    channel text not null,
+    thread text,
+    kind text not null,
+    body text not null,
+    sender text,
+    choices text not null default '[]',
+    idempotency_key text not null unique,
+    state text not null default 'pending',
+    attempts integer not null default 0,
+    next_attempt_at integer not null,
+    claimed_by text,
+    claimed_until integer,
+    platform_message_id text,
+    last_error text,
+    delivered_at integer,
+    created_at integer not null,
+    updated_at integer not null
+);
+create index outbox_due on outbox (adapter, next_attempt_at) where state = 'pending';
+create index outbox_conversation on outbox (conversation_id, kind);
+
+create table counter (
+    name text primary key,
+    value integer not null
+);
+insert into counter (name, value) values ('ticket', 0);
