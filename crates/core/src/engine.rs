@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 
 use crate::adapter::{Capabilities, Choice, Content, Inbound, OutboundKind};
 use crate::clock::Clock;
-use crate::intent::IntentMatcher;
+use crate::intent::{is_how_question, IntentMatcher};
 use crate::knowledge::{Knowledge, Lookup};
 use crate::messages as say;
 use crate::store::{NewConversation, NewMessage, NewOutbound, Store, StoreError, Tx};
@@ -268,7 +268,7 @@ impl Engine {
         if text.trim().is_empty() {
             return self.reply(t, conv, &say::empty_message(conv.lang), Vec::new()).await;
         }
-        if let Some(queue) = self.intents.find(text) {
+        if let Some(queue) = self.intents.find(text).filter(|_| !is_how_question(text)) {
             return self.handoff(t, conv, person, queue).await;
         }
         match self.knowledge.lookup(text) {

@@ -89,6 +89,15 @@ impl IntentMatcher {
     }
 }
 
+/// True for questions about how to do something ("how do I talk to an agent?",
+/// "상담사에게 문의하는 방법"): the help center answers those, even when they name a
+/// queue phrase.
+pub fn is_how_question(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let mut words = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty());
+    words.any(|w| w == "how") || ["어떻게", "방법"].iter().any(|k| lower.contains(k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +125,14 @@ mod tests {
         assert!(m("상담사에게 문의", "혹시 상담사에게 문의하고 싶은데요"));
         assert!(m("영업팀에 문의", "영업팀에 문의할게요."));
         assert!(!m("영업팀에 문의", "상담사에게 문의"));
+    }
+
+    #[test]
+    fn how_questions() {
+        assert!(is_how_question("How do I talk to an agent?"));
+        assert!(is_how_question("상담사에게 문의하려면 어떻게 해야 하나요?"));
+        assert!(!is_how_question("can I please talk to an agent?"));
+        assert!(!is_how_question("I'd like to talk to sales, somehow"));
     }
 
     #[test]

@@ -1,0 +1,175 @@
+//! `relaydesk bench engine`: the engine and the dispatcher on a real database, with
+//! in-memory adapters, measured from an inbound message to its delivery.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use relaydesk_core::clock::SystemClock;
+use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
+use relaydesk_core::knowledge::NoKnowledge;
+use relaydesk_core::memory::MemoryAdapter;
+use relaydesk_core::{Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Inbound, Person, Queue};
+use relaydesk_store::SqlStore;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{BenchCommand, BenchDb};
+
+pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
+    let BenchCommand::Engine { db, postgres, conversations, messages, concurrency } = command;
+    anyhow::ensure!(conversations > 0 && concurrency > 0, "--conversations and --concurrency must be at least 1");
+    let scratch = tempfile::tempdir().context("cannot make a temporary folder")?;
+    let (url, pg_name) = match db {
+        BenchDb::Sqlite => (format!("sqlite://{}", scratch.path().join("bench.db").display()), None),
+        BenchDb::Postgres => {
+            let name = format!("relaydesk_bench_{}", std::process::id());
+            (fresh_postgres_database(&postgres, &name).await?, Some(name))
+        }
+    };
+    let result = run(&url, conversations, messages, concurrency).await;
+    if let Some(name) = pg_name {
+        drop_postgres_database(&postgres, &name).await;
+    }
+    let mut report = result?;
+    report.insert("db", serde_json::json!(if db == BenchDb::Sqlite { "sqlite" } else { "postgres" }));
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+async fn run(url: &str, conversations: usize, messages: usize, concurrency: usize) -> anyhow::Result<HashMap<&'static str, serde_json::Value>> {
+    let store = Arc::new(SqlStore::connect(url).await?);
+    let chat = MemoryAdapter::new("chat", Capabilities { max_len: 4000, ..Capabilities::default() });
+    let desk = MemoryAdapter::new("desk", Capabilities { max_len: 4000, ..Capabilities::default() });
+    let config = EngineConfig {
+        queues: vec![Queue {
+            name: "support".into(),
+            phrases: vec!["talk to an agent".into()],
+            agent_channel: Address::new("desk", "agents"),
+            triage: Vec::new(),
+        }],
+        capabilities: HashMap::from([("chat".into(), chat.capabilities()), ("desk".into(), desk.capabilities())]),
+        ..EngineConfig::default()
+    };
+    let (wake, progress) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let clock = Arc::new(SystemClock);
+    let engine = Arc::new(Engine::new(store.clone(), Arc::new(NoKnowledge), clock.clone(), config, wake.clone()));
+    let adapters: Vec<Arc<dyn ChannelAdapter>> = vec![chat.clone(), desk.clone()];
+    let dispatcher = Dispatcher::new(store.clone(), adapters, clock, wake, progress, "bench".into(), DispatchSettings::default());
+    let stop = CancellationToken::new();
+    let dispatching = tokio::spawn(dispatcher.run(stop.clone()));
+
+    // Every person opens a ticket: card and transcript to the desk, the number to them.
+    drive(&engine, concurrency, conversations, |i| (i, "talk to an agent".to_string())).await?;
+    let opened = 2 * conversations;
+    anyhow::ensure!(desk.wait_for(opened, Duration::from_secs(600)).await, "tickets were not all delivered");
+
+    // Then messages, round robin over the open tickets, each relayed to its thread.
+    let started = Instant::now();
+    let submitted: Arc<Vec<std::sync::OnceLock<Instant>>> = Arc::new((0..messages).map(|_| std::sync::OnceLock::new()).collect());
+    let marks = submitted.clone();
+    drive(&engine, concurrency, messages, move |j| {
+        let _ = marks[j].set(Instant::now());
+        (j % conversations, format!("bench {j}"))
+    })
+    .await?;
+    anyhow::ensure!(desk.wait_for(opened + messages, Duration::from_secs(3600)).await, "messages were not all delivered");
+    let elapsed = started.elapsed();
+    stop.cancel();
+    let _ = dispatching.await;
+
+    let mut latencies: Vec<Duration> = desk
+        .sent_at()
+        .into_iter()
+        .filter_map(|(at, o)| {
+            let j: usize = o.text.strip_prefix("bench ")?.parse().ok()?;
+            Some(at.duration_since(*submitted[j].get()?))
+        })
+        .collect();
+    anyhow::ensure!(latencies.len() == messages, "{} of {messages} messages were relayed", latencies.len());
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+    };
+    store.close().await;
+    Ok(HashMap::from([
+        ("conversations", serde_json::json!(conversations)),
+        ("messages", serde_json::json!(messages)),
+        ("concurrency", serde_json::json!(concurrency)),
+        ("messages_per_sec", serde_json::json!((messages as f64 / elapsed.as_secs_f64()).round())),
+        ("p50_ms", serde_json::json!((pct(0.50) * 1000.0).round() / 1000.0)),
+        ("p99_ms", serde_json::json!((pct(0.99) * 1000.0).round() / 1000.0)),
+        ("peak_rss_mb", serde_json::json!(peak_rss_mb())),
+    ]))
+}
+
+/// Hands `count` messages to the engine, `concurrency` at a time; `make(i)` gives the
+/// sender's number and the text of message `i`.
+async fn drive(
+    engine: &Arc<Engine>,
+    concurrency: usize,
+    count: usize,
+    make: impl Fn(usize) -> (usize, String) + Send + Sync + 'static,
+) -> anyhow::Result<()> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let make = Arc::new(make);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (engine, next, make) = (engine.clone(), next.clone(), make.clone());
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                let (person, text) = make(i);
+                let event = Inbound {
+                    id: format!("b{i}-{}", text.len()),
+                    address: Address::new("chat", format!("dm-{person}")),
+                    author: Person {
+                        platform: "chat".into(),
+                        id: format!("U{person}"),
+                        display_name: format!("Person {person}"),
+                        verified_email: None,
+                    },
+                    content: Content::Text(text),
+                };
+                engine.handle(&event).await?;
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    (kb / 1024.0 * 10.0).round() / 10.0
+}
+
+async fn fresh_postgres_database(admin: &str, name: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .with_context(|| format!("cannot reach PostgreSQL at {}", relaydesk_store::redact_url(admin)))?;
+    sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await?;
+    sqlx::query(&format!("create database {name}")).execute(&mut conn).await?;
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    Ok(format!("{base}/{name}"))
+}
+
+async fn drop_postgres_database(admin: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
+        let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await;
+    }
+}

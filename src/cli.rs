@@ -1,0 +1,132 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "relaydesk", version, about = "A self-hosted support bot for Slack and Discord")]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, short, global = true, default_value = "bot.toml", env = "RELAYDESK_CONFIG")]
+    pub config: PathBuf,
+
+    /// Log as JSON lines (also `[log] format = "json"`).
+    #[arg(long, global = true)]
+    pub log_json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start every enabled adapter (the default).
+    Run,
+    /// Talk to the bot in this terminal; `console:` queues are shown here too.
+    Console,
+    /// Check the configuration and print it, secrets masked.
+    Check,
+    /// Apply the database migrations.
+    Migrate,
+    /// Read stored conversations.
+    Conversations {
+        #[command(subcommand)]
+        command: ConversationsCommand,
+    },
+    /// Search and evaluate the help center.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConversationsCommand {
+    /// The most recent conversations.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// One conversation: its ticket, messages and deliveries.
+    Show { id: i64 },
+    /// Conversations with their messages, as JSON or Markdown.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Only this conversation.
+        #[arg(long)]
+        id: Option<i64>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Md,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Search the help center as the bot would.
+    Search {
+        question: String,
+        /// Another help-center folder than the configured one.
+        #[arg(long)]
+        helpcenter: Option<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate retrieval on a JSONL file of {"q": …, "expect": [ids]}.
+    Eval {
+        questions: PathBuf,
+        #[arg(long)]
+        helpcenter: Option<PathBuf>,
+    },
+    /// Load the help center, report broken articles, and make running bots reload it.
+    Reindex {
+        #[arg(long)]
+        helpcenter: Option<PathBuf>,
+    },
+    /// Write N articles made from the public retrieval sets into a folder (for the
+    /// 1,000-article speed benchmark).
+    MakeBenchmark {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        articles: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Drive the engine and dispatcher with an in-memory adapter; prints one JSON line.
+    Engine {
+        #[arg(long, value_enum, default_value_t = BenchDb::Sqlite)]
+        db: BenchDb,
+        /// PostgreSQL server for `--db postgres` (a fresh database is made on it).
+        #[arg(long, env = "RELAYDESK_TEST_POSTGRES", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+        #[arg(long, default_value_t = 1000)]
+        conversations: usize,
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        /// Messages in flight at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchDb {
+    Sqlite,
+    Postgres,
+}

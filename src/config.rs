@@ -1,0 +1,364 @@
+//! `bot.toml`: defaults, then the file, then `RELAYDESK__SECTION__KEY` variables.
+
+use std::path::{Path, PathBuf};
+
+use relaydesk_core::Address;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration. Every key has a default; unknown keys are errors.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database: Database,
+    pub helpcenter: Helpcenter,
+    pub web: Web,
+    pub log: Log,
+    pub conversation: ConversationSettings,
+    pub relay: Relay,
+    pub console: Console,
+    pub slack: Slack,
+    pub discord: Discord,
+    #[serde(rename = "queue")]
+    pub queues: Vec<QueueConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Database {
+    /// `sqlite://path` (created when missing) or `postgres://user@host/db`.
+    pub url: String,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database { url: "sqlite://data/relaydesk.db".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Helpcenter {
+    /// Folder of Markdown articles; relative paths are relative to `bot.toml`.
+    pub path: PathBuf,
+    /// Article links are this plus the article id, unless the article sets `url`.
+    pub base_url: String,
+    /// How often to look for changed articles, in seconds (0: never).
+    pub reload_secs: u64,
+}
+
+impl Default for Helpcenter {
+    fn default() -> Self {
+        Helpcenter { path: "helpcenter".into(), base_url: "https://help.example.com/articles/".into(), reload_secs: 2 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Web {
+    pub bind: String,
+    pub public_url: String,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web { bind: "127.0.0.1:8080".into(), public_url: "http://127.0.0.1:8080".into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    pub format: LogFormat,
+    /// A tracing filter: `info`, `relaydesk=debug,info`, …; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log { format: LogFormat::Human, level: "info".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConversationSettings {
+    /// Days a solved ticket stays reopenable before it closes.
+    pub close_after_days: f64,
+}
+
+impl Default for ConversationSettings {
+    fn default() -> Self {
+        ConversationSettings { close_after_days: 4.0 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Relay {
+    /// Show agents as "Support" instead of their names.
+    pub anonymous: bool,
+    /// Largest file relayed as a file; larger ones become a link.
+    pub max_file_mb: u64,
+}
+
+impl Default for Relay {
+    fn default() -> Self {
+        Relay { anonymous: false, max_file_mb: 10 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Console {
+    /// Your name as the person in `relaydesk console`.
+    pub user: String,
+    /// The agent's name for `/agent` replies.
+    pub agent: String,
+    /// Longest message the console prints in one piece.
+    pub max_len: usize,
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Console { user: "you".into(), agent: "agent".into(), max_len: 4000 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SlackMode {
+    #[default]
+    Socket,
+    Http,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Slack {
+    pub enabled: bool,
+    pub mode: SlackMode,
+    pub api_url: String,
+    /// Workspaces whose members count as verified by their Slack email.
+    pub trusted_team_ids: Vec<String>,
+}
+
+impl Default for Slack {
+    fn default() -> Self {
+        Slack { enabled: false, mode: SlackMode::Socket, api_url: "https://slack.com/api/".into(), trusted_team_ids: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Discord {
+    pub enabled: bool,
+    pub api_url: String,
+}
+
+impl Default for Discord {
+    fn default() -> Self {
+        Discord { enabled: false, api_url: "https://discord.com".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    pub name: String,
+    #[serde(default)]
+    pub phrases: Vec<String>,
+    /// `slack:C…`, `discord:<id>` or `console:<name>`.
+    #[serde(with = "address_string")]
+    pub agent_channel: Address,
+    #[serde(default)]
+    pub triage: Vec<String>,
+}
+
+mod address_string {
+    use relaydesk_core::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &Address, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&a.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A configuration error, naming the key and, where the file has it, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+const ENV_PREFIX: &str = "RELAYDESK__";
+
+impl Config {
+    /// Loads `path` (defaults alone when it is missing and `required` is false), then
+    /// applies the environment, then checks the values.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => String::new(),
+            Err(source) => return Err(ConfigError::Read { path: shown, source }),
+        };
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+        let mut config = Config::parse(&text, &shown, &env)?;
+        if config.helpcenter.path.is_relative() {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                config.helpcenter.path = dir.join(&config.helpcenter.path);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses the file's text (named `path` in errors) with `env` overrides applied.
+    pub fn parse(text: &str, path: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let file_error = |e: toml::de::Error| ConfigError::File { path: path.to_string(), message: e.to_string().trim_end().to_string() };
+        // The file alone first, so that its mistakes are reported with their lines.
+        let from_file: Config = toml::from_str(text).map_err(file_error)?;
+        let config = if env.is_empty() {
+            from_file
+        } else {
+            let mut table: toml::Table = toml::from_str(text).map_err(file_error)?;
+            for (var, value) in env {
+                apply_env(&mut table, var, value)?;
+            }
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
+                var: env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", "),
+                message: e.to_string().trim_end().to_string(),
+            })?
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.database.url.trim().is_empty() {
+            return invalid("database.url is empty: use sqlite://data/relaydesk.db or postgres://…".into());
+        }
+        if !(self.conversation.close_after_days > 0.0) {
+            return invalid(format!("conversation.close_after_days must be more than 0, not {}", self.conversation.close_after_days));
+        }
+        if self.console.max_len < 100 {
+            return invalid(format!("console.max_len must be at least 100, not {}", self.console.max_len));
+        }
+        for (i, q) in self.queues.iter().enumerate() {
+            if q.name.trim().is_empty() {
+                return invalid(format!("queue[{i}].name is empty"));
+            }
+            if self.queues[..i].iter().any(|other| other.name == q.name) {
+                return invalid(format!("queue[{i}].name: the queue name `{}` is used twice", q.name));
+            }
+            if !["console", "slack", "discord"].contains(&q.agent_channel.adapter.as_str()) {
+                return invalid(format!(
+                    "queue[{i}].agent_channel: unknown adapter `{}` (use slack:, discord: or console:)",
+                    q.agent_channel.adapter
+                ));
+            }
+            if q.phrases.iter().any(|p| relaydesk_core::intent::Phrase::new(p).is_none()) {
+                return invalid(format!("queue[{i}].phrases: a phrase has no letters"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML, with secrets masked.
+    pub fn masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = relaydesk_store::redact_url(&shown.database.url);
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot show the configuration: {e}"))
+    }
+
+    pub fn close_after_ms(&self) -> i64 {
+        (self.conversation.close_after_days * 24.0 * 3600.0 * 1000.0) as i64
+    }
+}
+
+/// Sets `RELAYDESK__SECTION__KEY=value` in the table. Values are read as TOML
+/// (`true`, `3`, `["a"]`) where they parse, and as strings otherwise.
+fn apply_env(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
+    let path: Vec<String> = var[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
+    if path.iter().any(String::is_empty) {
+        return Err(ConfigError::Env { var: var.into(), message: "write RELAYDESK__SECTION__KEY".into() });
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let (last, sections) = path.split_last().expect("non-empty path");
+    let mut node = table;
+    for section in sections {
+        let entry = node.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry
+            .as_table_mut()
+            .ok_or_else(|| ConfigError::Env { var: var.into(), message: format!("`{section}` is not a section") })?;
+    }
+    node.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_with_an_empty_file() {
+        let c = Config::parse("", "bot.toml", &[]).unwrap();
+        assert_eq!(c.database.url, "sqlite://data/relaydesk.db");
+        assert_eq!(c.conversation.close_after_days, 4.0);
+        assert!(!c.slack.enabled);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = Config::parse("[database]\nurl = \"sqlite://x.db\"\n\n[relay]\nanonymus = true\n", "bot.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("anonymus"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
+    }
+
+    #[test]
+    fn bad_agent_channel_is_named() {
+        let text = "[[queue]]\nname = \"support\"\nagent_channel = \"C0123\"\n";
+        let err = Config::parse(text, "bot.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("adapter:channel"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = vec![
+            ("RELAYDESK__DATABASE__URL".to_string(), "postgres://u:pw@db/x".to_string()),
+            ("RELAYDESK__RELAY__ANONYMOUS".to_string(), "true".to_string()),
+        ];
+        let c = Config::parse("[database]\nurl = \"sqlite://a.db\"\n", "bot.toml", &env).unwrap();
+        assert_eq!(c.database.url, "postgres://u:pw@db/x");
+        assert!(c.relay.anonymous);
+        assert!(c.masked_toml().contains("postgres://u:***@db/x"));
+        assert!(!c.masked_toml().contains("pw"));
+        let bad = vec![("RELAYDESK__RELAY__ANONYMOS".to_string(), "true".to_string())];
+        let err = Config::parse("", "bot.toml", &bad).unwrap_err().to_string();
+        assert!(err.contains("RELAYDESK__RELAY__ANONYMOS") && err.contains("anonymos"), "{err}");
+    }
+}

@@ -1,0 +1,173 @@
+//! The console adapter: be the person in a terminal, and the agent of `console:` queues.
+//!
+//! Lines to the person print as `bot> …`; lines to a console agent channel print as
+//! `agent[<queue>]> …`. `/agent <text>` answers in the current ticket as the agent.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use relaydesk_core::adapter::{AdapterError, Delivered, InboundSink, OutboundKind};
+use relaydesk_core::{Address, Capabilities, ChannelAdapter, Content, Inbound, Outbound, Person, SendError};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_util::sync::CancellationToken;
+
+pub const NAME: &str = "console";
+/// The person's channel on the console.
+const USER_CHANNEL: &str = "you";
+
+pub struct ConsoleAdapter {
+    person: Person,
+    agent: Person,
+    agent_channels: HashSet<String>,
+    max_len: usize,
+    /// The ticket thread `/agent` answers in: the last one shown.
+    current_thread: Mutex<Option<Address>>,
+    counter: AtomicU64,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl ConsoleAdapter {
+    /// `agent_channels` are the channel names of the `console:` queues.
+    pub fn new(user: &str, agent: &str, agent_channels: HashSet<String>, max_len: usize) -> ConsoleAdapter {
+        let person = |id: &str, name: &str| Person {
+            platform: NAME.into(),
+            id: id.into(),
+            display_name: name.into(),
+            verified_email: None,
+        };
+        ConsoleAdapter {
+            person: person("local-user", user),
+            agent: person("local-agent", agent),
+            agent_channels,
+            max_len,
+            current_thread: Mutex::new(None),
+            counter: AtomicU64::new(0),
+            out: Mutex::new(Box::new(std::io::stdout())),
+        }
+    }
+
+    /// An id unique across runs: the same console line must never look like a redelivery.
+    fn unique_id(&self, prefix: &str) -> String {
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        format!("{prefix}{nanos:x}-{}", self.counter.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn print(&self, prefix: &str, text: &str) {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        for line in text.split('\n') {
+            let _ = writeln!(out, "{prefix}{line}");
+        }
+        let _ = out.flush();
+    }
+
+    fn set_thread(&self, thread: Address) {
+        *self.current_thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
+    }
+
+    /// Turns a typed line into an event, or handles it here (`/help`).
+    fn event_for(&self, line: &str) -> Option<Inbound> {
+        if let Some(rest) = line.strip_prefix("/agent") {
+            if !(rest.is_empty() || rest.starts_with(' ')) {
+                return self.event_for_user(line);
+            }
+            let thread = self.current_thread.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let Some(thread) = thread else {
+                self.print("console> ", "No ticket is open in this console yet: nothing for /agent to answer.");
+                return None;
+            };
+            return Some(Inbound {
+                id: self.unique_id("a"),
+                address: thread,
+                author: self.agent.clone(),
+                content: Content::Text(rest.trim().to_string()),
+            });
+        }
+        if line.trim() == "/help" {
+            self.print(
+                "console> ",
+                "Type as the person asking for help. `/agent <text>` answers as the agent in the current ticket \
+                 (`/agent !close reason`, `/agent !note text`, `/agent !claim`). `/quit` or Ctrl-D leaves.",
+            );
+            return None;
+        }
+        self.event_for_user(line)
+    }
+
+    fn event_for_user(&self, line: &str) -> Option<Inbound> {
+        Some(Inbound {
+            id: self.unique_id("u"),
+            address: Address::new(NAME, USER_CHANNEL),
+            author: self.person.clone(),
+            content: Content::Text(line.to_string()),
+        })
+    }
+}
+
+#[async_trait]
+impl ChannelAdapter for ConsoleAdapter {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { max_len: self.max_len, threads: true, buttons: false, edits: false }
+    }
+
+    async fn run(&self, sink: Arc<dyn InboundSink>, shutdown: CancellationToken) -> Result<(), AdapterError> {
+        let interactive = std::io::stdin().is_terminal();
+        if interactive {
+            self.print("console> ", "relaydesk console. Ask a question; `/help` lists the commands.");
+        }
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            let line = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                line = lines.next_line() => line,
+            };
+            let line = match line {
+                Ok(Some(line)) => line,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(AdapterError { adapter: NAME.into(), message: format!("cannot read standard input: {e}") }),
+            };
+            if line.trim() == "/quit" {
+                return Ok(());
+            }
+            let Some(event) = self.event_for(&line) else { continue };
+            if let Err(e) = sink.submit(event).await {
+                self.print("console> ", &format!("{e}. Please send it again."));
+                continue;
+            }
+            sink.settled(NAME).await;
+        }
+    }
+
+    async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        let channel = &message.to.channel;
+        if self.agent_channels.contains(channel) {
+            let prefix = format!("agent[{channel}]> ");
+            let id = self.unique_id("t");
+            let thread = match (&message.to.thread, message.kind) {
+                (Some(thread), kind) if kind != OutboundKind::TicketCard => thread.clone(),
+                _ => id.clone(),
+            };
+            self.set_thread(message.to.channel_only().in_thread(thread));
+            match &message.sender {
+                Some(who) => self.print(&prefix, &format!("[{who}] {}", message.text)),
+                None => self.print(&prefix, &message.text),
+            }
+            return Ok(Delivered { message_id: id });
+        }
+        match &message.sender {
+            Some(who) => self.print("bot> ", &format!("[{who}] {}", message.text)),
+            None => self.print("bot> ", &message.text),
+        }
+        for (i, choice) in message.choices.iter().enumerate() {
+            self.print("bot> ", &format!("  {}) {}", i + 1, choice.label));
+        }
+        Ok(Delivered { message_id: self.unique_id("m") })
+    }
+}

@@ -1,0 +1,131 @@
+//! `relaydesk conversations list|show|export`.
+
+use anyhow::Context;
+use relaydesk_core::store::ConversationDetail;
+use relaydesk_core::{Author, Millis, Store};
+
+use crate::app;
+use crate::cli::{ConversationsCommand, ExportFormat};
+use crate::config::Config;
+
+pub async fn execute(config: &Config, command: ConversationsCommand) -> anyhow::Result<()> {
+    let store = app::open_store(config).await?;
+    match command {
+        ConversationsCommand::List { limit } => {
+            let list = store.list_conversations(limit).await?;
+            if list.is_empty() {
+                println!("no conversations yet");
+            }
+            for c in list {
+                let ticket = c.ticket_number.map(|n| format!("#{n}")).unwrap_or_else(|| "-".into());
+                println!(
+                    "{:>6}  {:<9} {:>7}  {:<10} {:<24} {:>4} msgs  {}",
+                    c.id,
+                    c.state.as_str(),
+                    ticket,
+                    c.queue.as_deref().unwrap_or("-"),
+                    format!("{} ({})", c.person, c.platform),
+                    c.messages,
+                    timestamp(c.updated_at)
+                );
+            }
+        }
+        ConversationsCommand::Show { id } => {
+            let detail = store.conversation(id).await?.with_context(|| format!("there is no conversation {id}"))?;
+            print!("{}", markdown(&detail));
+            println!("\n### Deliveries\n");
+            for d in &detail.deliveries {
+                let error = d.last_error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
+                println!("- {} {} to {} ({} attempts){error}", d.kind.as_str(), d.state.as_str(), d.to, d.attempts);
+            }
+        }
+        ConversationsCommand::Export { format, id, limit } => {
+            let ids: Vec<i64> = match id {
+                Some(id) => vec![id],
+                None => store.list_conversations(limit).await?.into_iter().rev().map(|c| c.id).collect(),
+            };
+            let mut details = Vec::with_capacity(ids.len());
+            for id in ids {
+                details.push(store.conversation(id).await?.with_context(|| format!("there is no conversation {id}"))?);
+            }
+            match format {
+                ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&details)?),
+                ExportFormat::Md => {
+                    for d in &details {
+                        println!("{}", markdown(d));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn markdown(d: &ConversationDetail) -> String {
+    let c = &d.conversation;
+    let mut out = format!("## Conversation {}", c.id);
+    if let Some(n) = c.ticket_number {
+        out.push_str(&format!(" — ticket #{n}"));
+    }
+    out.push_str(&format!(
+        "\n\n- state: {}\n- person: {} ({} {}), {}\n- started: {}\n",
+        c.state,
+        d.person.display_name,
+        d.person.platform,
+        d.person.id,
+        d.person.verified_email.as_deref().map(|e| format!("verified {e}")).unwrap_or_else(|| "unverified".into()),
+        timestamp(c.created_at),
+    ));
+    if let Some(q) = &c.queue {
+        out.push_str(&format!("- queue: {q}\n"));
+    }
+    if let Some(a) = &c.assignee {
+        out.push_str(&format!("- assignee: {a}\n"));
+    }
+    if let Some(r) = &c.close_reason {
+        out.push_str(&format!("- close reason: {r}\n"));
+    }
+    if let Some(p) = c.previous_id {
+        out.push_str(&format!("- continues conversation {p}\n"));
+    }
+    out.push('\n');
+    for m in &d.messages {
+        let who = match m.author {
+            Author::Note => format!("{} (internal note)", m.author_name),
+            Author::Agent => format!("{} (agent)", m.author_name),
+            _ => m.author_name.clone(),
+        };
+        out.push_str(&format!("**{who}** · {}\n\n", timestamp(m.created_at)));
+        for line in m.body.lines() {
+            out.push_str(&format!("> {line}\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `2026-11-26 13:20:53Z` from Unix milliseconds.
+pub fn timestamp(ms: Millis) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps() {
+        assert_eq!(super::timestamp(0), "1970-01-01 00:00:00Z");
+        assert_eq!(super::timestamp(1_795_699_253_000), "2026-11-26 13:20:53Z");
+    }
+}

@@ -1,0 +1,116 @@
+//! The `relaydesk` binary's library: configuration, wiring, the console adapter and the
+//! commands.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod console;
+mod conversations;
+mod kb;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+use config::{Config, LogFormat};
+use tokio_util::sync::CancellationToken;
+
+/// Runs one command line; prints errors and returns the exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    // `bot.toml` may be absent only when it was not named: then defaults apply.
+    let named = cli.config.as_os_str() != "bot.toml";
+    let config = match Config::load(&cli.config, named) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Run);
+    let quiet = matches!(command, Command::Console | Command::Conversations { .. } | Command::Kb { .. } | Command::Bench { .. });
+    init_logging(&config, cli.log_json, if quiet { "warn" } else { config.log.level.as_str() });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Run => run(config).await,
+        Command::Console => {
+            let shutdown = CancellationToken::new();
+            app::stop_on_signals(shutdown.clone());
+            let console = app::console_adapter(&config);
+            app::serve(&config, vec![console], shutdown).await
+        }
+        Command::Check => check(&config),
+        Command::Migrate => {
+            let store = app::open_store(&config).await?;
+            println!(
+                "migrations applied to {} ({})",
+                relaydesk_store::redact_url(&config.database.url),
+                store.dialect()
+            );
+            Ok(())
+        }
+        Command::Conversations { command } => conversations::execute(&config, command).await,
+        Command::Kb { command } => kb::execute(&config, command),
+        Command::Bench { command } => bench::execute(command).await,
+    }
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    let mut missing = Vec::new();
+    if config.slack.enabled {
+        missing.push("[slack]");
+    }
+    if config.discord.enabled {
+        missing.push("[discord]");
+    }
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{} is enabled, but this relaydesk has no adapter for it yet; `relaydesk console` runs the bot in a terminal",
+            missing.join(" and ")
+        );
+    }
+    anyhow::bail!("no adapter is enabled in the configuration; `relaydesk console` runs the bot in a terminal")
+}
+
+fn check(config: &Config) -> anyhow::Result<()> {
+    println!("{}", config.masked_toml());
+    let helpcenter = app::load_helpcenter(config);
+    println!("# help center: {} articles from {}", helpcenter.current().articles().len(), config.helpcenter.path.display());
+    for q in &config.queues {
+        if q.agent_channel.adapter != console::NAME
+            && !((q.agent_channel.adapter == "slack" && config.slack.enabled)
+                || (q.agent_channel.adapter == "discord" && config.discord.enabled))
+        {
+            println!("# warning: queue `{}` posts to {}, but that adapter is not enabled", q.name, q.agent_channel);
+        }
+    }
+    println!("# configuration is valid");
+    Ok(())
+}
+
+fn init_logging(config: &Config, json: bool, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json || config.log.format == LogFormat::Json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,90 @@
+//! A person and an agent in `relaydesk console`, across a crash and a restart.
+
+use std::time::Duration;
+
+use crate::helpers::Workspace;
+
+#[test]
+fn scripted_console_session_survives_a_restart() {
+    let ws = Workspace::new();
+
+    let mut console = ws.console();
+    console.say("how do I talk to an agent");
+    console.expect("bot> Talk to a support agent — ");
+    console.expect("bot>     1. ");
+    console.expect("bot>   3) Talk to an agent");
+
+    console.say("My invoice shows the wrong company name. Can I please talk to an agent?");
+    console.expect("bot> I've opened ticket #1 with the support team.");
+    console.expect("agent[support]> Ticket #1 · support");
+    console.expect("agent[support]> you: My invoice shows the wrong company name.");
+
+    console.say("/agent Hi, I'm looking at your invoice now.");
+    console.expect("bot> [agent] Hi, I'm looking at your invoice now.");
+    console.say("/agent !note customer is on the legacy plan");
+    console.say("/agent // check the billing system");
+    let after_notes = console.drain(Duration::from_millis(500));
+    assert!(
+        after_notes.iter().all(|l| !l.contains("legacy plan") && !l.contains("billing system")),
+        "internal notes were shown: {after_notes:?}"
+    );
+    console.kill();
+
+    // Started again: the person's next line goes to the same ticket, not a new one.
+    let mut console = ws.console();
+    console.say("I'm back. Any news about the invoice?");
+    console.expect("agent[support]> [you] I'm back. Any news about the invoice?");
+    console.say("/agent !close fixed the company name");
+    console.expect("bot> Ticket #1 has been closed (fixed the company name).");
+    console.say("Where can I see my previous conversations?");
+    console.expect("bot> Here is what I found in the help center:");
+    let rest = console.finish();
+    let everything = rest.join("\n");
+    assert!(!everything.contains("Ticket #2"), "the new question opened no ticket:\n{everything}");
+
+    let list = ws.run(&["conversations", "list"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("closed") && list.contains("#1"), "{list}");
+    let show = ws.run(&["conversations", "show", "2"]);
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(show.contains("continues conversation 1"), "{show}");
+    let first = ws.run(&["conversations", "show", "1"]);
+    let first = String::from_utf8_lossy(&first.stdout);
+    assert!(first.contains("agent (internal note)") && first.contains("legacy plan"), "notes are kept: {first}");
+}
+
+#[test]
+fn a_100_kb_message_reaches_the_agent_whole() {
+    let ws = Workspace::new();
+    let mut console = ws.console();
+    console.say("talk to an agent");
+    console.expect("agent[support]> Ticket #1");
+    console.expect("agent[support]> you: talk to an agent");
+    let long: String = (0..15_000).map(|i| format!("w{i:05} ")).collect::<String>() + "end";
+    assert!(long.len() > 100_000);
+    console.say(&long);
+    console.say("/agent got it");
+    console.expect("bot> [agent] got it");
+    let parts: Vec<String> = console
+        .seen
+        .iter()
+        .filter_map(|l| l.strip_prefix("agent[support]> [you] "))
+        .map(str::to_string)
+        .collect();
+    assert!(parts.len() >= 26, "split at the console's 4000 characters: {} parts", parts.len());
+    assert_eq!(parts.concat(), long, "nothing lost or changed");
+    console.finish();
+}
+
+#[test]
+fn empty_and_too_short_lines_get_a_clear_answer() {
+    let ws = Workspace::new();
+    let mut console = ws.console();
+    console.say("");
+    console.expect("bot> Your message arrived empty.");
+    console.say("hi");
+    console.expect("full sentence");
+    console.say("상담사에게 문의하고 싶어요");
+    console.expect("bot> support 팀에 티켓 #1");
+    console.finish();
+}

@@ -1,0 +1,143 @@
+//! Running the binary in a scratch copy of the shipped configuration.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A fresh folder holding copies of the repository's `bot.toml` and `helpcenter/`, as a
+/// fresh clone would have them; the database goes to its `data/`.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(repo.join("bot.toml"), dir.path().join("bot.toml")).expect("copy bot.toml");
+        copy_dir(&repo.join("helpcenter"), &dir.path().join("helpcenter"));
+        Workspace { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_relaydesk"));
+        cmd.args(args).current_dir(self.path()).env_remove("RUST_LOG");
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("RELAYDESK__")) {
+            cmd.env_remove(key);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run relaydesk")
+    }
+
+    /// Starts `relaydesk console` with its standard input and output piped.
+    pub fn console(&self) -> Console {
+        let mut child = self
+            .command(&["console"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start relaydesk console");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Console { child, stdin, lines: rx, seen: Vec::new() }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("make folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("folder entry");
+        let target: PathBuf = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
+
+/// A running `relaydesk console`.
+pub struct Console {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    /// Every line printed so far.
+    pub seen: Vec<String>,
+}
+
+impl Console {
+    pub fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("console still open");
+        writeln!(stdin, "{line}").expect("write to the console");
+        stdin.flush().expect("flush");
+    }
+
+    /// Waits for a printed line containing `needle`; returns it. Fails with everything
+    /// printed so far when it does not come.
+    pub fn expect(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
+                    panic!("the console never printed {needle:?}; it printed:\n{}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+
+    /// Lines printed from now until `quiet` passes with no output.
+    pub fn drain(&mut self, quiet: Duration) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(quiet) {
+            self.seen.push(line.clone());
+            out.push(line);
+        }
+        out
+    }
+
+    /// Kills the process (SIGKILL): nothing gets to shut down cleanly.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill relaydesk");
+        self.child.wait().expect("reap relaydesk");
+    }
+
+    /// Closes standard input and waits for a clean exit; returns the rest of stdout.
+    pub fn finish(mut self) -> Vec<String> {
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("wait for relaydesk");
+        let rest: Vec<String> = self.lines.iter().collect();
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+        }
+        assert!(status.success(), "console exited with {status}; stderr:\n{stderr}");
+        rest
+    }
+}

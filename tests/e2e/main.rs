@@ -1,0 +1,5 @@
+//! End-to-end tests of the built `relaydesk` binary.
+
+mod cli;
+mod console;
+mod helpers;
