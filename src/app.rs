@@ -95,12 +95,22 @@ pub async fn serve(config: &Config, adapters: Vec<Arc<dyn ChannelAdapter>>, shut
     let engine = Arc::new(Engine::new(store.clone(), knowledge, clock.clone(), engine_config, wake.clone()));
     let worker = format!("{}-{}", hostname(), std::process::id());
     let dispatcher = Dispatcher::new(store.clone(), adapters.clone(), clock, wake, progress.clone(), worker, DispatchSettings::default());
-    let sink = EngineSink::new(engine, store.clone(), progress);
+    let sink = EngineSink::new(engine, store.clone(), progress, batch_size(&store));
     let result = runtime::run(adapters, sink, dispatcher, shutdown.clone()).await;
     shutdown.cancel();
     let _ = reloading.await;
     store.close().await;
     result.map_err(anyhow::Error::from)
+}
+
+/// Events handled per transaction: SQLite has one writer, so events that arrive
+/// together share a transaction; PostgreSQL handles them side by side.
+pub fn batch_size(store: &SqlStore) -> usize {
+    if store.dialect() == "sqlite" {
+        32
+    } else {
+        1
+    }
 }
 
 fn spawn_reloader(helpcenter: Arc<LiveHelpCenter>, every_secs: u64, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {

@@ -11,7 +11,8 @@ use relaydesk_core::clock::SystemClock;
 use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
 use relaydesk_core::knowledge::NoKnowledge;
 use relaydesk_core::memory::MemoryAdapter;
-use relaydesk_core::{Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Inbound, Person, Queue};
+use relaydesk_core::runtime::EngineSink;
+use relaydesk_core::{Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Inbound, InboundSink, Person, Queue};
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -42,7 +43,17 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
 async fn run(url: &str, conversations: usize, messages: usize, concurrency: usize) -> anyhow::Result<HashMap<&'static str, serde_json::Value>> {
     let store = Arc::new(SqlStore::connect(url).await?);
     let chat = MemoryAdapter::new("chat", Capabilities { max_len: 4000, ..Capabilities::default() });
-    let desk = MemoryAdapter::new("desk", Capabilities { max_len: 4000, ..Capabilities::default() });
+    // Each relayed "bench <j>" wakes the driver that sent message j.
+    let arrived: Arc<Vec<Notify>> = Arc::new((0..messages).map(|_| Notify::new()).collect());
+    let signals = arrived.clone();
+    let observer = Box::new(move |o: &relaydesk_core::Outbound| {
+        if let Some(j) = o.text.strip_prefix("bench ").and_then(|j| j.parse::<usize>().ok()) {
+            if let Some(signal) = signals.get(j) {
+                signal.notify_one();
+            }
+        }
+    });
+    let desk = MemoryAdapter::observed("desk", Capabilities { max_len: 4000, ..Capabilities::default() }, observer);
     let config = EngineConfig {
         queues: vec![Queue {
             name: "support".into(),
@@ -57,20 +68,23 @@ async fn run(url: &str, conversations: usize, messages: usize, concurrency: usiz
     let clock = Arc::new(SystemClock);
     let engine = Arc::new(Engine::new(store.clone(), Arc::new(NoKnowledge), clock.clone(), config, wake.clone()));
     let adapters: Vec<Arc<dyn ChannelAdapter>> = vec![chat.clone(), desk.clone()];
-    let dispatcher = Dispatcher::new(store.clone(), adapters, clock, wake, progress, "bench".into(), DispatchSettings::default());
+    let dispatcher =
+        Dispatcher::new(store.clone(), adapters, clock, wake, progress.clone(), "bench".into(), DispatchSettings::default());
+    let sink: Arc<dyn InboundSink> = EngineSink::new(engine, store.clone(), progress, crate::app::batch_size(&store));
     let stop = CancellationToken::new();
     let dispatching = tokio::spawn(dispatcher.run(stop.clone()));
 
     // Every person opens a ticket: card and transcript to the desk, the number to them.
-    drive(&engine, concurrency, conversations, |i| (i, "talk to an agent".to_string())).await?;
+    drive(&sink, concurrency, conversations, None, |i| (i, "talk to an agent".to_string())).await?;
     let opened = 2 * conversations;
     anyhow::ensure!(desk.wait_for(opened, Duration::from_secs(600)).await, "tickets were not all delivered");
 
-    // Then messages, round robin over the open tickets, each relayed to its thread.
+    // Then messages, round robin over the open tickets, each relayed to its thread. Each
+    // driver waits for its message to be delivered before it sends the next one.
     let started = Instant::now();
     let submitted: Arc<Vec<std::sync::OnceLock<Instant>>> = Arc::new((0..messages).map(|_| std::sync::OnceLock::new()).collect());
     let marks = submitted.clone();
-    drive(&engine, concurrency, messages, move |j| {
+    drive(&sink, concurrency, messages, Some(arrived), move |j| {
         let _ = marks[j].set(Instant::now());
         (j % conversations, format!("bench {j}"))
     })
@@ -106,18 +120,20 @@ async fn run(url: &str, conversations: usize, messages: usize, concurrency: usiz
 }
 
 /// Hands `count` messages to the engine, `concurrency` at a time; `make(i)` gives the
-/// sender's number and the text of message `i`.
+/// sender's number and the text of message `i`. With `arrived`, a driver waits for
+/// `arrived[i]` before it goes on.
 async fn drive(
-    engine: &Arc<Engine>,
+    sink: &Arc<dyn InboundSink>,
     concurrency: usize,
     count: usize,
+    arrived: Option<Arc<Vec<Notify>>>,
     make: impl Fn(usize) -> (usize, String) + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
     let next = Arc::new(AtomicUsize::new(0));
     let make = Arc::new(make);
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (engine, next, make) = (engine.clone(), next.clone(), make.clone());
+        let (sink, next, make, arrived) = (sink.clone(), next.clone(), make.clone(), arrived.clone());
         workers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -136,7 +152,12 @@ async fn drive(
                     },
                     content: Content::Text(text),
                 };
-                engine.handle(&event).await?;
+                sink.submit(event).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(arrived) = &arrived {
+                    tokio::time::timeout(Duration::from_secs(60), arrived[i].notified())
+                        .await
+                        .with_context(|| format!("message {i} was not delivered within a minute"))?;
+                }
             }
         });
     }

@@ -29,7 +29,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Run);
     let quiet = matches!(command, Command::Console | Command::Conversations { .. } | Command::Kb { .. } | Command::Bench { .. });
     init_logging(&config, cli.log_json, if quiet { "warn" } else { config.log.level.as_str() });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -82,7 +82,9 @@ create table outbox (
     created_at integer not null,
     updated_at integer not null
 );
-create index outbox_due on outbox (adapter, next_attempt_at) where state = 'pending';
+-- Pending rows in delivery order, and per channel.
+create index outbox_pending on outbox (id) where state = 'pending';
+create index outbox_pending_channel on outbox (adapter, channel, id) where state = 'pending';
 create index outbox_conversation on outbox (conversation_id, kind);
 
 create table counter (

@@ -60,7 +60,7 @@ impl Workspace {
             }
         });
         let stdin = child.stdin.take();
-        Console { child, stdin, lines: rx, seen: Vec::new() }
+        Console { child, stdin, lines: rx, seen: Vec::new(), since_say: 0 }
     }
 }
 
@@ -84,18 +84,25 @@ pub struct Console {
     lines: Receiver<String>,
     /// Every line printed so far.
     pub seen: Vec<String>,
+    /// Where the lines printed since the last `say` begin in `seen`.
+    since_say: usize,
 }
 
 impl Console {
     pub fn say(&mut self, line: &str) {
+        self.since_say = self.seen.len();
         let stdin = self.stdin.as_mut().expect("console still open");
         writeln!(stdin, "{line}").expect("write to the console");
         stdin.flush().expect("flush");
     }
 
-    /// Waits for a printed line containing `needle`; returns it. Fails with everything
+    /// Waits for a line containing `needle` printed since the last `say` (the person's
+    /// and the agents' sides print in either order); returns it. Fails with everything
     /// printed so far when it does not come.
     pub fn expect(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen[self.since_say..].iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
         let deadline = Instant::now() + WAIT;
         loop {
             match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{ChannelAdapter, Outbound, SendError};
 use crate::clock::Clock;
-use crate::store::{DeliveryState, OutboxItem, Store, StoreError};
+use crate::store::{DeliveryState, OutboxItem, Receipt, Store, StoreError};
 use crate::types::Millis;
 
 /// Dispatcher tuning; the defaults suit production.
@@ -31,6 +31,17 @@ impl Default for DispatchSettings {
     fn default() -> Self {
         DispatchSettings { lease: 60_000, batch: 64, max_attempts: 10, drain_for: Duration::from_secs(10) }
     }
+}
+
+/// What became of one row.
+enum Outcome {
+    Delivered(Receipt),
+    /// Failed for good: recorded already.
+    Settled,
+    /// Failed for now: recorded, to be tried again then.
+    RetryAt(Millis),
+    /// Rate limited: the channel waits until then.
+    HeldUntil(Millis),
 }
 
 /// Delivers the outbox through a set of adapters.
@@ -71,87 +82,89 @@ impl Dispatcher {
                 tracing::warn!("stopping with deliveries still due; they go out at the next start");
                 return;
             }
-            let mut delivered_any = false;
-            let mut store_down = false;
-            for adapter in &self.adapters {
-                match self.clone().round(adapter.clone()).await {
-                    Ok(n) => delivered_any |= n > 0,
-                    Err(e) => {
-                        tracing::error!(error = %e, adapter = adapter.name(), "cannot read the outbox");
-                        store_down = true;
-                    }
+            let (claimed, retry_at) = match self.clone().round().await {
+                Ok(round) => round,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the outbox");
+                    (0, Some(self.clock.now() + 1000))
                 }
-            }
+            };
             self.progress.notify_waiters();
-            if delivered_any {
+            if claimed as i64 >= self.settings.batch || (drain_until.is_some() && claimed > 0) {
                 continue;
             }
             if drain_until.is_some() {
                 return;
             }
-            let pause = if store_down { Duration::from_secs(1) } else { self.idle_pause().await };
+            // New rows wake us; retries we scheduled are waited for; anything else (other
+            // processes' retries, expired leases) is found by polling every second.
+            let pause = retry_at.map_or(1000, |at| (at - self.clock.now()).clamp(1, 1000));
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(pause) => {}
+                _ = tokio::time::sleep(Duration::from_millis(pause as u64)) => {}
                 _ = shutdown.cancelled() => {}
             }
         }
     }
 
-    /// How long to sleep when nothing is due: until the next retry, at most a second.
-    /// Never less than 20 ms: a row can look due while it waits behind another one.
-    async fn idle_pause(&self) -> Duration {
+    /// Claims one batch across the adapters and delivers it; returns how many rows it
+    /// claimed and the earliest retry it scheduled.
+    async fn round(self: Arc<Self>) -> Result<(usize, Option<Millis>), StoreError> {
         let now = self.clock.now();
-        let mut pause_ms: Millis = 1000;
-        for adapter in &self.adapters {
-            if let Ok(Some(at)) = self.store.next_due(adapter.name()).await {
-                pause_ms = pause_ms.min(at - now);
-            }
-        }
-        Duration::from_millis(pause_ms.clamp(20, 1000) as u64)
-    }
-
-    /// Claims one batch for `adapter` and delivers it; returns how many rows it claimed.
-    async fn round(self: Arc<Self>, adapter: Arc<dyn ChannelAdapter>) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let rows = self.store.claim(adapter.name(), &self.worker, now, self.settings.lease, self.settings.batch).await?;
+        let names: Vec<String> = self.adapters.iter().map(|a| a.name().to_string()).collect();
+        let rows = self.store.claim(&names, &self.worker, now, self.settings.lease, self.settings.batch).await?;
         let claimed = rows.len();
-        if claimed == 0 {
-            return Ok(0);
-        }
         // One task per channel: order holds within a channel, channels go in parallel.
-        let mut by_channel: HashMap<String, Vec<OutboxItem>> = HashMap::new();
+        let mut by_channel: HashMap<(String, String), Vec<OutboxItem>> = HashMap::new();
         for row in rows {
-            by_channel.entry(row.to.channel.clone()).or_default().push(row);
+            by_channel.entry((row.to.adapter.clone(), row.to.channel.clone())).or_default().push(row);
         }
         let mut tasks = JoinSet::new();
-        for (_, rows) in by_channel {
-            let (this, adapter) = (self.clone(), adapter.clone());
+        for ((adapter, _), rows) in by_channel {
+            let Some(adapter) = self.adapters.iter().find(|a| a.name() == adapter).cloned() else { continue };
+            let this = self.clone();
             tasks.spawn(async move { this.deliver_in_order(adapter.as_ref(), rows).await });
         }
+        let mut retry_at: Option<Millis> = None;
         while let Some(done) = tasks.join_next().await {
-            if let Ok(Err(e)) = done {
-                tracing::error!(error = %e, "could not record a delivery");
+            match done {
+                Ok(Ok(Some(at))) => retry_at = Some(retry_at.map_or(at, |r| r.min(at))),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "could not record a delivery"),
+                Err(e) => tracing::error!(error = %e, "a delivery task failed"),
             }
         }
-        Ok(claimed)
+        Ok((claimed, retry_at))
     }
 
-    async fn deliver_in_order(&self, adapter: &dyn ChannelAdapter, rows: Vec<OutboxItem>) -> Result<(), StoreError> {
+    /// Delivers a channel's rows in order and records the deliveries together; returns
+    /// the earliest retry it scheduled.
+    async fn deliver_in_order(&self, adapter: &dyn ChannelAdapter, rows: Vec<OutboxItem>) -> Result<Option<Millis>, StoreError> {
+        let mut receipts = Vec::with_capacity(rows.len());
+        let mut retry_at: Option<Millis> = None;
         let mut rows = rows.into_iter();
         while let Some(row) = rows.next() {
-            if let Some(hold_until) = self.deliver(adapter, row).await? {
-                // The channel is rate limited: what is behind waits too, in order.
-                for rest in rows.by_ref() {
-                    self.store.retry(rest.id, hold_until, None, self.clock.now()).await?;
+            match self.deliver(adapter, row).await? {
+                Outcome::Delivered(receipt) => receipts.push(receipt),
+                Outcome::Settled => {}
+                Outcome::RetryAt(at) => retry_at = Some(retry_at.map_or(at, |r| r.min(at))),
+                Outcome::HeldUntil(until) => {
+                    retry_at = Some(retry_at.map_or(until, |r| r.min(until)));
+                    // The channel is rate limited: what is behind waits too, in order.
+                    for rest in rows.by_ref() {
+                        self.store.retry(rest.id, until, None, self.clock.now()).await?;
+                    }
                 }
             }
         }
-        Ok(())
+        if !receipts.is_empty() {
+            self.store.delivered(&receipts, self.clock.now()).await?;
+        }
+        Ok(retry_at)
     }
 
-    /// Delivers one row; returns the time the channel is held until when rate limited.
-    async fn deliver(&self, adapter: &dyn ChannelAdapter, row: OutboxItem) -> Result<Option<Millis>, StoreError> {
+    /// Tries one row; records failures and retries, and returns what became of it.
+    async fn deliver(&self, adapter: &dyn ChannelAdapter, row: OutboxItem) -> Result<Outcome, StoreError> {
         let mut to = row.to.clone();
         match &row.parent {
             None => {}
@@ -159,7 +172,7 @@ impl Dispatcher {
             Some((state, _)) => {
                 let error = format!("the thread it belongs in could not be started ({})", state.as_str());
                 self.store.failed(row.id, &error, self.clock.now()).await?;
-                return Ok(None);
+                return Ok(Outcome::Settled);
             }
         }
         let message = Outbound {
@@ -174,23 +187,26 @@ impl Dispatcher {
         let result = adapter.send(&message).await;
         let now = self.clock.now();
         match result {
-            Ok(delivered) => self.store.delivered(row.id, message.kind, &delivered.message_id, now).await?,
+            Ok(delivered) => {
+                return Ok(Outcome::Delivered(Receipt { id: row.id, kind: message.kind, platform_message_id: delivered.message_id }))
+            }
             Err(SendError::RateLimited { retry_after }) => {
                 let at = now + retry_after.as_millis() as Millis;
                 tracing::info!(to = %message.to, retry_after_ms = retry_after.as_millis() as u64, "rate limited");
                 self.store.retry(row.id, at, None, now).await?;
-                return Ok(Some(at));
+                return Ok(Outcome::HeldUntil(at));
             }
             Err(SendError::Transient(error)) if row.attempts + 1 < self.settings.max_attempts => {
                 let backoff = 1000i64 << row.attempts.clamp(0, 8);
                 tracing::warn!(to = %message.to, %error, attempt = row.attempts + 1, "delivery failed; will retry");
                 self.store.retry(row.id, now + backoff, Some(&error), now).await?;
+                return Ok(Outcome::RetryAt(now + backoff));
             }
             Err(SendError::Transient(error)) | Err(SendError::Permanent(error)) => {
                 tracing::error!(to = %message.to, %error, "delivery failed for good");
                 self.store.failed(row.id, &error, now).await?;
             }
         }
-        Ok(None)
+        Ok(Outcome::Settled)
     }
 }

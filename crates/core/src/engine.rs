@@ -65,6 +65,8 @@ pub enum Handled {
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("relaydesk is stopping")]
+    Stopped,
 }
 
 /// The conversation engine.
@@ -120,7 +122,10 @@ struct Turn {
     now: Millis,
     /// Base of the idempotency keys of the rows this event writes.
     key: String,
+    /// Outbox rows this event wrote so far.
     rows: u32,
+    /// Some event of the transaction wrote outbox rows.
+    wrote: bool,
 }
 
 impl Engine {
@@ -142,22 +147,38 @@ impl Engine {
 
     /// Handles one inbound event in one transaction.
     pub async fn handle(&self, event: &Inbound) -> Result<Handled, EngineError> {
+        let handled = self.handle_batch(std::slice::from_ref(event)).await?;
+        Ok(handled[0])
+    }
+
+    /// Handles events in order in one transaction: all are stored, or none (on an
+    /// error, hand them to [`Engine::handle`] one by one to find the one that fails).
+    pub async fn handle_batch(&self, events: &[Inbound]) -> Result<Vec<Handled>, EngineError> {
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        if !tx.remember_inbound(&event.address, &event.id, now).await? {
-            return Ok(Handled::Duplicate);
+        let tx = self.store.begin().await?;
+        let mut turn = Turn { tx, now, key: String::new(), rows: 0, wrote: false };
+        let mut handled = Vec::with_capacity(events.len());
+        for event in events {
+            handled.push(self.apply(&mut turn, event).await?);
         }
-        let mut turn = Turn { tx, now, key: format!("{}:{}", event.address.channel_only(), event.id), rows: 0 };
-        let handled = match self.queue_of_channel(&event.address) {
-            Some(_) => self.agent_event(&mut turn, event).await?,
-            None => self.user_event(&mut turn, event).await?,
-        };
-        let wrote = turn.rows > 0;
+        let wrote = turn.wrote;
         turn.tx.commit().await?;
         if wrote {
             self.wake.notify_one();
         }
         Ok(handled)
+    }
+
+    async fn apply(&self, t: &mut Turn, event: &Inbound) -> Result<Handled, StoreError> {
+        if !t.tx.remember_inbound(&event.address, &event.id, t.now).await? {
+            return Ok(Handled::Duplicate);
+        }
+        t.key = format!("{}:{}", event.address.channel_only(), event.id);
+        t.rows = 0;
+        match self.queue_of_channel(&event.address) {
+            Some(_) => self.agent_event(t, event).await,
+            None => self.user_event(t, event).await,
+        }
     }
 
     fn queue_of_channel(&self, address: &Address) -> Option<&Queue> {
@@ -173,12 +194,12 @@ impl Engine {
     // ---- the person's side ----
 
     async fn user_event(&self, t: &mut Turn, ev: &Inbound) -> Result<Handled, StoreError> {
-        let user_id = t.tx.upsert_person(&ev.author, t.now).await?;
+        let (user_id, latest) = t.tx.upsert_person(&ev.author, t.now).await?;
         let text = match &ev.content {
             Content::Text(s) => s.as_str(),
             Content::Choice(v) => v.as_str(),
         };
-        let mut conv = match t.tx.latest_conversation(user_id).await? {
+        let mut conv = match latest {
             Some(c) if self.is_open(&c, t.now) => c,
             previous => {
                 let previous_id = previous.as_ref().map(|p| p.id);
@@ -485,6 +506,7 @@ impl Engine {
         let mut first = None;
         for (i, part) in parts.into_iter().enumerate() {
             t.rows += 1;
+            t.wrote = true;
             let row = NewOutbound {
                 conversation_id: conv.id,
                 message_id,

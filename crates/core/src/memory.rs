@@ -19,10 +19,23 @@ pub struct MemoryAdapter {
     failures: Mutex<VecDeque<SendError>>,
     next_id: AtomicU64,
     sent_signal: Notify,
+    observer: Option<Observer>,
 }
+
+/// Called with every message as it is delivered.
+pub type Observer = Box<dyn Fn(&Outbound) + Send + Sync>;
 
 impl MemoryAdapter {
     pub fn new(name: &str, capabilities: Capabilities) -> Arc<MemoryAdapter> {
+        Self::build(name, capabilities, None)
+    }
+
+    /// An adapter that also calls `observer` with every message it delivers.
+    pub fn observed(name: &str, capabilities: Capabilities, observer: Observer) -> Arc<MemoryAdapter> {
+        Self::build(name, capabilities, Some(observer))
+    }
+
+    fn build(name: &str, capabilities: Capabilities, observer: Option<Observer>) -> Arc<MemoryAdapter> {
         Arc::new(MemoryAdapter {
             name: name.to_string(),
             capabilities,
@@ -30,6 +43,7 @@ impl MemoryAdapter {
             failures: Mutex::new(VecDeque::new()),
             next_id: AtomicU64::new(1),
             sent_signal: Notify::new(),
+            observer,
         })
     }
 
@@ -92,6 +106,9 @@ impl ChannelAdapter for MemoryAdapter {
         }
         let id = format!("m{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         self.lock_sent().push((Instant::now(), message.clone(), id.clone()));
+        if let Some(observe) = &self.observer {
+            observe(message);
+        }
         self.sent_signal.notify_waiters();
         Ok(Delivered { message_id: id })
     }

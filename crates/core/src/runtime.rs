@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{ChannelAdapter, Inbound, InboundSink, SinkError};
 use crate::dispatch::Dispatcher;
-use crate::engine::{Engine, Handled};
+use crate::engine::{Engine, EngineError, Handled};
 use crate::store::Store;
 
 /// The [`InboundSink`] that hands events to the engine.
@@ -18,26 +18,71 @@ pub struct EngineSink {
     engine: Arc<Engine>,
     store: Arc<dyn Store>,
     progress: Arc<Notify>,
+    batcher: Option<mpsc::Sender<Pending>>,
 }
 
+type Pending = (Inbound, oneshot::Sender<Result<Handled, EngineError>>);
+
 impl EngineSink {
-    /// `progress` is the dispatcher's progress signal.
-    pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>, progress: Arc<Notify>) -> Arc<EngineSink> {
-        Arc::new(EngineSink { engine, store, progress })
+    /// `progress` is the dispatcher's progress signal. With `batch` above 1, events
+    /// that arrive together are handled up to `batch` to a transaction: that suits a
+    /// single-writer database (SQLite); with 1, each event has its own transaction and
+    /// they run side by side (PostgreSQL).
+    pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>, progress: Arc<Notify>, batch: usize) -> Arc<EngineSink> {
+        let batcher = (batch > 1).then(|| {
+            let (tx, rx) = mpsc::channel(batch * 4);
+            tokio::spawn(run_batches(engine.clone(), rx, batch));
+            tx
+        });
+        Arc::new(EngineSink { engine, store, progress, batcher })
+    }
+
+    async fn handle(&self, event: Inbound) -> Result<Handled, EngineError> {
+        let Some(batcher) = &self.batcher else { return self.engine.handle(&event).await };
+        let (reply, answer) = oneshot::channel();
+        if batcher.send((event, reply)).await.is_err() {
+            return Err(EngineError::Stopped);
+        }
+        answer.await.unwrap_or(Err(EngineError::Stopped))
+    }
+}
+
+/// Handles queued events, as many together as are waiting (up to `batch`).
+async fn run_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Pending>, batch: usize) {
+    let mut waiting = Vec::with_capacity(batch);
+    while queue.recv_many(&mut waiting, batch).await > 0 {
+        let (events, replies): (Vec<Inbound>, Vec<_>) = waiting.drain(..).unzip();
+        match engine.handle_batch(&events).await {
+            Ok(handled) => {
+                for (reply, h) in replies.into_iter().zip(handled) {
+                    let _ = reply.send(Ok(h));
+                }
+            }
+            Err(e) if events.len() == 1 => {
+                let _ = replies.into_iter().next().map(|r| r.send(Err(e)));
+            }
+            Err(_) => {
+                // Nothing was stored: find out event by event which one fails.
+                for (reply, event) in replies.into_iter().zip(&events) {
+                    let _ = reply.send(engine.handle(event).await);
+                }
+            }
+        }
     }
 }
 
 #[async_trait]
 impl InboundSink for EngineSink {
     async fn submit(&self, event: Inbound) -> Result<(), SinkError> {
-        match self.engine.handle(&event).await {
+        let (id, address) = (event.id.clone(), event.address.clone());
+        match self.handle(event).await {
             Ok(Handled::Duplicate) => {
-                tracing::info!(id = %event.id, address = %event.address, "already handled; skipped");
+                tracing::info!(%id, %address, "already handled; skipped");
                 Ok(())
             }
             Ok(_) => Ok(()),
             Err(e) => {
-                tracing::error!(error = %e, id = %event.id, address = %event.address, "message not stored");
+                tracing::error!(error = %e, %id, %address, "message not stored");
                 Err(SinkError(Box::new(e)))
             }
         }

@@ -74,6 +74,14 @@ pub struct OutboxItem {
     pub parent: Option<(DeliveryState, Option<String>)>,
 }
 
+/// A delivered row and the platform's id for the message it became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub id: i64,
+    pub kind: OutboundKind,
+    pub platform_message_id: String,
+}
+
 /// Where an outbox row stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -137,9 +145,10 @@ pub trait Tx: Send {
     /// Records an inbound event id; false when it was seen before.
     async fn remember_inbound(&mut self, address: &Address, id: &str, now: Millis) -> Result<bool, StoreError>;
 
-    /// Creates or refreshes the person and returns their id. Holds the person's row
-    /// until commit, so that one person's events are handled one at a time.
-    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<i64, StoreError>;
+    /// Creates or refreshes the person; returns their id and their most recent
+    /// conversation. Holds the person's row until commit, so that one person's events
+    /// are handled one at a time.
+    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<(i64, Option<Conversation>), StoreError>;
 
     /// The person's most recent conversation.
     async fn latest_conversation(&mut self, user_id: i64) -> Result<Option<Conversation>, StoreError>;
@@ -177,13 +186,14 @@ pub trait Tx: Send {
 pub trait Store: Send + Sync {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
-    /// Claims up to `limit` due rows for `adapter` until `now + lease`: no other
-    /// dispatcher gets them meanwhile. Rows whose parent is still pending wait.
-    async fn claim(&self, adapter: &str, worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError>;
+    /// Claims up to `limit` due rows for these adapters until `now + lease`: no other
+    /// dispatcher gets them meanwhile. A row waits while its parent is pending, or while
+    /// an earlier row of its channel is waiting or claimed, so each channel stays in order.
+    async fn claim(&self, adapters: &[String], worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError>;
 
-    /// Marks a row delivered and links it to the platform's message; a ticket card's
-    /// id becomes its conversation's thread.
-    async fn delivered(&self, id: i64, kind: OutboundKind, platform_message_id: &str, now: Millis) -> Result<(), StoreError>;
+    /// Marks rows delivered, in one transaction, and links each to the platform's
+    /// message; a ticket card's message becomes its conversation's thread.
+    async fn delivered(&self, receipts: &[Receipt], now: Millis) -> Result<(), StoreError>;
 
     /// Gives a claimed row back, to be tried again at `at`. A `failure` counts as an
     /// attempt; a row only held back (behind a rate-limited one) does not.
@@ -191,9 +201,6 @@ pub trait Store: Send + Sync {
 
     /// Marks a row as failed for good.
     async fn failed(&self, id: i64, error: &str, now: Millis) -> Result<(), StoreError>;
-
-    /// When the next pending row for `adapter` is due, if any.
-    async fn next_due(&self, adapter: &str) -> Result<Option<Millis>, StoreError>;
 
     /// How many rows for `adapter` are still pending.
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError>;

@@ -14,11 +14,21 @@ pub struct SearchConfig {
     pub heading_weight: u32,
     /// Score multiplier for articles not in the question's language.
     pub other_language: f32,
-    /// How much a question word found nowhere in the help center lowers the confidence,
-    /// as a fraction of what it would add if it matched.
-    pub unknown_term_weight: f32,
-    /// The confidence (score over the question's best possible score) an article needs
-    /// to be offered as an answer.
+    /// Weight of the whole article's text (all sections as one) relative to its best section.
+    pub article_weight: f32,
+    /// How much an article's score grows with the share of the question's distinct terms
+    /// it contains (`score · (1 + coordination · share)`).
+    pub coordination: f32,
+    /// Weight, in a question, of the bigrams after the first in a Hangul run: they hold
+    /// the rest of the word and its particles and endings ("하나요", "있나요"), which
+    /// match every FAQ-style heading.
+    pub inner_weight: f32,
+    /// Weight, in a question, of a phrase (two words in a row) relative to a word.
+    pub phrase_weight: f32,
+    /// Weight of a synonym-group match relative to a match of the word itself.
+    pub synonym_weight: f32,
+    /// The [confidence](crate::ScoredHit::confidence) an article needs to be offered as
+    /// an answer; tuned on the sample help center's out-of-scope questions.
     pub min_confidence: f32,
     /// At most this many articles in an answer.
     pub max_answers: usize,
@@ -32,8 +42,12 @@ impl Default for SearchConfig {
             title_weight: 1.0,
             heading_weight: 2,
             other_language: 0.5,
-            unknown_term_weight: 0.5,
-            min_confidence: 0.15,
+            article_weight: 0.2,
+            coordination: 0.3,
+            inner_weight: 0.5,
+            phrase_weight: 0.3,
+            synonym_weight: 0.8,
+            min_confidence: 0.6,
             max_answers: 3,
         }
     }

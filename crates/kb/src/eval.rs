@@ -160,14 +160,19 @@ pub fn unknown_ids(help_center: &HelpCenter, questions: &[EvalQuestion]) -> Vec<
 /// (for the decisions and the timings).
 pub fn evaluate(help_center: &HelpCenter, questions: &[EvalQuestion]) -> EvalReport {
     let outcomes = outcomes(help_center, questions);
-    let answerable: Vec<&QuestionOutcome> =
-        outcomes.iter().filter(|o| !o.question.expect.is_empty()).collect();
+    let answerable: Vec<&QuestionOutcome> = outcomes
+        .iter()
+        .filter(|o| !o.question.expect.is_empty())
+        .collect();
     let unanswerable = outcomes.len() - answerable.len();
     let ranks = rank_metrics_of(answerable.iter().map(|o| o.rank));
     let lang_match = answerable
         .iter()
         .filter(|o| {
-            o.top.first().and_then(|id| help_center.article(id)).map(|a| a.locale)
+            o.top
+                .first()
+                .and_then(|id| help_center.article(id))
+                .map(|a| a.locale)
                 == Some(detect_lang(&o.question.q))
         })
         .count();
@@ -315,11 +320,26 @@ mod tests {
     fn report_keys() {
         let report = evaluate(&HelpCenter::default(), &[]);
         let json = serde_json::to_value(report).unwrap();
-        let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["decline_recall", "false_decline", "hit@1", "hit@3", "lang_match", "mrr", "p50_us", "p99_us", "questions"]
+            [
+                "decline_recall",
+                "false_decline",
+                "hit@1",
+                "hit@3",
+                "lang_match",
+                "mrr",
+                "p50_us",
+                "p99_us",
+                "questions"
+            ]
         );
     }
 }

@@ -92,7 +92,11 @@ mod tests {
         let section = "# Hours\nWe answer\nfrom 9 to 6.\n\n- Monday to Friday\n```\ncode\n```\nClosed on holidays.\nMore.\n";
         assert_eq!(
             excerpt(section),
-            vec!["We answer from 9 to 6.", "• Monday to Friday", "Closed on holidays. More."]
+            vec![
+                "We answer from 9 to 6.",
+                "• Monday to Friday",
+                "Closed on holidays. More."
+            ]
         );
         assert!(excerpt("").is_empty());
     }

@@ -37,7 +37,11 @@ pub(crate) fn split(text: &str) -> Result<(FrontMatter, &str), String> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        if let Some(item) = trimmed.strip_prefix("- ").or(if trimmed == "-" { Some("") } else { None }) {
+        if let Some(item) =
+            trimmed
+                .strip_prefix("- ")
+                .or(if trimmed == "-" { Some("") } else { None })
+        {
             let Some((_, items)) = pending_list.as_mut() else {
                 return Err(format!("line {line_no}: list item outside a list"));
             };
@@ -51,10 +55,16 @@ pub(crate) fn split(text: &str) -> Result<(FrontMatter, &str), String> {
             set(&mut fm, "tags", Value::List(items), start)?;
         }
         let Some((key, raw)) = line.split_once(':') else {
-            return Err(format!("line {line_no}: expected `key: value`, found {trimmed:?}"));
+            return Err(format!(
+                "line {line_no}: expected `key: value`, found {trimmed:?}"
+            ));
         };
         let key = key.trim();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(format!("line {line_no}: {key:?} is not a key"));
         }
         let raw = raw.trim();
@@ -161,7 +171,9 @@ fn scalar(raw: &str, line_no: usize) -> Result<String, String> {
     };
     let rest = rest.trim();
     if !rest.is_empty() && !rest.starts_with('#') {
-        return Err(format!("line {line_no}: unexpected text after the quoted value: {rest:?}"));
+        return Err(format!(
+            "line {line_no}: unexpected text after the quoted value: {rest:?}"
+        ));
     }
     Ok(value)
 }
@@ -176,7 +188,9 @@ fn list(raw: &str, line_no: usize) -> Result<Vec<String>, String> {
         .ok_or_else(|| format!("line {line_no}: `[` without a closing `]`"))?;
     let after = inner[close + 1..].trim();
     if !after.is_empty() && !after.starts_with('#') {
-        return Err(format!("line {line_no}: unexpected text after `]`: {after:?}"));
+        return Err(format!(
+            "line {line_no}: unexpected text after `]`: {after:?}"
+        ));
     }
     let mut items = Vec::new();
     for piece in split_outside_quotes(&inner[..close]) {
@@ -256,13 +270,17 @@ mod tests {
         assert_eq!(fm.title.as_deref(), Some("Reset: your \"password\""));
         assert_eq!(fm.locale.as_deref(), Some("en"));
         assert_eq!(fm.url, None);
-        assert_eq!(fm.tags, Some(vec!["account".into(), "sign in".into(), "a,b".into()]));
+        assert_eq!(
+            fm.tags,
+            Some(vec!["account".into(), "sign in".into(), "a,b".into()])
+        );
         assert_eq!(body, "# Body\n");
     }
 
     #[test]
     fn block_lists_crlf_and_bom() {
-        let text = "\u{FEFF}---\r\ntitle: It's fine\r\ntags:\r\n  - one\r\n  - \"two\"\r\n---\r\nbody";
+        let text =
+            "\u{FEFF}---\r\ntitle: It's fine\r\ntags:\r\n  - one\r\n  - \"two\"\r\n---\r\nbody";
         let (fm, body) = split(text).unwrap();
         assert_eq!(fm.title.as_deref(), Some("It's fine"));
         assert_eq!(fm.tags, Some(vec!["one".into(), "two".into()]));

@@ -1,22 +1,19 @@
 //! The searchable help center: articles, their sections and the index over both.
 
+mod build;
+mod search;
+
 use crate::article::Article;
 use crate::config::SearchConfig;
 use crate::excerpt::excerpt;
-use crate::index::{Field, FieldBuilder, Vocabulary};
+use crate::index::{Field, Vocabulary};
 use crate::loader::{load_articles, LoadError};
-use crate::markdown::{self, Line};
 use crate::tokenize::Tokenizer;
 use relaydesk_core::knowledge::{ArticleHit, Knowledge, Lookup};
-use relaydesk_core::text::{detect_lang, is_too_short};
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use relaydesk_core::text::is_too_short;
+use search::Ranked;
 use std::ops::Range;
 use std::path::Path;
-
-/// Only the start of a very long message is searched: people paste logs, and the
-/// question is rarely past the first lines.
-const MAX_QUESTION_CHARS: usize = 2_000;
 
 /// An in-memory, immutable help center. Cheap to query from any thread; build a new one
 /// to change it (see [`crate::LiveHelpCenter`]).
@@ -26,14 +23,21 @@ pub struct HelpCenter {
     /// Sections of article `a` are `first_section[a]..first_section[a + 1]`.
     first_section: Vec<u32>,
     vocab: Vocabulary,
+    /// Sections' text, one document per section.
     body: Field,
+    /// Articles' whole text, one document per article: a question whose words are spread
+    /// over several sections still finds the article.
+    whole: Field,
+    /// Titles and tags, one document per article.
     title: Field,
     tokenizer: Tokenizer,
     config: SearchConfig,
 }
 
+/// A part of an article body that starts at a heading.
 #[derive(Debug)]
 struct Section {
+    /// Byte range in the article's body.
     range: Range<usize>,
 }
 
@@ -42,7 +46,9 @@ struct Section {
 pub struct ScoredHit {
     /// The article, its best section's excerpt and its raw score.
     pub hit: ArticleHit,
-    /// The score over the best score the question could reach, in `0.0..=1.0`.
+    /// In `0.0..=1.0`: the mean of the share of the question's words the help center
+    /// knows and the share this article contains. [`Knowledge::lookup`] offers only
+    /// articles at or above [`SearchConfig::min_confidence`].
     pub confidence: f32,
 }
 
@@ -55,14 +61,8 @@ pub struct IndexStats {
     pub sections: usize,
     /// Distinct terms.
     pub terms: usize,
-    /// Heap bytes of the posting lists and per-term/per-document tables.
+    /// Heap bytes of the term dictionary, posting lists and per-term/per-document tables.
     pub index_bytes: usize,
-}
-
-struct Ranked {
-    article: u32,
-    section: u32,
-    score: f32,
 }
 
 impl HelpCenter {
@@ -73,7 +73,11 @@ impl HelpCenter {
     }
 
     /// [`HelpCenter::load`] with explicit search settings.
-    pub fn load_with(dir: &Path, base_url: &str, config: SearchConfig) -> (HelpCenter, Vec<LoadError>) {
+    pub fn load_with(
+        dir: &Path,
+        base_url: &str,
+        config: SearchConfig,
+    ) -> (HelpCenter, Vec<LoadError>) {
         let (articles, errors) = load_articles(dir, base_url);
         (Self::with_config(articles, config), errors)
     }
@@ -82,61 +86,6 @@ impl HelpCenter {
     /// first article.
     pub fn from_articles(articles: Vec<Article>) -> HelpCenter {
         Self::with_config(articles, SearchConfig::default())
-    }
-
-    /// [`HelpCenter::from_articles`] with explicit search settings.
-    pub fn with_config(articles: Vec<Article>, config: SearchConfig) -> HelpCenter {
-        let mut seen = std::collections::HashSet::new();
-        let articles: Vec<Article> = articles
-            .into_iter()
-            .filter(|a| {
-                let fresh = seen.insert(a.id.clone());
-                if !fresh {
-                    tracing::warn!(id = %a.id, "duplicate article id ignored");
-                }
-                fresh
-            })
-            .collect();
-        let tokenizer = Tokenizer::default();
-        let mut vocab = Vocabulary::default();
-        let mut body = FieldBuilder::default();
-        let mut title = FieldBuilder::default();
-        let mut sections = Vec::new();
-        let mut first_section = Vec::with_capacity(articles.len() + 1);
-        let mut tf: HashMap<u32, u32> = HashMap::new();
-        for article in &articles {
-            first_section.push(sections.len() as u32);
-            for text in std::iter::once(&article.title).chain(&article.tags) {
-                tokenizer.tokens(text, |t| *tf.entry(vocab.intern(t)).or_insert(0) += 1);
-            }
-            title.add(tf.drain());
-            for range in markdown::sections(&article.body) {
-                for (_, line) in markdown::lines(&article.body[range.clone()]) {
-                    let (text, weight) = match line {
-                        // The title is indexed in its own field already.
-                        Line::Heading { level: 1, text } if text == article.title => continue,
-                        Line::Heading { text, .. } => (text, config.heading_weight),
-                        Line::Text(text) | Line::Code(text) => (text, 1),
-                        Line::Blank | Line::Fence => continue,
-                    };
-                    tokenizer.tokens(text, |t| *tf.entry(vocab.intern(t)).or_insert(0) += weight);
-                }
-                body.add(tf.drain());
-                sections.push(Section { range });
-            }
-        }
-        first_section.push(sections.len() as u32);
-        let terms = vocab.len();
-        HelpCenter {
-            body: body.build(terms, config.k1, config.b),
-            title: title.build(terms, config.k1, config.b),
-            articles,
-            sections,
-            first_section,
-            vocab,
-            tokenizer,
-            config,
-        }
     }
 
     /// All articles, in load order.
@@ -160,27 +109,29 @@ impl HelpCenter {
             articles: self.articles.len(),
             sections: self.sections.len(),
             terms: self.vocab.len(),
-            index_bytes: self.body.heap_bytes() + self.title.heap_bytes(),
+            index_bytes: self.vocab.heap_bytes()
+                + self.body.heap_bytes()
+                + self.whole.heap_bytes()
+                + self.title.heap_bytes(),
         }
     }
 
     /// The `top` best articles for a question, best first, without any confidence cut
     /// or too-short rule: the raw ranking.
     pub fn search(&self, question: &str, top: usize) -> Vec<ArticleHit> {
-        self.ranked(question, top).into_iter().map(|s| s.hit).collect()
+        self.ranked(question, top)
+            .into_iter()
+            .map(|s| s.hit)
+            .collect()
     }
 
     /// [`HelpCenter::search`] with each article's confidence.
     pub fn ranked(&self, question: &str, top: usize) -> Vec<ScoredHit> {
-        let (ranked, best_possible) = self.rank(question, top);
-        ranked
+        let query = self.query(question);
+        self.rank(&query, top)
             .into_iter()
             .map(|r| ScoredHit {
-                confidence: if best_possible > 0.0 {
-                    (r.score / best_possible).min(1.0)
-                } else {
-                    0.0
-                },
+                confidence: query.confidence(&r),
                 hit: self.hit(&r),
             })
             .collect()
@@ -196,136 +147,6 @@ impl HelpCenter {
             locale: article.locale,
             excerpt: excerpt(article.body.get(section.range.clone()).unwrap_or("")),
             score: r.score,
-        }
-    }
-
-    #[doc(hidden)]
-    pub fn debug_vocab(&self) -> Vec<(String, usize, usize)> {
-        self.vocab.debug_terms().into_iter().map(|(t, id)| (t, self.body.postings(id).len(), self.title.postings(id).len())).collect()
-    }
-
-    #[doc(hidden)]
-    pub fn debug_features(&self, question: &str) -> Vec<f32> {
-        let mut known = Vec::new();
-        let mut unknown = Vec::new();
-        self.tokenizer.tokens(question, |t| match self.vocab.get(t) {
-            Some(id) => known.push(id),
-            None => unknown.push(t.to_string()),
-        });
-        known.sort_unstable(); known.dedup(); unknown.sort(); unknown.dedup();
-        let n = (known.len() + unknown.len()) as f32;
-        let kidf: f32 = known.iter().map(|&t| self.body.idf(Some(t))).sum();
-        let uidf = unknown.len() as f32 * self.body.idf(None);
-        let (ranked, best) = self.rank(question, 2);
-        let top = ranked.first().map_or(0.0, |r| r.score);
-        let second = ranked.get(1).map_or(0.0, |r| r.score);
-        // terms in top article
-        let mut in_top = 0f32; let mut in_top_idf = 0f32;
-        if let Some(r) = ranked.first() {
-            let a = r.article;
-            let (s0, s1) = (self.first_section[a as usize], self.first_section[a as usize + 1]);
-            for &t in &known {
-                let hit = self.title.postings(t).iter().any(|p| p.doc == a) || self.body.postings(t).iter().any(|p| p.doc >= s0 && p.doc < s1);
-                if hit { in_top += 1.0; in_top_idf += self.body.idf(Some(t)); }
-            }
-        }
-        let (mut hk, mut hn) = (Vec::new(), Vec::new());
-        self.tokenizer.terms(question, |t, head| if head { if self.vocab.get(t).is_some() { hk.push(t.to_string()) } else { hn.push(t.to_string()) } });
-        hk.sort(); hk.dedup(); hn.sort(); hn.dedup();
-        let headcov = hk.len() as f32 / ((hk.len() + hn.len()) as f32).max(1.0);
-        let nsec = self.body.docs() as f32;
-        let mut extra = Vec::new();
-        for cut in [0.05f32, 0.1, 0.2, 0.3] {
-            let inf = known.iter().filter(|&&t| (self.body.postings(t).len() as f32) <= cut * nsec).count() as f32;
-            extra.push(inf / (inf + unknown.len() as f32).max(1.0));
-        }
-        let c = &self.config;
-        let bk: f32 = known.iter().map(|&t| (c.k1 + 1.0) * (self.body.idf(Some(t)) + c.title_weight * self.title.idf(Some(t)))).sum();
-        let second_lang = ranked.get(1).map_or(0.0, |r| r.score);
-        vec![top / bk.max(1e-6), second_lang / bk.max(1e-6), extra[1], extra[2], extra[3], extra[1], extra[2], extra[3], headcov, known.len() as f32 / n.max(1.0), kidf / (kidf + uidf).max(1e-6), top / best.max(1e-6), top, second / top.max(1e-6), in_top / n.max(1.0), in_top_idf / (kidf + uidf).max(1e-6), n]
-    }
-
-    /// BM25 over sections plus the weighted title field, an article taking its best
-    /// section; returns the top articles and the best score this question could reach.
-    fn rank(&self, question: &str, top: usize) -> (Vec<Ranked>, f32) {
-        if top == 0 || self.articles.is_empty() {
-            return (Vec::new(), 0.0);
-        }
-        let question = match question.char_indices().nth(MAX_QUESTION_CHARS) {
-            Some((cut, _)) => &question[..cut],
-            None => question,
-        };
-        let lang = detect_lang(question);
-        let mut known = Vec::new();
-        let mut unknown = Vec::new();
-        self.tokenizer.tokens(question, |t| match self.vocab.get(t) {
-            Some(id) => known.push(id),
-            None => {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                t.hash(&mut h);
-                unknown.push(h.finish());
-            }
-        });
-        known.sort_unstable();
-        known.dedup();
-        unknown.sort_unstable();
-        unknown.dedup();
-
-        let c = &self.config;
-        let saturation = c.k1 + 1.0;
-        let mut best_possible = unknown.len() as f32
-            * c.unknown_term_weight
-            * saturation
-            * (self.body.idf(None) + c.title_weight * self.title.idf(None));
-        let mut section_scores = vec![0f32; self.body.docs()];
-        let mut title_scores = vec![0f32; self.title.docs()];
-        for &term in &known {
-            let body_idf = self.body.idf(Some(term));
-            let title_idf = self.title.idf(Some(term));
-            best_possible += saturation * (body_idf + c.title_weight * title_idf);
-            accumulate(&self.body, term, body_idf * saturation, &mut section_scores);
-            accumulate(&self.title, term, title_idf * saturation * c.title_weight, &mut title_scores);
-        }
-
-        let mut ranked = Vec::new();
-        for (a, article) in self.articles.iter().enumerate() {
-            let (start, end) = (self.first_section[a], self.first_section[a + 1]);
-            let mut best = (start, 0f32);
-            for s in start..end {
-                let score = section_scores[s as usize];
-                if score > best.1 {
-                    best = (s, score);
-                }
-            }
-            let mut score = best.1 + title_scores[a];
-            if article.locale != lang {
-                score *= c.other_language;
-            }
-            if score > 0.0 {
-                ranked.push(Ranked {
-                    article: a as u32,
-                    section: best.0,
-                    score,
-                });
-            }
-        }
-        let by_score = |x: &Ranked, y: &Ranked| y.score.total_cmp(&x.score).then(x.article.cmp(&y.article));
-        if ranked.len() > top {
-            ranked.select_nth_unstable_by(top - 1, by_score);
-            ranked.truncate(top);
-        }
-        ranked.sort_unstable_by(by_score);
-        (ranked, best_possible)
-    }
-}
-
-/// Adds one term's BM25 contribution (`weight` = idf · (k1 + 1), times the field weight)
-/// to every document it occurs in.
-fn accumulate(field: &Field, term: u32, weight: f32, scores: &mut [f32]) {
-    for p in field.postings(term) {
-        let tf = p.tf as f32;
-        if let Some(score) = scores.get_mut(p.doc as usize) {
-            *score += weight * tf / (tf + field.norm(p.doc));
         }
     }
 }
@@ -350,11 +171,12 @@ impl Knowledge for HelpCenter {
         if is_too_short(question) {
             return Lookup::TooShort;
         }
+        let query = self.query(question);
         let hits: Vec<ArticleHit> = self
-            .ranked(question, self.config.max_answers)
-            .into_iter()
-            .filter(|s| s.confidence >= self.config.min_confidence)
-            .map(|s| s.hit)
+            .rank(&query, self.config.max_answers)
+            .iter()
+            .filter(|r| query.confidence(r) >= self.config.min_confidence)
+            .map(|r| self.hit(r))
             .collect();
         if hits.is_empty() {
             Lookup::NoMatch

@@ -10,6 +10,9 @@ pub(crate) struct Posting {
     pub tf: u32,
 }
 
+/// Term frequencies are stored in a byte: BM25 saturates long before 255 occurrences.
+const MAX_TF: u32 = u8::MAX as u32;
+
 /// Term strings to dense ids.
 #[derive(Debug, Default)]
 pub(crate) struct Vocabulary {
@@ -30,12 +33,14 @@ impl Vocabulary {
         self.ids.get(term).copied()
     }
 
-    pub(crate) fn debug_terms(&self) -> Vec<(String, u32)> {
-        self.ids.iter().map(|(k, v)| (k.to_string(), *v)).collect()
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// An estimate of the heap the dictionary takes: the strings plus one table slot each.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(Box<str>, u32)>() + 1;
+        self.ids.keys().map(|k| k.len()).sum::<usize>() + self.ids.capacity() * slot
     }
 }
 
@@ -44,25 +49,31 @@ impl Vocabulary {
 #[derive(Debug, Default)]
 pub(crate) struct Field {
     offsets: Vec<u32>,
-    postings: Vec<Posting>,
+    /// Documents of all posting lists, back to back; `tfs` runs alongside.
+    docs: Vec<u32>,
+    tfs: Vec<u8>,
     idf: Vec<f32>,
     norms: Vec<f32>,
-    unknown_idf: f32,
 }
 
 impl Field {
-    pub(crate) fn postings(&self, term: u32) -> &[Posting] {
+    pub(crate) fn postings(&self, term: u32) -> impl Iterator<Item = Posting> + '_ {
         let t = term as usize;
-        match (self.offsets.get(t), self.offsets.get(t + 1)) {
-            (Some(&a), Some(&b)) => &self.postings[a as usize..b as usize],
-            _ => &[],
-        }
+        let range = match (self.offsets.get(t), self.offsets.get(t + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        };
+        let docs = self.docs.get(range.clone()).unwrap_or(&[]);
+        let tfs = self.tfs.get(range).unwrap_or(&[]);
+        docs.iter().zip(tfs).map(|(&doc, &tf)| Posting {
+            doc,
+            tf: u32::from(tf),
+        })
     }
 
-    /// The idf of a term, the idf of a term that occurs nowhere for an unknown one.
-    pub(crate) fn idf(&self, term: Option<u32>) -> f32 {
-        term.and_then(|t| self.idf.get(t as usize).copied())
-            .unwrap_or(self.unknown_idf)
+    /// The idf of a term (0 for an id outside the vocabulary).
+    pub(crate) fn idf(&self, term: u32) -> f32 {
+        self.idf.get(term as usize).copied().unwrap_or(0.0)
     }
 
     /// `k1 · (1 − b + b · len / avglen)` of a document.
@@ -76,7 +87,8 @@ impl Field {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 4
-            + self.postings.capacity() * std::mem::size_of::<Posting>()
+            + self.docs.capacity() * 4
+            + self.tfs.capacity()
             + self.idf.capacity() * 4
             + self.norms.capacity() * 4
     }
@@ -106,22 +118,24 @@ impl FieldBuilder {
         self.entries.sort_unstable();
         let n = self.lens.len() as f32;
         let mut offsets = Vec::with_capacity(terms + 1);
-        let mut postings = Vec::with_capacity(self.entries.len());
+        let mut docs = Vec::with_capacity(self.entries.len());
+        let mut tfs = Vec::with_capacity(self.entries.len());
         let mut idf = Vec::with_capacity(terms);
         let mut next = self.entries.iter().peekable();
         for term in 0..terms as u32 {
-            offsets.push(postings.len() as u32);
+            offsets.push(docs.len() as u32);
             while let Some(&&(t, doc, tf)) = next.peek() {
                 if t != term {
                     break;
                 }
-                postings.push(Posting { doc, tf });
+                docs.push(doc);
+                tfs.push(tf.min(MAX_TF) as u8);
                 next.next();
             }
-            let df = (postings.len() - offsets[term as usize] as usize) as f32;
+            let df = (docs.len() - offsets[term as usize] as usize) as f32;
             idf.push(bm25_idf(n, df));
         }
-        offsets.push(postings.len() as u32);
+        offsets.push(docs.len() as u32);
         let total: u64 = self.lens.iter().map(|&l| u64::from(l)).sum();
         let avg = (total as f32 / n.max(1.0)).max(1.0);
         let norms = self
@@ -131,10 +145,10 @@ impl FieldBuilder {
             .collect();
         Field {
             offsets,
-            postings,
+            docs,
+            tfs,
             idf,
             norms,
-            unknown_idf: bm25_idf(n, 0.0),
         }
     }
 }
@@ -152,15 +166,19 @@ mod tests {
     fn postings_and_idf() {
         let mut b = FieldBuilder::default();
         b.add([(0, 2), (1, 1)]);
-        b.add([(1, 3)]);
+        b.add([(1, 3_000)]);
         b.add([]);
         let f = b.build(3, 1.2, 0.75);
-        assert_eq!(f.postings(0), &[Posting { doc: 0, tf: 2 }]);
-        assert_eq!(f.postings(1).len(), 2);
-        assert!(f.postings(2).is_empty());
-        assert!(f.postings(99).is_empty());
-        assert!(f.idf(Some(0)) > f.idf(Some(1)));
-        assert!(f.idf(None) > f.idf(Some(0)));
+        assert_eq!(
+            f.postings(0).collect::<Vec<_>>(),
+            vec![Posting { doc: 0, tf: 2 }]
+        );
+        assert_eq!(f.postings(1).count(), 2);
+        assert_eq!(f.postings(2).count(), 0);
+        assert_eq!(f.postings(99).count(), 0);
+        assert!(f.idf(0) > f.idf(1));
+        assert_eq!(f.idf(99), 0.0);
         assert_eq!(f.docs(), 3);
+        assert_eq!(f.postings(1).last().map(|p| p.tf), Some(255), "saturates");
     }
 }

@@ -21,24 +21,36 @@ pub struct LiveHelpCenter {
     seen: Mutex<Snapshot>,
 }
 
-/// Path, modification time and length of every article file.
+/// A file in the help-center folder whose modification asks running bots to reload
+/// (`relaydesk kb reindex` touches it), even when no article changed.
+pub const REINDEX_MARKER: &str = ".reindex";
+
+/// Path, modification time and length of every article file, and the time of the
+/// reindex marker.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Snapshot(Vec<(PathBuf, Option<SystemTime>, u64)>);
+struct Snapshot {
+    files: Vec<(PathBuf, Option<SystemTime>, u64)>,
+    marker: Option<SystemTime>,
+}
 
 impl Snapshot {
     fn take(dir: &Path) -> Snapshot {
         let (files, _) = markdown_files(dir);
-        Snapshot(
-            files
+        let stamp = |path: &Path| {
+            let meta = std::fs::metadata(path).ok();
+            let modified = meta.as_ref().and_then(|m| m.modified().ok());
+            (modified, meta.map_or(0, |m| m.len()))
+        };
+        Snapshot {
+            files: files
                 .into_iter()
                 .map(|path| {
-                    let meta = std::fs::metadata(&path).ok();
-                    let modified = meta.as_ref().and_then(|m| m.modified().ok());
-                    let len = meta.map_or(0, |m| m.len());
+                    let (modified, len) = stamp(&path);
                     (path, modified, len)
                 })
                 .collect(),
-        )
+            marker: stamp(&dir.join(REINDEX_MARKER)).0,
+        }
     }
 }
 
@@ -78,8 +90,9 @@ impl LiveHelpCenter {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Reloads when a file was added, removed or modified since the last load; returns
-    /// the new load's errors then, `None` when nothing changed.
+    /// Reloads when an article file was added, removed or modified, or the
+    /// [`REINDEX_MARKER`] touched, since the last load; returns the new load's errors
+    /// then, `None` when nothing changed.
     pub fn reload_if_changed(&self) -> Option<Vec<LoadError>> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Snapshot::take(&self.dir);
@@ -102,7 +115,10 @@ impl LiveHelpCenter {
         if let Err(e) = std::fs::read_dir(&self.dir) {
             // A folder that vanished mid-deploy should not wipe out every answer.
             tracing::warn!(dir = %self.dir.display(), error = %e, "help center folder unreadable; keeping the loaded articles");
-            return vec![LoadError::new(&self.dir, format!("cannot read the folder: {e}; kept the previous articles"))];
+            return vec![LoadError::new(
+                &self.dir,
+                format!("cannot read the folder: {e}; kept the previous articles"),
+            )];
         }
         let (help_center, errors) = HelpCenter::load_with(&self.dir, &self.base_url, self.config);
         tracing::info!(

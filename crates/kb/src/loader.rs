@@ -108,7 +108,11 @@ pub(crate) fn load_articles(dir: &Path, base_url: &str) -> (Vec<Article>, Vec<Lo
                 if let Some(first) = seen.get(&article.id) {
                     errors.push(LoadError::new(
                         &path,
-                        format!("duplicate id {:?}, already used by {}", article.id, first.display()),
+                        format!(
+                            "duplicate id {:?}, already used by {}",
+                            article.id,
+                            first.display()
+                        ),
                     ));
                     continue;
                 }
@@ -132,14 +136,22 @@ pub(crate) fn parse_article(path: &Path, text: &str, base_url: &str) -> Result<A
             .map(str::to_string)
             .ok_or("the file name is not valid UTF-8; set `id:` in the front matter")?,
     };
-    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '\\' | '?' | '#')) {
+    if id.is_empty()
+        || id
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '/' | '\\' | '?' | '#'))
+    {
         return Err(format!(
             "id {id:?} cannot be part of a link (no spaces, '/', '\\', '?' or '#'); set `id:` in the front matter"
         ));
     }
     let title = match fm.title.or_else(|| first_h1(body).map(str::to_string)) {
         Some(title) => title,
-        None => return Err("no title: set `title:` in the front matter or start with a `# ` heading".into()),
+        None => {
+            return Err(
+                "no title: set `title:` in the front matter or start with a `# ` heading".into(),
+            )
+        }
     };
     let locale = match fm.locale {
         Some(tag) => Lang::from_tag(&tag)
@@ -201,7 +213,10 @@ mod tests {
             ("x.md", "---\ntitle t\n---\n"),
         ];
         for (name, text) in cases {
-            assert!(parse_article(Path::new(name), text, "").is_err(), "{name}: {text:?}");
+            assert!(
+                parse_article(Path::new(name), text, "").is_err(),
+                "{name}: {text:?}"
+            );
         }
     }
 }

@@ -8,7 +8,10 @@ use std::ops::Range;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Line<'a> {
     /// `#`…`######` followed by the heading text.
-    Heading { level: usize, text: &'a str },
+    Heading {
+        level: usize,
+        text: &'a str,
+    },
     /// A ```` ``` ```` or `~~~` line opening or closing a code block.
     Fence,
     /// A line inside a code block.
@@ -99,7 +102,10 @@ pub(crate) fn sections(text: &str) -> Vec<Range<usize>> {
 /// `"3. Open settings"` → `Some("Open settings")` for an ordered list item.
 pub(crate) fn ordered_item(line: &str) -> Option<&str> {
     let trimmed = line.trim_start();
-    let digits = trimmed.len() - trimmed.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let digits = trimmed.len()
+        - trimmed
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .len();
     if digits == 0 || digits > 3 {
         return None;
     }
@@ -127,7 +133,8 @@ mod tests {
 
     #[test]
     fn splits_at_headings_but_not_in_code() {
-        let body = "intro\n\n## Steps\n\n1. a\n```sh\n# not a heading\n```\n## Empty\n### Nested\ntext\n";
+        let body =
+            "intro\n\n## Steps\n\n1. a\n```sh\n# not a heading\n```\n## Empty\n### Nested\ntext\n";
         let secs: Vec<&str> = sections(body).into_iter().map(|r| &body[r]).collect();
         assert_eq!(
             secs,

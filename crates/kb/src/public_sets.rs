@@ -172,7 +172,10 @@ pub fn stackfaq_articles(path: &Path) -> Result<(Vec<Article>, Vec<EvalQuestion>
 
 /// StackFAQ threads, with each answer under its own `## Answer <k>` heading when
 /// `sectioned`.
-fn stackfaq_parts(path: &Path, sectioned: bool) -> Result<(Vec<Article>, Vec<EvalQuestion>), PublicSetError> {
+fn stackfaq_parts(
+    path: &Path,
+    sectioned: bool,
+) -> Result<(Vec<Article>, Vec<EvalQuestion>), PublicSetError> {
     let set: StackFaq = read_json(path)?;
     let mut articles = Vec::new();
     let mut questions = Vec::new();
@@ -238,7 +241,11 @@ pub fn write_benchmark_helpcenter(dir: &Path, n: usize) -> Result<usize, PublicS
 /// [`write_benchmark_helpcenter`] reading the public sets from `data_dir`. All StackFAQ
 /// threads come first (English, several sections each), then KorQuAD paragraphs
 /// (Korean); past the 1,089 available, the same articles repeat under new ids.
-pub fn write_benchmark_helpcenter_from(data_dir: &Path, dir: &Path, n: usize) -> Result<usize, PublicSetError> {
+pub fn write_benchmark_helpcenter_from(
+    data_dir: &Path,
+    dir: &Path,
+    n: usize,
+) -> Result<usize, PublicSetError> {
     let (mut articles, _) = stackfaq_parts(&data_dir.join(STACKFAQ_FILE), true)?;
     articles.extend(korquad_articles(&data_dir.join(KORQUAD_FILE))?.0);
     if articles.is_empty() {
@@ -256,7 +263,11 @@ pub fn write_benchmark_helpcenter_from(data_dir: &Path, dir: &Path, n: usize) ->
         } else {
             format!("{}-r{round}", article.id)
         };
-        let sub = if article.id.starts_with("stackfaq") { "stackfaq" } else { "korquad" };
+        let sub = if article.id.starts_with("stackfaq") {
+            "stackfaq"
+        } else {
+            "korquad"
+        };
         let path = dir.join(sub).join(format!("{id}.md"));
         let text = format!(
             "---\nid: {id}\ntitle: {}\nlocale: {}\ntags: [benchmark]\n---\n{}",

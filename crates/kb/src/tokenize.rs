@@ -3,6 +3,7 @@
 //! spacing; other words are lowercased, filtered against a short stop list and stemmed
 //! with the English Snowball stemmer.
 
+use crate::synonyms::Synonyms;
 use relaydesk_core::text::is_hangul;
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -12,6 +13,21 @@ const MAX_WORD_CHARS: usize = 64;
 /// Splits text into index terms; shared by indexing and querying so both agree.
 pub(crate) struct Tokenizer {
     stemmer: Stemmer,
+    synonyms: Synonyms,
+}
+
+/// What a term stands for in the text it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A stemmed word, or the first bigram (or only syllable) of a CJK run: the part
+    /// that holds a Korean word's stem, the rest being mostly particles and endings.
+    Head,
+    /// Any later bigram of a CJK run.
+    Inner,
+    /// Two (non-CJK) words in a row in the same clause, stop words skipped.
+    Phrase,
+    /// The concept of a synonym group the preceding word or run belongs to.
+    Concept,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -22,9 +38,9 @@ impl std::fmt::Debug for Tokenizer {
 
 impl Default for Tokenizer {
     fn default() -> Self {
-        Tokenizer {
-            stemmer: Stemmer::create(Algorithm::English),
-        }
+        let stemmer = Stemmer::create(Algorithm::English);
+        let synonyms = Synonyms::built_in(&stemmer);
+        Tokenizer { stemmer, synonyms }
     }
 }
 
@@ -36,63 +52,108 @@ impl Tokenizer {
         self.terms(text, |term, _| emit(term));
     }
 
-    /// Like [`Tokenizer::tokens`], also telling whether the term starts a word: every
-    /// stemmed word does, and in a Hangul run its first bigram (or its only syllable),
-    /// which holds the word's stem while the rest is mostly particles and endings.
-    pub(crate) fn terms(&self, text: &str, mut emit: impl FnMut(&str, bool)) {
-        let mut word = String::new();
-        let mut pair = String::with_capacity(8);
-        let mut prev: Option<char> = None;
-        let mut run = 0usize;
+    /// Like [`Tokenizer::tokens`], telling what each term stands for. A word's or run's
+    /// phrase and concepts come right after its own terms.
+    pub(crate) fn terms(&self, text: &str, mut emit: impl FnMut(&str, Kind)) {
+        let mut state = State::default();
         for c in text.chars() {
             if is_cjk(c) {
-                self.flush_word(&mut word, &mut emit);
-                if let Some(p) = prev {
-                    pair.clear();
-                    pair.push(p);
-                    pair.push(c);
-                    emit(&pair, run == 1);
-                }
-                prev = Some(c);
-                run += 1;
+                self.flush_word(&mut state, &mut emit);
+                state.run.push(c);
                 continue;
             }
-            flush_run(prev, run, &mut pair, &mut emit);
-            prev = None;
-            run = 0;
+            self.flush_run(&mut state, &mut emit);
             if c.is_alphanumeric() {
-                word.extend(c.to_lowercase());
+                state.word.extend(c.to_lowercase());
             } else if c == '\'' || c == '\u{2019}' {
                 // Contractions and possessives stay one word: "don't" → "dont", "user's" → "user".
             } else {
-                self.flush_word(&mut word, &mut emit);
+                self.flush_word(&mut state, &mut emit);
+                if !c.is_whitespace()
+                    && !matches!(c, '-' | '/' | '&' | '@' | '#' | '*' | '_' | '`' | '"')
+                {
+                    state.prev_head.clear();
+                }
             }
         }
-        flush_run(prev, run, &mut pair, &mut emit);
-        self.flush_word(&mut word, &mut emit);
+        self.flush_run(&mut state, &mut emit);
+        self.flush_word(&mut state, &mut emit);
     }
 
-    fn flush_word(&self, word: &mut String, emit: &mut impl FnMut(&str, bool)) {
-        if word.is_empty() {
+    fn flush_word(&self, state: &mut State, emit: &mut impl FnMut(&str, Kind)) {
+        if state.word.is_empty() {
             return;
         }
+        let word = std::mem::take(&mut state.word);
         let mut chars = word.chars();
-        let single_letter = matches!((chars.next(), chars.next()), (Some(c), None) if !c.is_numeric());
-        if !single_letter && !is_stopword(word) && word.chars().count() <= MAX_WORD_CHARS {
-            emit(&self.stemmer.stem(word), true);
+        let single_letter =
+            matches!((chars.next(), chars.next()), (Some(c), None) if !c.is_numeric());
+        if !single_letter && !is_stopword(&word) && word.chars().count() <= MAX_WORD_CHARS {
+            let stem = self.stemmer.stem(&word);
+            emit(&stem, Kind::Head);
+            state.phrase(&stem, emit);
+            self.synonyms
+                .word(&stem, &mut state.buf, &mut |t| emit(t, Kind::Concept));
         }
-        word.clear();
+        state.word = word;
+        state.word.clear();
+    }
+
+    /// Ends a CJK run: its overlapping bigrams, or the syllable itself when it is alone
+    /// ("앱", "봇", the "년" of "1989년"); then its concepts.
+    fn flush_run(&self, state: &mut State, emit: &mut impl FnMut(&str, Kind)) {
+        if state.run.is_empty() {
+            return;
+        }
+        let run = std::mem::take(&mut state.run);
+        if let [only] = run.as_slice() {
+            state.buf.clear();
+            state.buf.push(*only);
+            emit(&state.buf, Kind::Head);
+        }
+        for (i, pair) in run.windows(2).enumerate() {
+            state.buf.clear();
+            state.buf.extend(pair);
+            emit(&state.buf, if i == 0 { Kind::Head } else { Kind::Inner });
+        }
+        // Korean word pairs would more than double the dictionary for a few tenths of a
+        // point; the bigrams already span the inside of each word.
+        state.prev_head.clear();
+        self.synonyms
+            .run(&run, &mut state.buf, &mut |t| emit(t, Kind::Concept));
+        state.run = run;
+        state.run.clear();
     }
 }
 
-/// A one-syllable run ("앱", "봇", the "년" of "1989년") has no bigram, so it is indexed alone.
-fn flush_run(prev: Option<char>, run: usize, buf: &mut String, emit: &mut impl FnMut(&str, bool)) {
-    if let (Some(c), 1) = (prev, run) {
-        buf.clear();
-        buf.push(c);
-        emit(buf, true);
+/// The tokenizer's buffers, reused from word to word.
+#[derive(Default)]
+struct State {
+    word: String,
+    run: Vec<char>,
+    buf: String,
+    /// The stem of the previous word in the same clause, for phrases.
+    prev_head: String,
+}
+
+impl State {
+    /// Emits the phrase "previous word + this word": two words in a row ("verification
+    /// code", "business hours") mean more together than apart.
+    fn phrase(&mut self, head: &str, emit: &mut impl FnMut(&str, Kind)) {
+        if !self.prev_head.is_empty() {
+            self.buf.clear();
+            self.buf.push_str(&self.prev_head);
+            self.buf.push(PHRASE_JOINER);
+            self.buf.push_str(head);
+            emit(&self.buf, Kind::Phrase);
+        }
+        self.prev_head.clear();
+        self.prev_head.push_str(head);
     }
 }
+
+/// Joins the two stems of a phrase term; never part of a word.
+const PHRASE_JOINER: char = '_';
 
 /// Scripts written without reliable word boundaries: Hangul, Han ideographs, kana.
 pub(crate) fn is_cjk(c: char) -> bool {
@@ -106,19 +167,116 @@ pub(crate) fn is_cjk(c: char) -> bool {
 fn is_stopword(w: &str) -> bool {
     matches!(
         w,
-        "a" | "about" | "am" | "an" | "and" | "any" | "are" | "as" | "at" | "be" | "been"
-            | "but" | "by" | "can" | "cant" | "could" | "did" | "do" | "does" | "doing"
-            | "dont" | "for" | "from" | "get" | "got" | "had" | "has" | "have" | "having"
-            | "he" | "her" | "here" | "him" | "his" | "how" | "i" | "if" | "im" | "in"
-            | "into" | "is" | "it" | "its" | "ive" | "just" | "me" | "might" | "more"
-            | "most" | "much" | "must" | "my" | "myself" | "no" | "nor" | "not" | "of"
-            | "off" | "on" | "once" | "only" | "or" | "other" | "our" | "ours" | "out"
-            | "over" | "own" | "please" | "same" | "she" | "should" | "so" | "some"
-            | "such" | "than" | "that" | "thats" | "the" | "their" | "them" | "then"
-            | "there" | "these" | "they" | "this" | "those" | "through" | "to" | "too"
-            | "us" | "very" | "was" | "we" | "were" | "what" | "whats" | "when" | "where"
-            | "which" | "while" | "who" | "whom" | "why" | "will" | "with" | "would"
-            | "you" | "your" | "youre" | "yours"
+        "a" | "about"
+            | "am"
+            | "an"
+            | "and"
+            | "any"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "been"
+            | "but"
+            | "by"
+            | "can"
+            | "cant"
+            | "could"
+            | "did"
+            | "do"
+            | "does"
+            | "doing"
+            | "dont"
+            | "for"
+            | "from"
+            | "get"
+            | "got"
+            | "had"
+            | "has"
+            | "have"
+            | "having"
+            | "he"
+            | "her"
+            | "here"
+            | "him"
+            | "his"
+            | "how"
+            | "i"
+            | "if"
+            | "im"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "ive"
+            | "just"
+            | "me"
+            | "might"
+            | "more"
+            | "most"
+            | "much"
+            | "must"
+            | "my"
+            | "myself"
+            | "no"
+            | "nor"
+            | "not"
+            | "of"
+            | "off"
+            | "on"
+            | "once"
+            | "only"
+            | "or"
+            | "other"
+            | "our"
+            | "ours"
+            | "out"
+            | "over"
+            | "own"
+            | "please"
+            | "same"
+            | "she"
+            | "should"
+            | "so"
+            | "some"
+            | "such"
+            | "than"
+            | "that"
+            | "thats"
+            | "the"
+            | "their"
+            | "them"
+            | "then"
+            | "there"
+            | "these"
+            | "they"
+            | "this"
+            | "those"
+            | "through"
+            | "to"
+            | "too"
+            | "us"
+            | "very"
+            | "was"
+            | "we"
+            | "were"
+            | "what"
+            | "whats"
+            | "when"
+            | "where"
+            | "which"
+            | "while"
+            | "who"
+            | "whom"
+            | "why"
+            | "will"
+            | "with"
+            | "would"
+            | "you"
+            | "your"
+            | "youre"
+            | "yours"
     )
 }
 
@@ -128,7 +286,11 @@ mod tests {
 
     fn terms(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        Tokenizer::default().tokens(text, |t| out.push(t.to_string()));
+        Tokenizer::default().terms(text, |t, kind| {
+            if matches!(kind, Kind::Head | Kind::Inner) {
+                out.push(t.to_string())
+            }
+        });
         out
     }
 
@@ -146,18 +308,49 @@ mod tests {
     fn hangul_runs_become_bigrams() {
         assert_eq!(terms("비밀번호를"), vec!["비밀", "밀번", "번호", "호를"]);
         assert_eq!(terms("앱 설치"), vec!["앱", "설치"]);
-        assert_eq!(terms("1989년 Slack에서"), vec!["1989", "년", "slack", "에서"]);
+        assert_eq!(
+            terms("1989년 Slack에서"),
+            vec!["1989", "년", "slack", "에서"]
+        );
     }
 
     #[test]
     fn word_heads() {
         let mut heads = Vec::new();
-        Tokenizer::default().terms("비밀번호를 바꾸는 법 for Slack users", |t, head| {
-            if head {
-                heads.push(t.to_string());
-            }
-        });
+        Tokenizer::default().terms(
+            "비밀번호를 바꾸는 법 for Slack users",
+            |t, kind| {
+                if kind == Kind::Head {
+                    heads.push(t.to_string());
+                }
+            },
+        );
         assert_eq!(heads, vec!["비밀", "바꾸", "법", "slack", "user"]);
+    }
+
+    #[test]
+    fn phrases_and_concepts_follow_their_word() {
+        let mut out = Vec::new();
+        Tokenizer::default().terms(
+            "speak to somebody. Later the agent 코드 email",
+            |t, kind| out.push((t.to_string(), kind)),
+        );
+        let kinds: Vec<Kind> = out.iter().map(|(_, k)| *k).collect();
+        use Kind::*;
+        assert_eq!(
+            kinds,
+            vec![
+                Head, Concept, // speak
+                Head, Phrase, Concept, // somebody
+                Head,    // then
+                Head, Phrase, Concept, // agent
+                Head, Concept, // 코드
+                Head, Concept, // email: no phrase across the Korean word
+            ]
+        );
+        assert_eq!(out[3].0, "speak_somebodi");
+        assert!(out[1].0.starts_with('~'));
+        assert_eq!(out[7].0, "later_agent", "no phrase across the full stop");
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use relaydesk_core::store::{ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Receipt, Store, StoreError, Tx};
 use relaydesk_core::adapter::OutboundKind;
-use relaydesk_core::store::{ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Store, StoreError, Tx};
 use relaydesk_core::Millis;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -63,7 +63,8 @@ impl SqlStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("wal_autocheckpoint", "16384");
             if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     StoreError::Unavailable(format!("cannot create the folder {} for {shown}: {e}", dir.display()))
@@ -115,10 +116,18 @@ impl SqlStore {
         on_pool!(&self.db, pool => pool.close().await)
     }
 
+    /// `column` is one of the comma-separated names bound at `param`.
+    fn adapter_in(&self, column: &str, param: &str) -> String {
+        match self.db {
+            Db::Sqlite(_) => format!("instr(',' || {param} || ',', ',' || {column} || ',') > 0"),
+            Db::Postgres(_) => format!("{column} = any(string_to_array({param}, ','))"),
+        }
+    }
+
     fn lock_clause(&self) -> &'static str {
         match self.db {
             Db::Sqlite(_) => "",
-            Db::Postgres(_) => " for update of o skip locked",
+            Db::Postgres(_) => " for update skip locked",
         }
     }
 }
@@ -161,43 +170,41 @@ const OUTBOX_COLUMNS: &str =
 #[async_trait]
 impl Store for SqlStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        Ok(Box::new(match &self.db {
-            Db::Sqlite(pool) => tx::SqlTx::sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?),
-            Db::Postgres(pool) => tx::SqlTx::postgres(pool.begin().await.map_err(db_error)?),
-        }))
+        Ok(Box::new(self.begin_sql().await?))
     }
 
-    async fn claim(&self, adapter: &str, worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError> {
-        // A row waits while an earlier row of its channel is pending and not due, or
-        // claimed by someone else: that keeps each channel in order across dispatchers.
+    async fn claim(&self, adapters: &[String], worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError> {
         let sql = format!(
             "update outbox set claimed_by = $1, claimed_until = $2, updated_at = $3
              where id in (
-                select o.id from outbox o left join outbox p on p.id = o.parent_id
-                where o.state = 'pending' and o.adapter = $4 and o.next_attempt_at <= $3
+                select o.id from outbox o
+                where o.state = 'pending' and {adapter_in} and o.next_attempt_at <= $3
                   and (o.claimed_until is null or o.claimed_until <= $3)
-                  and (o.parent_id is null or p.state <> 'pending')
+                  and (o.parent_id is null
+                       or exists (select 1 from outbox p where p.id = o.parent_id and p.state <> 'pending'))
                   and not exists (
                     select 1 from outbox e
                     where e.state = 'pending' and e.adapter = o.adapter and e.channel = o.channel and e.id < o.id
                       and (e.next_attempt_at > $3 or e.claimed_until > $3))
                 order by o.id limit $5{lock})
              returning {OUTBOX_COLUMNS}",
-            lock = self.lock_clause()
+            lock = self.lock_clause(),
+            adapter_in = self.adapter_in("o.adapter", "$4"),
         );
+        let adapters = adapters.join(",");
         let mut rows: Vec<OutboxRow> = match &self.db {
             Db::Sqlite(pool) => sqlx::query_as(&sql)
-                .bind(worker).bind(now + lease).bind(now).bind(adapter).bind(limit)
+                .bind(worker).bind(now + lease).bind(now).bind(&adapters).bind(limit)
                 .fetch_all(pool).await.map_err(db_error)?,
             Db::Postgres(pool) => {
                 // Claims for one adapter take turns: a claim running beside another
                 // would not yet see the other's rows as claimed, and could overtake them.
                 let mut tx = pool.begin().await.map_err(db_error)?;
                 sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
-                    .bind(format!("relaydesk-claim:{adapter}"))
+                    .bind(format!("relaydesk-claim:{adapters}"))
                     .execute(&mut *tx).await.map_err(db_error)?;
                 let rows = sqlx::query_as(&sql)
-                    .bind(worker).bind(now + lease).bind(now).bind(adapter).bind(limit)
+                    .bind(worker).bind(now + lease).bind(now).bind(&adapters).bind(limit)
                     .fetch_all(&mut *tx).await.map_err(db_error)?;
                 tx.commit().await.map_err(db_error)?;
                 rows
@@ -215,20 +222,25 @@ impl Store for SqlStore {
         Ok(items)
     }
 
-    async fn delivered(&self, id: i64, kind: OutboundKind, platform_message_id: &str, now: Millis) -> Result<(), StoreError> {
-        if kind == OutboundKind::TicketCard {
-            // The card's message is the ticket's thread: link it before the row is done,
-            // so a crash in between at worst posts the card again.
-            let sql = "update conversation set agent_thread = $1, updated_at = $2
-                       where id = (select conversation_id from outbox where id = $3)";
-            on_pool!(&self.db, pool => sqlx::query(sql).bind(platform_message_id).bind(now).bind(id).execute(pool).await.map(|_| ()))
-                .map_err(db_error)?;
-        }
-        let sql = "update outbox set state = 'delivered', platform_message_id = $1, delivered_at = $2,
-                   updated_at = $2, claimed_until = null where id = $3 and state = 'pending'";
-        on_pool!(&self.db, pool => sqlx::query(sql).bind(platform_message_id).bind(now).bind(id).execute(pool).await.map(|_| ()))
+    async fn delivered(&self, receipts: &[Receipt], now: Millis) -> Result<(), StoreError> {
+        // A card's message is the ticket's thread. It is linked before the row is marked,
+        // so a crash in between at worst posts the card again.
+        let link = "update conversation set agent_thread = $1, updated_at = $2
+                    where id = (select conversation_id from outbox where id = $3)";
+        for r in receipts.iter().filter(|r| r.kind == OutboundKind::TicketCard) {
+            on_pool!(&self.db, pool => sqlx::query(link)
+                .bind(&r.platform_message_id).bind(now).bind(r.id).execute(pool).await.map(|_| ()))
             .map_err(db_error)?;
-        Ok(())
+        }
+        let sql = tx::mark_delivered_sql(receipts.len());
+        on_pool!(&self.db, pool => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for r in receipts {
+                q = q.bind(r.id).bind(&r.platform_message_id);
+            }
+            q.execute(pool).await.map(|_| ())
+        })
+        .map_err(db_error)
     }
 
     async fn retry(&self, id: i64, at: Millis, failure: Option<&str>, now: Millis) -> Result<(), StoreError> {
@@ -246,14 +258,6 @@ impl Store for SqlStore {
                    claimed_until = null, updated_at = $2 where id = $3 and state = 'pending'";
         on_pool!(&self.db, pool => sqlx::query(sql).bind(error).bind(now).bind(id).execute(pool).await.map(|_| ())).map_err(db_error)?;
         Ok(())
-    }
-
-    async fn next_due(&self, adapter: &str) -> Result<Option<Millis>, StoreError> {
-        let sql = "select min(case when claimed_until > next_attempt_at then claimed_until else next_attempt_at end)
-                   from outbox where state = 'pending' and adapter = $1";
-        let due: Option<i64> = on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await)
-            .map_err(db_error)?;
-        Ok(due)
     }
 
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError> {
@@ -318,6 +322,15 @@ impl Store for SqlStore {
 }
 
 impl SqlStore {
+    /// A write transaction; on SQLite it takes the write lock at once, so that it never
+    /// fails half-way for another writer.
+    async fn begin_sql(&self) -> Result<tx::SqlTx, StoreError> {
+        Ok(match &self.db {
+            Db::Sqlite(pool) => tx::SqlTx::sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?),
+            Db::Postgres(pool) => tx::SqlTx::postgres(pool.begin().await.map_err(db_error)?),
+        })
+    }
+
     async fn parent_state(&self, parent: i64) -> Result<(relaydesk_core::store::DeliveryState, Option<String>), StoreError> {
         let sql = "select state, platform_message_id from outbox where id = $1";
         let (state, message_id): (String, Option<String>) =

@@ -9,6 +9,11 @@ pub(crate) const CONVERSATION_COLUMNS: &str = "id, person_id, state, user_adapte
      ticket_number, agent_adapter, agent_channel, agent_thread, assignee, close_reason, previous_id, solved_at, \
      closed_at, created_at, updated_at";
 
+/// The conversation columns, qualified by a table alias.
+pub(crate) fn conversation_columns_of(alias: &str) -> String {
+    CONVERSATION_COLUMNS.split(", ").map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, author, author_name, body, created_at";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -78,6 +83,15 @@ impl ConversationRow {
             updated_at: self.updated_at,
         })
     }
+}
+
+/// A person's latest conversation with what is stored about the person.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LatestRow {
+    #[sqlx(flatten)]
+    pub(crate) conversation: ConversationRow,
+    pub(crate) person_name: String,
+    pub(crate) person_email: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]

@@ -46,6 +46,13 @@ impl SqlTx {
             Conn::Postgres(_) => " for update",
         }
     }
+
+    fn for_update_of(&self, table: &str) -> String {
+        match self.conn {
+            Conn::Sqlite(_) => String::new(),
+            Conn::Postgres(_) => format!(" for update of {table}"),
+        }
+    }
 }
 
 #[async_trait]
@@ -60,7 +67,32 @@ impl Tx for SqlTx {
         Ok(done == 1)
     }
 
-    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<i64, StoreError> {
+    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<(i64, Option<Conversation>), StoreError> {
+        // The common case, a known person with a conversation, is one read.
+        let sql = format!(
+            "select {}, p.display_name as person_name, p.verified_email as person_email
+             from person p join conversation c on c.person_id = p.id
+             where p.platform = $1 and p.platform_user_id = $2 order by c.id desc limit 1{}",
+            rows::conversation_columns_of("c"),
+            self.for_update_of("p")
+        );
+        let known: Option<rows::LatestRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(&person.platform).bind(&person.id).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        if let Some(known) = known {
+            let unchanged = known.person_name == person.display_name
+                && (person.verified_email.is_none() || known.person_email == person.verified_email);
+            let conversation = known.conversation.into_conversation()?;
+            if !unchanged {
+                let sql = "update person set display_name = $1, verified_email = coalesce($2, verified_email),
+                           updated_at = $3 where id = $4";
+                on_tx!(&mut self.conn, c => sqlx::query(sql)
+                    .bind(&person.display_name).bind(&person.verified_email).bind(now).bind(conversation.user_id)
+                    .execute(&mut **c).await.map(|_| ()))
+                .map_err(db_error)?;
+            }
+            return Ok((conversation.user_id, Some(conversation)));
+        }
         let sql = "insert into person (platform, platform_user_id, display_name, verified_email, created_at, updated_at)
                    values ($1, $2, $3, $4, $5, $5)
                    on conflict (platform, platform_user_id) do update set
@@ -68,10 +100,11 @@ impl Tx for SqlTx {
                      verified_email = coalesce(excluded.verified_email, person.verified_email),
                      updated_at = excluded.updated_at
                    returning id";
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+        let id: i64 = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
             .bind(&person.platform).bind(&person.id).bind(&person.display_name).bind(&person.verified_email).bind(now)
             .fetch_one(&mut **c).await)
-        .map_err(db_error)
+        .map_err(db_error)?;
+        Ok((id, self.latest_conversation(id).await?))
     }
 
     async fn latest_conversation(&mut self, user_id: i64) -> Result<Option<Conversation>, StoreError> {
@@ -199,4 +232,22 @@ impl Tx for SqlTx {
             }
         }
     }
+}
+
+/// `update outbox … where id in (…)` for `n` receipts bound as `$1` = now, then each
+/// receipt's id and platform message id.
+pub(crate) fn mark_delivered_sql(n: usize) -> String {
+    let mut cases = String::new();
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let (id, message) = (2 + 2 * i, 3 + 2 * i);
+        cases.push_str(&format!(" when ${id} then ${message}"));
+        ids.push(format!("${id}"));
+    }
+    format!(
+        "update outbox set state = 'delivered', delivered_at = $1, updated_at = $1, claimed_until = null,
+         platform_message_id = case id{cases} end
+         where state = 'pending' and id in ({})",
+        ids.join(", ")
+    )
 }
