@@ -9,7 +9,7 @@ use relaydesk_core::clock::{Clock, SystemClock};
 use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
 use relaydesk_core::knowledge::Knowledge;
 use relaydesk_core::runtime::{self, EngineSink};
-use relaydesk_core::{Capabilities, ChannelAdapter, Engine, EngineConfig, Queue, Store};
+use relaydesk_core::{Capabilities, ChannelAdapter, Engine, EngineConfig, Queue, State, Store};
 use relaydesk_kb::LiveHelpCenter;
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
@@ -20,7 +20,9 @@ use crate::console::{self, ConsoleAdapter};
 
 /// Opens the configured database and applies its migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
-    let store = SqlStore::connect(&config.database.url).await.context("cannot start without the database")?;
+    let store = SqlStore::connect(&config.database.url)
+        .await
+        .context("cannot start without the database")?;
     Ok(Arc::new(store))
 }
 
@@ -56,8 +58,24 @@ pub fn queues(config: &Config) -> Vec<Queue> {
 /// process still splits a reply to a Slack channel at Slack's limit.
 fn capabilities(adapters: &[Arc<dyn ChannelAdapter>]) -> HashMap<String, Capabilities> {
     let mut caps = HashMap::from([
-        ("slack".to_string(), Capabilities { max_len: 4000, threads: true, buttons: true, edits: true }),
-        ("discord".to_string(), Capabilities { max_len: 2000, threads: true, buttons: true, edits: true }),
+        (
+            "slack".to_string(),
+            Capabilities {
+                max_len: 4000,
+                threads: true,
+                buttons: true,
+                edits: true,
+            },
+        ),
+        (
+            "discord".to_string(),
+            Capabilities {
+                max_len: 2000,
+                threads: true,
+                buttons: true,
+                edits: true,
+            },
+        ),
     ]);
     for a in adapters {
         caps.insert(a.name().to_string(), a.capabilities());
@@ -73,18 +91,55 @@ pub fn console_adapter(config: &Config) -> Arc<ConsoleAdapter> {
         .filter(|q| q.agent_channel.adapter == console::NAME)
         .map(|q| q.agent_channel.channel.clone())
         .collect();
-    Arc::new(ConsoleAdapter::new(&config.console.user, &config.console.agent, channels, config.console.max_len))
+    Arc::new(ConsoleAdapter::new(
+        &config.console.user,
+        &config.console.agent,
+        channels,
+        config.console.max_len,
+    ))
+}
+
+/// Points the console's `/agent` at the most recent open ticket of a `console:` queue,
+/// so that an agent can answer right after a restart.
+pub async fn resume_console(config: &Config, console: &ConsoleAdapter) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    for summary in store.list_conversations(100).await? {
+        if !matches!(summary.state, State::Queued | State::Assigned | State::Solved) {
+            continue;
+        }
+        let Some(detail) = store.conversation(summary.id).await? else { continue };
+        let c = &detail.conversation;
+        if let (Some(thread), Some(number)) = (&c.agent_address, c.ticket_number) {
+            if thread.adapter == console::NAME && thread.thread.is_some() {
+                console.resume(thread.clone(), number, c.queue.as_deref().unwrap_or_default());
+                break;
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 /// Runs the engine, the dispatcher and `adapters` until `shutdown` or until an adapter
 /// stops; then drains the outbox and returns.
-pub async fn serve(config: &Config, adapters: Vec<Arc<dyn ChannelAdapter>>, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    config: &Config,
+    adapters: Vec<Arc<dyn ChannelAdapter>>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let helpcenter = load_helpcenter(config);
-    let reloading = spawn_reloader(helpcenter.clone(), config.helpcenter.reload_secs, shutdown.clone());
+    let reloading = spawn_reloader(
+        helpcenter.clone(),
+        config.helpcenter.reload_secs,
+        shutdown.clone(),
+    );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (wake, progress) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    store.watch_outbox(wake.clone()).await.context("cannot listen for outbox notifications")?;
+    store
+        .watch_outbox(wake.clone())
+        .await
+        .context("cannot listen for outbox notifications")?;
     let engine_config = EngineConfig {
         queues: queues(config),
         close_after: config.close_after_ms(),
@@ -92,9 +147,23 @@ pub async fn serve(config: &Config, adapters: Vec<Arc<dyn ChannelAdapter>>, shut
         capabilities: capabilities(&adapters),
     };
     let knowledge: Arc<dyn Knowledge> = helpcenter;
-    let engine = Arc::new(Engine::new(store.clone(), knowledge, clock.clone(), engine_config, wake.clone()));
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        knowledge,
+        clock.clone(),
+        engine_config,
+        wake.clone(),
+    ));
     let worker = format!("{}-{}", hostname(), std::process::id());
-    let dispatcher = Dispatcher::new(store.clone(), adapters.clone(), clock, wake, progress.clone(), worker, DispatchSettings::default());
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        adapters.clone(),
+        clock,
+        wake,
+        progress.clone(),
+        worker,
+        DispatchSettings::default(),
+    );
     let sink = EngineSink::new(engine, store.clone(), progress, batch_size(&store));
     let result = runtime::run(adapters, sink, dispatcher, shutdown.clone()).await;
     shutdown.cancel();
@@ -113,7 +182,11 @@ pub fn batch_size(store: &SqlStore) -> usize {
     }
 }
 
-fn spawn_reloader(helpcenter: Arc<LiveHelpCenter>, every_secs: u64, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+fn spawn_reloader(
+    helpcenter: Arc<LiveHelpCenter>,
+    every_secs: u64,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         if every_secs == 0 {
             return;
@@ -126,18 +199,25 @@ fn spawn_reloader(helpcenter: Arc<LiveHelpCenter>, every_secs: u64, shutdown: Ca
                 _ = tick.tick() => {}
             }
             let live = helpcenter.clone();
-            if let Ok(Some(errors)) = tokio::task::spawn_blocking(move || live.reload_if_changed()).await {
+            if let Ok(Some(errors)) =
+                tokio::task::spawn_blocking(move || live.reload_if_changed()).await
+            {
                 for e in errors {
                     tracing::warn!(path = %e.path.display(), error = %e.message, "help-center article skipped");
                 }
-                tracing::info!(articles = helpcenter.current().articles().len(), "help center reloaded");
+                tracing::info!(
+                    articles = helpcenter.current().articles().len(),
+                    "help center reloaded"
+                );
             }
         }
     })
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "relaydesk".into())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "relaydesk".into())
 }
 
 /// Cancels the token on SIGINT or SIGTERM.
@@ -146,15 +226,16 @@ pub fn stop_on_signals(shutdown: CancellationToken) {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                    let _ = ctrl_c.await;
-                    shutdown.cancel();
-                    return;
-                }
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                        let _ = ctrl_c.await;
+                        shutdown.cancel();
+                        return;
+                    }
+                };
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use relaydesk_core::adapter::{AdapterError, Delivered};
 use relaydesk_core::clock::SystemClock;
 use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
 use relaydesk_core::knowledge::NoKnowledge;
-use relaydesk_core::memory::MemoryAdapter;
 use relaydesk_core::runtime::EngineSink;
-use relaydesk_core::{Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Inbound, InboundSink, Person, Queue};
+use relaydesk_core::{
+    Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Inbound, InboundSink,
+    Outbound, Person, Queue, SendError,
+};
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -20,11 +23,23 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{BenchCommand, BenchDb};
 
 pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Engine { db, postgres, conversations, messages, concurrency } = command;
-    anyhow::ensure!(conversations > 0 && concurrency > 0, "--conversations and --concurrency must be at least 1");
+    let BenchCommand::Engine {
+        db,
+        postgres,
+        conversations,
+        messages,
+        concurrency,
+    } = command;
+    anyhow::ensure!(
+        conversations > 0 && concurrency > 0,
+        "--conversations and --concurrency must be at least 1"
+    );
     let scratch = tempfile::tempdir().context("cannot make a temporary folder")?;
     let (url, pg_name) = match db {
-        BenchDb::Sqlite => (format!("sqlite://{}", scratch.path().join("bench.db").display()), None),
+        BenchDb::Sqlite => (
+            format!("sqlite://{}", scratch.path().join("bench.db").display()),
+            None,
+        ),
         BenchDb::Postgres => {
             let name = format!("relaydesk_bench_{}", std::process::id());
             (fresh_postgres_database(&postgres, &name).await?, Some(name))
@@ -35,25 +50,27 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
         drop_postgres_database(&postgres, &name).await;
     }
     let mut report = result?;
-    report.insert("db", serde_json::json!(if db == BenchDb::Sqlite { "sqlite" } else { "postgres" }));
+    report.insert(
+        "db",
+        serde_json::json!(if db == BenchDb::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }),
+    );
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 
-async fn run(url: &str, conversations: usize, messages: usize, concurrency: usize) -> anyhow::Result<HashMap<&'static str, serde_json::Value>> {
+async fn run(
+    url: &str,
+    conversations: usize,
+    messages: usize,
+    concurrency: usize,
+) -> anyhow::Result<HashMap<&'static str, serde_json::Value>> {
     let store = Arc::new(SqlStore::connect(url).await?);
-    let chat = MemoryAdapter::new("chat", Capabilities { max_len: 4000, ..Capabilities::default() });
-    // Each relayed "bench <j>" wakes the driver that sent message j.
-    let arrived: Arc<Vec<Notify>> = Arc::new((0..messages).map(|_| Notify::new()).collect());
-    let signals = arrived.clone();
-    let observer = Box::new(move |o: &relaydesk_core::Outbound| {
-        if let Some(j) = o.text.strip_prefix("bench ").and_then(|j| j.parse::<usize>().ok()) {
-            if let Some(signal) = signals.get(j) {
-                signal.notify_one();
-            }
-        }
-    });
-    let desk = MemoryAdapter::observed("desk", Capabilities { max_len: 4000, ..Capabilities::default() }, observer);
+    let chat = Arc::new(Counter::new("chat", 0));
+    let desk = Arc::new(Counter::new("desk", messages));
     let config = EngineConfig {
         queues: vec![Queue {
             name: "support".into(),
@@ -61,79 +78,129 @@ async fn run(url: &str, conversations: usize, messages: usize, concurrency: usiz
             agent_channel: Address::new("desk", "agents"),
             triage: Vec::new(),
         }],
-        capabilities: HashMap::from([("chat".into(), chat.capabilities()), ("desk".into(), desk.capabilities())]),
+        capabilities: HashMap::from([
+            ("chat".into(), chat.capabilities()),
+            ("desk".into(), desk.capabilities()),
+        ]),
         ..EngineConfig::default()
     };
     let (wake, progress) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let clock = Arc::new(SystemClock);
-    let engine = Arc::new(Engine::new(store.clone(), Arc::new(NoKnowledge), clock.clone(), config, wake.clone()));
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        Arc::new(NoKnowledge),
+        clock.clone(),
+        config,
+        wake.clone(),
+    ));
     let adapters: Vec<Arc<dyn ChannelAdapter>> = vec![chat.clone(), desk.clone()];
-    let dispatcher =
-        Dispatcher::new(store.clone(), adapters, clock, wake, progress.clone(), "bench".into(), DispatchSettings::default());
-    let sink: Arc<dyn InboundSink> = EngineSink::new(engine, store.clone(), progress, crate::app::batch_size(&store));
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        adapters,
+        clock,
+        wake,
+        progress.clone(),
+        "bench".into(),
+        DispatchSettings::default(),
+    );
+    let sink: Arc<dyn InboundSink> = EngineSink::new(
+        engine,
+        store.clone(),
+        progress,
+        crate::app::batch_size(&store),
+    );
     let stop = CancellationToken::new();
     let dispatching = tokio::spawn(dispatcher.run(stop.clone()));
 
     // Every person opens a ticket: card and transcript to the desk, the number to them.
-    drive(&sink, concurrency, conversations, None, |i| (i, "talk to an agent".to_string())).await?;
+    drive(&sink, concurrency, conversations, None, |i| {
+        (i, "talk to an agent".to_string())
+    })
+    .await?;
     let opened = 2 * conversations;
-    anyhow::ensure!(desk.wait_for(opened, Duration::from_secs(600)).await, "tickets were not all delivered");
+    anyhow::ensure!(
+        desk.wait_for(opened, Duration::from_secs(600)).await,
+        "tickets were not all delivered"
+    );
 
     // Then messages, round robin over the open tickets, each relayed to its thread. Each
     // driver waits for its message to be delivered before it sends the next one.
     let started = Instant::now();
-    let submitted: Arc<Vec<std::sync::OnceLock<Instant>>> = Arc::new((0..messages).map(|_| std::sync::OnceLock::new()).collect());
+    let submitted: Arc<Vec<std::sync::OnceLock<Instant>>> =
+        Arc::new((0..messages).map(|_| std::sync::OnceLock::new()).collect());
     let marks = submitted.clone();
-    drive(&sink, concurrency, messages, Some(arrived), move |j| {
+    drive(&sink, concurrency, messages, Some(desk.clone()), move |j| {
         let _ = marks[j].set(Instant::now());
         (j % conversations, format!("bench {j}"))
     })
     .await?;
-    anyhow::ensure!(desk.wait_for(opened + messages, Duration::from_secs(3600)).await, "messages were not all delivered");
+    anyhow::ensure!(
+        desk.wait_for(opened + messages, Duration::from_secs(3600))
+            .await,
+        "messages were not all delivered"
+    );
     let elapsed = started.elapsed();
     stop.cancel();
     let _ = dispatching.await;
 
-    let mut latencies: Vec<Duration> = desk
-        .sent_at()
-        .into_iter()
-        .filter_map(|(at, o)| {
-            let j: usize = o.text.strip_prefix("bench ")?.parse().ok()?;
-            Some(at.duration_since(*submitted[j].get()?))
+    let mut latencies: Vec<Duration> = (0..messages)
+        .filter_map(|j| {
+            Some(
+                desk.delivered[j]
+                    .get()?
+                    .duration_since(*submitted[j].get()?),
+            )
         })
         .collect();
-    anyhow::ensure!(latencies.len() == messages, "{} of {messages} messages were relayed", latencies.len());
+    anyhow::ensure!(
+        latencies.len() == messages,
+        "{} of {messages} messages were relayed",
+        latencies.len()
+    );
     latencies.sort();
     let pct = |p: f64| {
-        latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+        latencies
+            .get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
     };
     store.close().await;
     Ok(HashMap::from([
         ("conversations", serde_json::json!(conversations)),
         ("messages", serde_json::json!(messages)),
         ("concurrency", serde_json::json!(concurrency)),
-        ("messages_per_sec", serde_json::json!((messages as f64 / elapsed.as_secs_f64()).round())),
-        ("p50_ms", serde_json::json!((pct(0.50) * 1000.0).round() / 1000.0)),
-        ("p99_ms", serde_json::json!((pct(0.99) * 1000.0).round() / 1000.0)),
+        (
+            "messages_per_sec",
+            serde_json::json!((messages as f64 / elapsed.as_secs_f64()).round()),
+        ),
+        (
+            "p50_ms",
+            serde_json::json!((pct(0.50) * 1000.0).round() / 1000.0),
+        ),
+        (
+            "p99_ms",
+            serde_json::json!((pct(0.99) * 1000.0).round() / 1000.0),
+        ),
         ("peak_rss_mb", serde_json::json!(peak_rss_mb())),
     ]))
 }
 
 /// Hands `count` messages to the engine, `concurrency` at a time; `make(i)` gives the
 /// sender's number and the text of message `i`. With `arrived`, a driver waits for
-/// `arrived[i]` before it goes on.
+/// message `i` to be delivered there before it goes on.
 async fn drive(
     sink: &Arc<dyn InboundSink>,
     concurrency: usize,
     count: usize,
-    arrived: Option<Arc<Vec<Notify>>>,
+    arrived: Option<Arc<Counter>>,
     make: impl Fn(usize) -> (usize, String) + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
     let next = Arc::new(AtomicUsize::new(0));
     let make = Arc::new(make);
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (sink, next, make, arrived) = (sink.clone(), next.clone(), make.clone(), arrived.clone());
+        let (sink, next, make, arrived) =
+            (sink.clone(), next.clone(), make.clone(), arrived.clone());
         workers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -152,11 +219,15 @@ async fn drive(
                     },
                     content: Content::Text(text),
                 };
-                sink.submit(event).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                sink.submit(event)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if let Some(arrived) = &arrived {
-                    tokio::time::timeout(Duration::from_secs(60), arrived[i].notified())
+                    tokio::time::timeout(Duration::from_secs(60), arrived.signals[i].notified())
                         .await
-                        .with_context(|| format!("message {i} was not delivered within a minute"))?;
+                        .with_context(|| {
+                            format!("message {i} was not delivered within a minute")
+                        })?;
                 }
             }
         });
@@ -165,6 +236,81 @@ async fn drive(
         done??;
     }
     Ok(())
+}
+
+/// An adapter that only counts, and notes when each "bench <j>" was delivered.
+struct Counter {
+    name: &'static str,
+    sent: AtomicUsize,
+    progress: Notify,
+    delivered: Vec<std::sync::OnceLock<Instant>>,
+    signals: Vec<Notify>,
+}
+
+impl Counter {
+    fn new(name: &'static str, messages: usize) -> Counter {
+        Counter {
+            name,
+            sent: AtomicUsize::new(0),
+            progress: Notify::new(),
+            delivered: (0..messages).map(|_| std::sync::OnceLock::new()).collect(),
+            signals: (0..messages).map(|_| Notify::new()).collect(),
+        }
+    }
+
+    async fn wait_for(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let progressed = self.progress.notified();
+            if self.sent.load(Ordering::SeqCst) >= n {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, progressed).await.is_err() {
+                return false;
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ChannelAdapter for Counter {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            max_len: 4000,
+            ..Capabilities::default()
+        }
+    }
+
+    async fn run(
+        &self,
+        _: Arc<dyn InboundSink>,
+        shutdown: CancellationToken,
+    ) -> Result<(), AdapterError> {
+        shutdown.cancelled().await;
+        Ok(())
+    }
+
+    async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        let n = self.sent.fetch_add(1, Ordering::SeqCst);
+        if let Some(j) = message
+            .text
+            .strip_prefix("bench ")
+            .and_then(|j| j.parse::<usize>().ok())
+        {
+            if let (Some(at), Some(signal)) = (self.delivered.get(j), self.signals.get(j)) {
+                let _ = at.set(Instant::now());
+                signal.notify_one();
+            }
+        }
+        self.progress.notify_waiters();
+        Ok(Delivered {
+            message_id: format!("{}-{n}", self.name),
+        })
+    }
 }
 
 fn peak_rss_mb() -> f64 {
@@ -179,11 +325,18 @@ fn peak_rss_mb() -> f64 {
 
 async fn fresh_postgres_database(admin: &str, name: &str) -> anyhow::Result<String> {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(admin)
-        .await
-        .with_context(|| format!("cannot reach PostgreSQL at {}", relaydesk_store::redact_url(admin)))?;
-    sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await?;
-    sqlx::query(&format!("create database {name}")).execute(&mut conn).await?;
+    let mut conn = sqlx::PgConnection::connect(admin).await.with_context(|| {
+        format!(
+            "cannot reach PostgreSQL at {}",
+            relaydesk_store::redact_url(admin)
+        )
+    })?;
+    sqlx::query(&format!("drop database if exists {name} with (force)"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut conn)
+        .await?;
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
     Ok(format!("{base}/{name}"))
 }
@@ -191,6 +344,8 @@ async fn fresh_postgres_database(admin: &str, name: &str) -> anyhow::Result<Stri
 async fn drop_postgres_database(admin: &str, name: &str) {
     use sqlx::Connection;
     if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-        let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await;
+        let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+            .execute(&mut conn)
+            .await;
     }
 }

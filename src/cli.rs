@@ -5,10 +5,20 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "relaydesk", version, about = "A self-hosted support bot for Slack and Discord")]
+#[command(
+    name = "relaydesk",
+    version,
+    about = "A self-hosted support bot for Slack and Discord"
+)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, short, global = true, default_value = "bot.toml", env = "RELAYDESK_CONFIG")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        default_value = "bot.toml",
+        env = "RELAYDESK_CONFIG"
+    )]
     pub config: PathBuf,
 
     /// Log as JSON lines (also `[log] format = "json"`).
@@ -113,14 +123,19 @@ pub enum BenchCommand {
         #[arg(long, value_enum, default_value_t = BenchDb::Sqlite)]
         db: BenchDb,
         /// PostgreSQL server for `--db postgres` (a fresh database is made on it).
-        #[arg(long, env = "RELAYDESK_TEST_POSTGRES", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        #[arg(
+            long,
+            env = "RELAYDESK_TEST_POSTGRES",
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        )]
         postgres: String,
         #[arg(long, default_value_t = 1000)]
         conversations: usize,
         #[arg(long, default_value_t = 100_000)]
         messages: usize,
-        /// Messages in flight at once.
-        #[arg(long, default_value_t = 8)]
+        /// Messages in flight at once: each driver waits for its message to be
+        /// delivered before it sends the next.
+        #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
 }

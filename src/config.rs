@@ -31,7 +31,9 @@ pub struct Database {
 
 impl Default for Database {
     fn default() -> Self {
-        Database { url: "sqlite://data/relaydesk.db".into() }
+        Database {
+            url: "sqlite://data/relaydesk.db".into(),
+        }
     }
 }
 
@@ -48,7 +50,11 @@ pub struct Helpcenter {
 
 impl Default for Helpcenter {
     fn default() -> Self {
-        Helpcenter { path: "helpcenter".into(), base_url: "https://help.example.com/articles/".into(), reload_secs: 2 }
+        Helpcenter {
+            path: "helpcenter".into(),
+            base_url: "https://help.example.com/articles/".into(),
+            reload_secs: 2,
+        }
     }
 }
 
@@ -61,7 +67,10 @@ pub struct Web {
 
 impl Default for Web {
     fn default() -> Self {
-        Web { bind: "127.0.0.1:8080".into(), public_url: "http://127.0.0.1:8080".into() }
+        Web {
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
     }
 }
 
@@ -83,7 +92,10 @@ pub struct Log {
 
 impl Default for Log {
     fn default() -> Self {
-        Log { format: LogFormat::Human, level: "info".into() }
+        Log {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
     }
 }
 
@@ -96,7 +108,9 @@ pub struct ConversationSettings {
 
 impl Default for ConversationSettings {
     fn default() -> Self {
-        ConversationSettings { close_after_days: 4.0 }
+        ConversationSettings {
+            close_after_days: 4.0,
+        }
     }
 }
 
@@ -111,7 +125,10 @@ pub struct Relay {
 
 impl Default for Relay {
     fn default() -> Self {
-        Relay { anonymous: false, max_file_mb: 10 }
+        Relay {
+            anonymous: false,
+            max_file_mb: 10,
+        }
     }
 }
 
@@ -128,7 +145,11 @@ pub struct Console {
 
 impl Default for Console {
     fn default() -> Self {
-        Console { user: "you".into(), agent: "agent".into(), max_len: 4000 }
+        Console {
+            user: "you".into(),
+            agent: "agent".into(),
+            max_len: 4000,
+        }
     }
 }
 
@@ -152,7 +173,12 @@ pub struct Slack {
 
 impl Default for Slack {
     fn default() -> Self {
-        Slack { enabled: false, mode: SlackMode::Socket, api_url: "https://slack.com/api/".into(), trusted_team_ids: Vec::new() }
+        Slack {
+            enabled: false,
+            mode: SlackMode::Socket,
+            api_url: "https://slack.com/api/".into(),
+            trusted_team_ids: Vec::new(),
+        }
     }
 }
 
@@ -165,7 +191,10 @@ pub struct Discord {
 
 impl Default for Discord {
     fn default() -> Self {
-        Discord { enabled: false, api_url: "https://discord.com".into() }
+        Discord {
+            enabled: false,
+            api_url: "https://discord.com".into(),
+        }
     }
 }
 
@@ -200,7 +229,10 @@ mod address_string {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     File { path: String, message: String },
     #[error("environment variable {var}: {message}")]
@@ -219,9 +251,16 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => String::new(),
-            Err(source) => return Err(ConfigError::Read { path: shown, source }),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: shown,
+                    source,
+                })
+            }
         };
-        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
         let mut config = Config::parse(&text, &shown, &env)?;
         if config.helpcenter.path.is_relative() {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -233,7 +272,10 @@ impl Config {
 
     /// Parses the file's text (named `path` in errors) with `env` overrides applied.
     pub fn parse(text: &str, path: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
-        let file_error = |e: toml::de::Error| ConfigError::File { path: path.to_string(), message: e.to_string().trim_end().to_string() };
+        let file_error = |e: toml::de::Error| ConfigError::File {
+            path: path.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        };
         // The file alone first, so that its mistakes are reported with their lines.
         let from_file: Config = toml::from_str(text).map_err(file_error)?;
         let config = if env.is_empty() {
@@ -244,7 +286,11 @@ impl Config {
                 apply_env(&mut table, var, value)?;
             }
             Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
-                var: env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", "),
+                var: env
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 message: e.to_string().trim_end().to_string(),
             })?
         };
@@ -255,20 +301,33 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         if self.database.url.trim().is_empty() {
-            return invalid("database.url is empty: use sqlite://data/relaydesk.db or postgres://…".into());
+            return invalid(
+                "database.url is empty: use sqlite://data/relaydesk.db or postgres://…".into(),
+            );
         }
-        if !(self.conversation.close_after_days > 0.0) {
-            return invalid(format!("conversation.close_after_days must be more than 0, not {}", self.conversation.close_after_days));
+        if !self.conversation.close_after_days.is_finite()
+            || self.conversation.close_after_days <= 0.0
+        {
+            return invalid(format!(
+                "conversation.close_after_days must be more than 0, not {}",
+                self.conversation.close_after_days
+            ));
         }
         if self.console.max_len < 100 {
-            return invalid(format!("console.max_len must be at least 100, not {}", self.console.max_len));
+            return invalid(format!(
+                "console.max_len must be at least 100, not {}",
+                self.console.max_len
+            ));
         }
         for (i, q) in self.queues.iter().enumerate() {
             if q.name.trim().is_empty() {
                 return invalid(format!("queue[{i}].name is empty"));
             }
             if self.queues[..i].iter().any(|other| other.name == q.name) {
-                return invalid(format!("queue[{i}].name: the queue name `{}` is used twice", q.name));
+                return invalid(format!(
+                    "queue[{i}].name: the queue name `{}` is used twice",
+                    q.name
+                ));
             }
             if !["console", "slack", "discord"].contains(&q.agent_channel.adapter.as_str()) {
                 return invalid(format!(
@@ -276,7 +335,10 @@ impl Config {
                     q.agent_channel.adapter
                 ));
             }
-            if q.phrases.iter().any(|p| relaydesk_core::intent::Phrase::new(p).is_none()) {
+            if q.phrases
+                .iter()
+                .any(|p| relaydesk_core::intent::Phrase::new(p).is_none())
+            {
                 return invalid(format!("queue[{i}].phrases: a phrase has no letters"));
             }
         }
@@ -287,7 +349,8 @@ impl Config {
     pub fn masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = relaydesk_store::redact_url(&shown.database.url);
-        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot show the configuration: {e}"))
+        toml::to_string_pretty(&shown)
+            .unwrap_or_else(|e| format!("# cannot show the configuration: {e}"))
     }
 
     pub fn close_after_ms(&self) -> i64 {
@@ -298,9 +361,15 @@ impl Config {
 /// Sets `RELAYDESK__SECTION__KEY=value` in the table. Values are read as TOML
 /// (`true`, `3`, `["a"]`) where they parse, and as strings otherwise.
 fn apply_env(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
-    let path: Vec<String> = var[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
+    let path: Vec<String> = var[ENV_PREFIX.len()..]
+        .split("__")
+        .map(str::to_lowercase)
+        .collect();
     if path.iter().any(String::is_empty) {
-        return Err(ConfigError::Env { var: var.into(), message: "write RELAYDESK__SECTION__KEY".into() });
+        return Err(ConfigError::Env {
+            var: var.into(),
+            message: "write RELAYDESK__SECTION__KEY".into(),
+        });
     }
     let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
@@ -309,10 +378,13 @@ fn apply_env(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), Config
     let (last, sections) = path.split_last().expect("non-empty path");
     let mut node = table;
     for section in sections {
-        let entry = node.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        node = entry
-            .as_table_mut()
-            .ok_or_else(|| ConfigError::Env { var: var.into(), message: format!("`{section}` is not a section") })?;
+        let entry = node
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry.as_table_mut().ok_or_else(|| ConfigError::Env {
+            var: var.into(),
+            message: format!("`{section}` is not a section"),
+        })?;
     }
     node.insert(last.clone(), value);
     Ok(())
@@ -332,9 +404,13 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named_with_its_line() {
-        let err = Config::parse("[database]\nurl = \"sqlite://x.db\"\n\n[relay]\nanonymus = true\n", "bot.toml", &[])
-            .unwrap_err()
-            .to_string();
+        let err = Config::parse(
+            "[database]\nurl = \"sqlite://x.db\"\n\n[relay]\nanonymus = true\n",
+            "bot.toml",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("anonymus"), "{err}");
         assert!(err.contains("line 5"), "{err}");
     }
@@ -342,15 +418,26 @@ mod tests {
     #[test]
     fn bad_agent_channel_is_named() {
         let text = "[[queue]]\nname = \"support\"\nagent_channel = \"C0123\"\n";
-        let err = Config::parse(text, "bot.toml", &[]).unwrap_err().to_string();
-        assert!(err.contains("line 3") && err.contains("adapter:channel"), "{err}");
+        let err = Config::parse(text, "bot.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("adapter:channel"),
+            "{err}"
+        );
     }
 
     #[test]
     fn environment_overrides_the_file() {
         let env = vec![
-            ("RELAYDESK__DATABASE__URL".to_string(), "postgres://u:pw@db/x".to_string()),
-            ("RELAYDESK__RELAY__ANONYMOUS".to_string(), "true".to_string()),
+            (
+                "RELAYDESK__DATABASE__URL".to_string(),
+                "postgres://u:pw@db/x".to_string(),
+            ),
+            (
+                "RELAYDESK__RELAY__ANONYMOUS".to_string(),
+                "true".to_string(),
+            ),
         ];
         let c = Config::parse("[database]\nurl = \"sqlite://a.db\"\n", "bot.toml", &env).unwrap();
         assert_eq!(c.database.url, "postgres://u:pw@db/x");
@@ -359,6 +446,9 @@ mod tests {
         assert!(!c.masked_toml().contains("pw"));
         let bad = vec![("RELAYDESK__RELAY__ANONYMOS".to_string(), "true".to_string())];
         let err = Config::parse("", "bot.toml", &bad).unwrap_err().to_string();
-        assert!(err.contains("RELAYDESK__RELAY__ANONYMOS") && err.contains("anonymos"), "{err}");
+        assert!(
+            err.contains("RELAYDESK__RELAY__ANONYMOS") && err.contains("anonymos"),
+            "{err}"
+        );
     }
 }

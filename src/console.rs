@@ -11,7 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use relaydesk_core::adapter::{AdapterError, Delivered, InboundSink, OutboundKind};
-use relaydesk_core::{Address, Capabilities, ChannelAdapter, Content, Inbound, Outbound, Person, SendError};
+use relaydesk_core::{
+    Address, Capabilities, ChannelAdapter, Content, Inbound, Outbound, Person, SendError,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
@@ -32,7 +34,12 @@ pub struct ConsoleAdapter {
 
 impl ConsoleAdapter {
     /// `agent_channels` are the channel names of the `console:` queues.
-    pub fn new(user: &str, agent: &str, agent_channels: HashSet<String>, max_len: usize) -> ConsoleAdapter {
+    pub fn new(
+        user: &str,
+        agent: &str,
+        agent_channels: HashSet<String>,
+        max_len: usize,
+    ) -> ConsoleAdapter {
         let person = |id: &str, name: &str| Person {
             platform: NAME.into(),
             id: id.into(),
@@ -52,8 +59,14 @@ impl ConsoleAdapter {
 
     /// An id unique across runs: the same console line must never look like a redelivery.
     fn unique_id(&self, prefix: &str) -> String {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        format!("{prefix}{nanos:x}-{}", self.counter.fetch_add(1, Ordering::Relaxed))
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!(
+            "{prefix}{nanos:x}-{}",
+            self.counter.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     fn print(&self, prefix: &str, text: &str) {
@@ -64,8 +77,17 @@ impl ConsoleAdapter {
         let _ = out.flush();
     }
 
+    /// Makes `/agent` answer in this ticket thread, and says so.
+    pub fn resume(&self, thread: Address, ticket: i64, queue: &str) {
+        self.print("console> ", &format!("Ticket #{ticket} ({queue}) is open: /agent answers there."));
+        self.set_thread(thread);
+    }
+
     fn set_thread(&self, thread: Address) {
-        *self.current_thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
+        *self
+            .current_thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(thread);
     }
 
     /// Turns a typed line into an event, or handles it here (`/help`).
@@ -74,9 +96,16 @@ impl ConsoleAdapter {
             if !(rest.is_empty() || rest.starts_with(' ')) {
                 return self.event_for_user(line);
             }
-            let thread = self.current_thread.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let thread = self
+                .current_thread
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             let Some(thread) = thread else {
-                self.print("console> ", "No ticket is open in this console yet: nothing for /agent to answer.");
+                self.print(
+                    "console> ",
+                    "No ticket is open in this console yet: nothing for /agent to answer.",
+                );
                 return None;
             };
             return Some(Inbound {
@@ -114,13 +143,25 @@ impl ChannelAdapter for ConsoleAdapter {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { max_len: self.max_len, threads: true, buttons: false, edits: false }
+        Capabilities {
+            max_len: self.max_len,
+            threads: true,
+            buttons: false,
+            edits: false,
+        }
     }
 
-    async fn run(&self, sink: Arc<dyn InboundSink>, shutdown: CancellationToken) -> Result<(), AdapterError> {
+    async fn run(
+        &self,
+        sink: Arc<dyn InboundSink>,
+        shutdown: CancellationToken,
+    ) -> Result<(), AdapterError> {
         let interactive = std::io::stdin().is_terminal();
         if interactive {
-            self.print("console> ", "relaydesk console. Ask a question; `/help` lists the commands.");
+            self.print(
+                "console> ",
+                "relaydesk console. Ask a question; `/help` lists the commands.",
+            );
         }
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         loop {
@@ -131,12 +172,19 @@ impl ChannelAdapter for ConsoleAdapter {
             let line = match line {
                 Ok(Some(line)) => line,
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(AdapterError { adapter: NAME.into(), message: format!("cannot read standard input: {e}") }),
+                Err(e) => {
+                    return Err(AdapterError {
+                        adapter: NAME.into(),
+                        message: format!("cannot read standard input: {e}"),
+                    })
+                }
             };
             if line.trim() == "/quit" {
                 return Ok(());
             }
-            let Some(event) = self.event_for(&line) else { continue };
+            let Some(event) = self.event_for(&line) else {
+                continue;
+            };
             if let Err(e) = sink.submit(event).await {
                 self.print("console> ", &format!("{e}. Please send it again."));
                 continue;
@@ -168,6 +216,8 @@ impl ChannelAdapter for ConsoleAdapter {
         for (i, choice) in message.choices.iter().enumerate() {
             self.print("bot> ", &format!("  {}) {}", i + 1, choice.label));
         }
-        Ok(Delivered { message_id: self.unique_id("m") })
+        Ok(Delivered {
+            message_id: self.unique_id("m"),
+        })
     }
 }

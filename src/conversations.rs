@@ -17,7 +17,10 @@ pub async fn execute(config: &Config, command: ConversationsCommand) -> anyhow::
                 println!("no conversations yet");
             }
             for c in list {
-                let ticket = c.ticket_number.map(|n| format!("#{n}")).unwrap_or_else(|| "-".into());
+                let ticket = c
+                    .ticket_number
+                    .map(|n| format!("#{n}"))
+                    .unwrap_or_else(|| "-".into());
                 println!(
                     "{:>6}  {:<9} {:>7}  {:<10} {:<24} {:>4} msgs  {}",
                     c.id,
@@ -31,22 +34,46 @@ pub async fn execute(config: &Config, command: ConversationsCommand) -> anyhow::
             }
         }
         ConversationsCommand::Show { id } => {
-            let detail = store.conversation(id).await?.with_context(|| format!("there is no conversation {id}"))?;
+            let detail = store
+                .conversation(id)
+                .await?
+                .with_context(|| format!("there is no conversation {id}"))?;
             print!("{}", markdown(&detail));
             println!("\n### Deliveries\n");
             for d in &detail.deliveries {
-                let error = d.last_error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
-                println!("- {} {} to {} ({} attempts){error}", d.kind.as_str(), d.state.as_str(), d.to, d.attempts);
+                let error = d
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!(" — {e}"))
+                    .unwrap_or_default();
+                println!(
+                    "- {} {} to {} ({} attempts){error}",
+                    d.kind.as_str(),
+                    d.state.as_str(),
+                    d.to,
+                    d.attempts
+                );
             }
         }
         ConversationsCommand::Export { format, id, limit } => {
             let ids: Vec<i64> = match id {
                 Some(id) => vec![id],
-                None => store.list_conversations(limit).await?.into_iter().rev().map(|c| c.id).collect(),
+                None => store
+                    .list_conversations(limit)
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .map(|c| c.id)
+                    .collect(),
             };
             let mut details = Vec::with_capacity(ids.len());
             for id in ids {
-                details.push(store.conversation(id).await?.with_context(|| format!("there is no conversation {id}"))?);
+                details.push(
+                    store
+                        .conversation(id)
+                        .await?
+                        .with_context(|| format!("there is no conversation {id}"))?,
+                );
             }
             match format {
                 ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&details)?),
@@ -73,7 +100,11 @@ fn markdown(d: &ConversationDetail) -> String {
         d.person.display_name,
         d.person.platform,
         d.person.id,
-        d.person.verified_email.as_deref().map(|e| format!("verified {e}")).unwrap_or_else(|| "unverified".into()),
+        d.person
+            .verified_email
+            .as_deref()
+            .map(|e| format!("verified {e}"))
+            .unwrap_or_else(|| "unverified".into()),
         timestamp(c.created_at),
     ));
     if let Some(q) = &c.queue {
@@ -118,7 +149,12 @@ pub fn timestamp(ms: Millis) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

@@ -11,7 +11,12 @@ use crate::config::Config;
 pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
     let folder = |dir: Option<PathBuf>| dir.unwrap_or_else(|| config.helpcenter.path.clone());
     match command {
-        KbCommand::Search { question, helpcenter, top, json } => {
+        KbCommand::Search {
+            question,
+            helpcenter,
+            top,
+            json,
+        } => {
             let hc = load(&folder(helpcenter), config)?;
             let hits = hc.search(&question, top);
             let decision = match hc.lookup(&question) {
@@ -20,20 +25,34 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
                 Lookup::Articles(_) => "answer",
             };
             if json {
-                println!("{}", serde_json::json!({ "decision": decision, "hits": hits }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "decision": decision, "hits": hits })
+                );
             } else {
                 println!("decision: {decision}");
                 for (i, h) in hits.iter().enumerate() {
-                    println!("{}. {} [{}] score {:.3}\n   {}", i + 1, h.title, h.id, h.score, h.url);
+                    println!(
+                        "{}. {} [{}] score {:.3}\n   {}",
+                        i + 1,
+                        h.title,
+                        h.id,
+                        h.score,
+                        h.url
+                    );
                     for line in &h.excerpt {
                         println!("   {line}");
                     }
                 }
             }
         }
-        KbCommand::Eval { questions, helpcenter } => {
+        KbCommand::Eval {
+            questions,
+            helpcenter,
+        } => {
             let hc = load(&folder(helpcenter), config)?;
-            let qs = eval::read_questions(&questions).with_context(|| format!("cannot read {}", questions.display()))?;
+            let qs = eval::read_questions(&questions)
+                .with_context(|| format!("cannot read {}", questions.display()))?;
             let unknown = eval::unknown_ids(&hc, &qs);
             for (line, id) in &unknown {
                 eprintln!("warning: line {line} expects `{id}`, which is not in the help center");
@@ -46,14 +65,25 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
             for e in &errors {
                 println!("skipped {}: {}", e.path.display(), e.message);
             }
-            println!("{} articles indexed from {} ({} skipped)", hc.articles().len(), dir.display(), errors.len());
+            println!(
+                "{} articles indexed from {} ({} skipped)",
+                hc.articles().len(),
+                dir.display(),
+                errors.len()
+            );
             // Running bots watch the folder: bumping its time makes them reload now.
             let marker = dir.join(".reindex");
-            std::fs::write(&marker, b"").with_context(|| format!("cannot write {}", marker.display()))?;
+            std::fs::write(&marker, b"")
+                .with_context(|| format!("cannot write {}", marker.display()))?;
         }
         KbCommand::MakeBenchmark { dir, articles } => {
-            let written = public_sets::write_benchmark_helpcenter(&dir, articles)
-                .with_context(|| format!("cannot write the benchmark help center into {}", dir.display()))?;
+            let written =
+                public_sets::write_benchmark_helpcenter(&dir, articles).with_context(|| {
+                    format!(
+                        "cannot write the benchmark help center into {}",
+                        dir.display()
+                    )
+                })?;
             println!("{written} articles written to {}", dir.display());
         }
     }
@@ -61,7 +91,11 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
 }
 
 fn load(dir: &std::path::Path, config: &Config) -> anyhow::Result<HelpCenter> {
-    anyhow::ensure!(dir.is_dir(), "help-center folder {} not found", dir.display());
+    anyhow::ensure!(
+        dir.is_dir(),
+        "help-center folder {} not found",
+        dir.display()
+    );
     let (hc, errors) = HelpCenter::load(dir, &config.helpcenter.base_url);
     for e in errors {
         eprintln!("skipped {}: {}", e.path.display(), e.message);

@@ -27,9 +27,28 @@ pub fn main(cli: Cli) -> ExitCode {
         }
     };
     let command = cli.command.unwrap_or(Command::Run);
-    let quiet = matches!(command, Command::Console | Command::Conversations { .. } | Command::Kb { .. } | Command::Bench { .. });
-    init_logging(&config, cli.log_json, if quiet { "warn" } else { config.log.level.as_str() });
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let quiet = matches!(
+        command,
+        Command::Console
+            | Command::Conversations { .. }
+            | Command::Kb { .. }
+            | Command::Bench { .. }
+    );
+    init_logging(
+        &config,
+        cli.log_json,
+        if quiet {
+            "warn"
+        } else {
+            config.log.level.as_str()
+        },
+    );
+    // One thread: the work is waiting on sockets and on the database, and with SQLite's
+    // single writer more threads only add hand-offs (measured: about a third slower).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -52,6 +71,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             let shutdown = CancellationToken::new();
             app::stop_on_signals(shutdown.clone());
             let console = app::console_adapter(&config);
+            app::resume_console(&config, &console).await?;
             app::serve(&config, vec![console], shutdown).await
         }
         Command::Check => check(&config),
@@ -90,13 +110,20 @@ async fn run(config: Config) -> anyhow::Result<()> {
 fn check(config: &Config) -> anyhow::Result<()> {
     println!("{}", config.masked_toml());
     let helpcenter = app::load_helpcenter(config);
-    println!("# help center: {} articles from {}", helpcenter.current().articles().len(), config.helpcenter.path.display());
+    println!(
+        "# help center: {} articles from {}",
+        helpcenter.current().articles().len(),
+        config.helpcenter.path.display()
+    );
     for q in &config.queues {
         if q.agent_channel.adapter != console::NAME
             && !((q.agent_channel.adapter == "slack" && config.slack.enabled)
                 || (q.agent_channel.adapter == "discord" && config.discord.enabled))
         {
-            println!("# warning: queue `{}` posts to {}, but that adapter is not enabled", q.name, q.agent_channel);
+            println!(
+                "# warning: queue `{}` posts to {}, but that adapter is not enabled",
+                q.name, q.agent_channel
+            );
         }
     }
     println!("# configuration is valid");
@@ -107,7 +134,9 @@ fn init_logging(config: &Config, json: bool, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json || config.log.format == LogFormat::Json {
         builder.json().init();
     } else {

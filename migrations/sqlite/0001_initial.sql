@@ -82,9 +82,11 @@ create table outbox (
     created_at integer not null,
     updated_at integer not null
 );
--- Pending rows in delivery order, and per channel.
+-- Pending rows in delivery order; and the few pending rows that were claimed or put
+-- off, which hold back the rows behind them in their channel.
 create index outbox_pending on outbox (id) where state = 'pending';
-create index outbox_pending_channel on outbox (adapter, channel, id) where state = 'pending';
+create index outbox_held on outbox (adapter, channel, id)
+    where state = 'pending' and (claimed_until is not null or next_attempt_at > created_at);
 create index outbox_conversation on outbox (conversation_id, kind);
 
 create table counter (

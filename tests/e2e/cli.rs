@@ -5,21 +5,44 @@ use crate::helpers::Workspace;
 #[test]
 fn check_prints_the_effective_configuration_with_secrets_masked() {
     let ws = Workspace::new();
-    let out = ws.command(&["check"]).env("RELAYDESK__DATABASE__URL", "postgres://bob:hunter2@127.0.0.1:1/x").output().unwrap();
+    let out = ws
+        .command(&["check"])
+        .env(
+            "RELAYDESK__DATABASE__URL",
+            "postgres://bob:hunter2@127.0.0.1:1/x",
+        )
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("postgres://bob:***@127.0.0.1:1/x"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("postgres://bob:***@127.0.0.1:1/x"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("hunter2"));
-    assert!(stdout.contains("agent_channel = \"console:support\""), "{stdout}");
+    assert!(
+        stdout.contains("agent_channel = \"console:support\""),
+        "{stdout}"
+    );
     assert!(stdout.contains("# configuration is valid"));
 }
 
 #[test]
 fn a_typo_in_the_configuration_names_the_key_and_line() {
     let ws = Workspace::new();
-    let text = std::fs::read_to_string(ws.path().join("bot.toml")).unwrap().replace("close_after_days", "close_after_dayz");
+    let text = std::fs::read_to_string(ws.path().join("bot.toml"))
+        .unwrap()
+        .replace("close_after_days", "close_after_dayz");
     std::fs::write(ws.path().join("typo.toml"), &text).unwrap();
-    let line = text.lines().position(|l| l.contains("close_after_dayz")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.contains("close_after_dayz"))
+        .unwrap()
+        + 1;
     let out = ws.run(&["--config", "typo.toml", "check"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -38,18 +61,35 @@ fn a_missing_configuration_file_that_was_named_is_an_error() {
 #[test]
 fn an_unreachable_database_is_a_clear_error() {
     let ws = Workspace::new();
-    let out = ws.command(&["migrate"]).env("RELAYDESK__DATABASE__URL", "postgres://relaydesk:pw@127.0.0.1:9/none").output().unwrap();
+    let out = ws
+        .command(&["migrate"])
+        .env(
+            "RELAYDESK__DATABASE__URL",
+            "postgres://relaydesk:pw@127.0.0.1:9/none",
+        )
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("cannot open postgres://relaydesk:***@127.0.0.1:9/none"), "{stderr}");
-    assert!(!stderr.contains(":pw@"), "the password is never shown: {stderr}");
+    assert!(
+        stderr.contains("cannot open postgres://relaydesk:***@127.0.0.1:9/none"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(":pw@"),
+        "the password is never shown: {stderr}"
+    );
 }
 
 #[test]
 fn migrate_creates_the_sqlite_database() {
     let ws = Workspace::new();
     let out = ws.run(&["migrate"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ws.path().join("data/relaydesk.db").exists());
     let out = ws.run(&["conversations", "list"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("no conversations yet"));

@@ -25,7 +25,9 @@ fn scripted_console_session_survives_a_restart() {
     console.say("/agent // check the billing system");
     let after_notes = console.drain(Duration::from_millis(500));
     assert!(
-        after_notes.iter().all(|l| !l.contains("legacy plan") && !l.contains("billing system")),
+        after_notes
+            .iter()
+            .all(|l| !l.contains("legacy plan") && !l.contains("billing system")),
         "internal notes were shown: {after_notes:?}"
     );
     console.kill();
@@ -40,7 +42,10 @@ fn scripted_console_session_survives_a_restart() {
     console.expect("bot> Here is what I found in the help center:");
     let rest = console.finish();
     let everything = rest.join("\n");
-    assert!(!everything.contains("Ticket #2"), "the new question opened no ticket:\n{everything}");
+    assert!(
+        !everything.contains("Ticket #2"),
+        "the new question opened no ticket:\n{everything}"
+    );
 
     let list = ws.run(&["conversations", "list"]);
     let list = String::from_utf8_lossy(&list.stdout);
@@ -50,7 +55,10 @@ fn scripted_console_session_survives_a_restart() {
     assert!(show.contains("continues conversation 1"), "{show}");
     let first = ws.run(&["conversations", "show", "1"]);
     let first = String::from_utf8_lossy(&first.stdout);
-    assert!(first.contains("agent (internal note)") && first.contains("legacy plan"), "notes are kept: {first}");
+    assert!(
+        first.contains("agent (internal note)") && first.contains("legacy plan"),
+        "notes are kept: {first}"
+    );
 }
 
 #[test]
@@ -71,7 +79,11 @@ fn a_100_kb_message_reaches_the_agent_whole() {
         .filter_map(|l| l.strip_prefix("agent[support]> [you] "))
         .map(str::to_string)
         .collect();
-    assert!(parts.len() >= 26, "split at the console's 4000 characters: {} parts", parts.len());
+    assert!(
+        parts.len() >= 26,
+        "split at the console's 4000 characters: {} parts",
+        parts.len()
+    );
     assert_eq!(parts.concat(), long, "nothing lost or changed");
     console.finish();
 }
@@ -86,5 +98,28 @@ fn empty_and_too_short_lines_get_a_clear_answer() {
     console.expect("full sentence");
     console.say("상담사에게 문의하고 싶어요");
     console.expect("bot> support 팀에 티켓 #1");
+    console.finish();
+}
+
+#[test]
+fn no_i_still_need_help_hands_off() {
+    let ws = Workspace::new();
+    let mut console = ws.console();
+    console.say("Where can I see the conversations I had before?");
+    console.expect("bot> Here is what I found in the help center:");
+    console.expect("bot>   2) No, I still need help");
+    console.say("2");
+    console.expect("bot> I've opened ticket #1 with the support team.");
+    console.expect("agent[support]> Ticket #1 · support");
+    console.finish();
+
+    let mut console = ws.console();
+    console.say("/agent !close answered");
+    console.expect("bot> Ticket #1 has been closed (answered).");
+    console.say("비밀번호를 잊어버렸는데 인증 코드가 오지 않아요");
+    console.expect("bot> 도움말 센터에서 찾은 내용이에요:");
+    console.expect("bot>   1) 도움이 됐어요");
+    console.say("도움이 됐어요");
+    console.expect("bot> 도움이 되었다니 다행이에요!");
     console.finish();
 }

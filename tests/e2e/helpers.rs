@@ -29,7 +29,9 @@ impl Workspace {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_relaydesk"));
-        cmd.args(args).current_dir(self.path()).env_remove("RUST_LOG");
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("RUST_LOG");
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("RELAYDESK__")) {
             cmd.env_remove(key);
         }
@@ -60,7 +62,13 @@ impl Workspace {
             }
         });
         let stdin = child.stdin.take();
-        Console { child, stdin, lines: rx, seen: Vec::new(), since_say: 0 }
+        Console {
+            child,
+            stdin,
+            lines: rx,
+            seen: Vec::new(),
+            since_say: 0,
+        }
     }
 }
 
@@ -100,12 +108,18 @@ impl Console {
     /// and the agents' sides print in either order); returns it. Fails with everything
     /// printed so far when it does not come.
     pub fn expect(&mut self, needle: &str) -> String {
-        if let Some(line) = self.seen[self.since_say..].iter().find(|l| l.contains(needle)) {
+        if let Some(line) = self.seen[self.since_say..]
+            .iter()
+            .find(|l| l.contains(needle))
+        {
             return line.clone();
         }
         let deadline = Instant::now() + WAIT;
         loop {
-            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(line) => {
                     self.seen.push(line.clone());
                     if line.contains(needle) {
@@ -113,7 +127,10 @@ impl Console {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                    panic!("the console never printed {needle:?}; it printed:\n{}", self.seen.join("\n"))
+                    panic!(
+                        "the console never printed {needle:?}; it printed:\n{}",
+                        self.seen.join("\n")
+                    )
                 }
             }
         }
@@ -144,7 +161,10 @@ impl Console {
         if let Some(mut e) = self.child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
         }
-        assert!(status.success(), "console exited with {status}; stderr:\n{stderr}");
+        assert!(
+            status.success(),
+            "console exited with {status}; stderr:\n{stderr}"
+        );
         rest
     }
 }

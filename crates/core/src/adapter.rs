@@ -21,7 +21,12 @@ pub struct Capabilities {
 
 impl Default for Capabilities {
     fn default() -> Self {
-        Capabilities { max_len: 2000, threads: true, buttons: false, edits: false }
+        Capabilities {
+            max_len: 2000,
+            threads: true,
+            buttons: false,
+            edits: false,
+        }
     }
 }
 

@@ -29,7 +29,12 @@ pub struct DispatchSettings {
 
 impl Default for DispatchSettings {
     fn default() -> Self {
-        DispatchSettings { lease: 60_000, batch: 64, max_attempts: 10, drain_for: Duration::from_secs(10) }
+        DispatchSettings {
+            lease: 60_000,
+            batch: 64,
+            max_attempts: 10,
+            drain_for: Duration::from_secs(10),
+        }
     }
 }
 
@@ -67,7 +72,15 @@ impl Dispatcher {
         worker: String,
         settings: DispatchSettings,
     ) -> Arc<Dispatcher> {
-        Arc::new(Dispatcher { store, adapters, clock, wake, progress, worker, settings })
+        Arc::new(Dispatcher {
+            store,
+            adapters,
+            clock,
+            wake,
+            progress,
+            worker,
+            settings,
+        })
     }
 
     /// Delivers until `shutdown` is cancelled, then keeps delivering what is due for
@@ -112,16 +125,30 @@ impl Dispatcher {
     async fn round(self: Arc<Self>) -> Result<(usize, Option<Millis>), StoreError> {
         let now = self.clock.now();
         let names: Vec<String> = self.adapters.iter().map(|a| a.name().to_string()).collect();
-        let rows = self.store.claim(&names, &self.worker, now, self.settings.lease, self.settings.batch).await?;
+        let rows = self
+            .store
+            .claim(
+                &names,
+                &self.worker,
+                now,
+                self.settings.lease,
+                self.settings.batch,
+            )
+            .await?;
         let claimed = rows.len();
         // One task per channel: order holds within a channel, channels go in parallel.
         let mut by_channel: HashMap<(String, String), Vec<OutboxItem>> = HashMap::new();
         for row in rows {
-            by_channel.entry((row.to.adapter.clone(), row.to.channel.clone())).or_default().push(row);
+            by_channel
+                .entry((row.to.adapter.clone(), row.to.channel.clone()))
+                .or_default()
+                .push(row);
         }
         let mut tasks = JoinSet::new();
         for ((adapter, _), rows) in by_channel {
-            let Some(adapter) = self.adapters.iter().find(|a| a.name() == adapter).cloned() else { continue };
+            let Some(adapter) = self.adapters.iter().find(|a| a.name() == adapter).cloned() else {
+                continue;
+            };
             let this = self.clone();
             tasks.spawn(async move { this.deliver_in_order(adapter.as_ref(), rows).await });
         }
@@ -139,7 +166,11 @@ impl Dispatcher {
 
     /// Delivers a channel's rows in order and records the deliveries together; returns
     /// the earliest retry it scheduled.
-    async fn deliver_in_order(&self, adapter: &dyn ChannelAdapter, rows: Vec<OutboxItem>) -> Result<Option<Millis>, StoreError> {
+    async fn deliver_in_order(
+        &self,
+        adapter: &dyn ChannelAdapter,
+        rows: Vec<OutboxItem>,
+    ) -> Result<Option<Millis>, StoreError> {
         let mut receipts = Vec::with_capacity(rows.len());
         let mut retry_at: Option<Millis> = None;
         let mut rows = rows.into_iter();
@@ -152,7 +183,9 @@ impl Dispatcher {
                     retry_at = Some(retry_at.map_or(until, |r| r.min(until)));
                     // The channel is rate limited: what is behind waits too, in order.
                     for rest in rows.by_ref() {
-                        self.store.retry(rest.id, until, None, self.clock.now()).await?;
+                        self.store
+                            .retry(rest.id, until, None, self.clock.now())
+                            .await?;
                     }
                 }
             }
@@ -164,13 +197,20 @@ impl Dispatcher {
     }
 
     /// Tries one row; records failures and retries, and returns what became of it.
-    async fn deliver(&self, adapter: &dyn ChannelAdapter, row: OutboxItem) -> Result<Outcome, StoreError> {
+    async fn deliver(
+        &self,
+        adapter: &dyn ChannelAdapter,
+        row: OutboxItem,
+    ) -> Result<Outcome, StoreError> {
         let mut to = row.to.clone();
         match &row.parent {
             None => {}
             Some((DeliveryState::Delivered, Some(thread))) => to.thread = Some(thread.clone()),
             Some((state, _)) => {
-                let error = format!("the thread it belongs in could not be started ({})", state.as_str());
+                let error = format!(
+                    "the thread it belongs in could not be started ({})",
+                    state.as_str()
+                );
                 self.store.failed(row.id, &error, self.clock.now()).await?;
                 return Ok(Outcome::Settled);
             }
@@ -188,7 +228,11 @@ impl Dispatcher {
         let now = self.clock.now();
         match result {
             Ok(delivered) => {
-                return Ok(Outcome::Delivered(Receipt { id: row.id, kind: message.kind, platform_message_id: delivered.message_id }))
+                return Ok(Outcome::Delivered(Receipt {
+                    id: row.id,
+                    kind: message.kind,
+                    platform_message_id: delivered.message_id,
+                }))
             }
             Err(SendError::RateLimited { retry_after }) => {
                 let at = now + retry_after.as_millis() as Millis;
@@ -199,7 +243,9 @@ impl Dispatcher {
             Err(SendError::Transient(error)) if row.attempts + 1 < self.settings.max_attempts => {
                 let backoff = 1000i64 << row.attempts.clamp(0, 8);
                 tracing::warn!(to = %message.to, %error, attempt = row.attempts + 1, "delivery failed; will retry");
-                self.store.retry(row.id, now + backoff, Some(&error), now).await?;
+                self.store
+                    .retry(row.id, now + backoff, Some(&error), now)
+                    .await?;
                 return Ok(Outcome::RetryAt(now + backoff));
             }
             Err(SendError::Transient(error)) | Err(SendError::Permanent(error)) => {

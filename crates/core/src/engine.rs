@@ -103,7 +103,9 @@ impl<'a> AgentCommand<'a> {
         let Some(command) = text.strip_prefix('!') else {
             return AgentCommand::Reply(text);
         };
-        let (word, rest) = command.split_once(char::is_whitespace).unwrap_or((command, ""));
+        let (word, rest) = command
+            .split_once(char::is_whitespace)
+            .unwrap_or((command, ""));
         let rest = rest.trim();
         match word.to_lowercase().as_str() {
             "note" => AgentCommand::Note(rest),
@@ -137,8 +139,21 @@ impl Engine {
         config: EngineConfig,
         wake: Arc<Notify>,
     ) -> Engine {
-        let intents = IntentMatcher::new(config.queues.iter().enumerate().map(|(i, q)| (i, &q.phrases[..])));
-        Engine { store, knowledge, clock, config, intents, wake }
+        let intents = IntentMatcher::new(
+            config
+                .queues
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (i, &q.phrases[..])),
+        );
+        Engine {
+            store,
+            knowledge,
+            clock,
+            config,
+            intents,
+            wake,
+        }
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -156,7 +171,13 @@ impl Engine {
     pub async fn handle_batch(&self, events: &[Inbound]) -> Result<Vec<Handled>, EngineError> {
         let now = self.clock.now();
         let tx = self.store.begin().await?;
-        let mut turn = Turn { tx, now, key: String::new(), rows: 0, wrote: false };
+        let mut turn = Turn {
+            tx,
+            now,
+            key: String::new(),
+            rows: 0,
+            wrote: false,
+        };
         let mut handled = Vec::with_capacity(events.len());
         for event in events {
             handled.push(self.apply(&mut turn, event).await?);
@@ -170,7 +191,11 @@ impl Engine {
     }
 
     async fn apply(&self, t: &mut Turn, event: &Inbound) -> Result<Handled, StoreError> {
-        if !t.tx.remember_inbound(&event.address, &event.id, t.now).await? {
+        if !t
+            .tx
+            .remember_inbound(&event.address, &event.id, t.now)
+            .await?
+        {
             return Ok(Handled::Duplicate);
         }
         t.key = format!("{}:{}", event.address.channel_only(), event.id);
@@ -188,7 +213,11 @@ impl Engine {
     }
 
     fn max_len(&self, adapter: &str) -> usize {
-        self.config.capabilities.get(adapter).map(|c| c.max_len).unwrap_or(2000)
+        self.config
+            .capabilities
+            .get(adapter)
+            .map(|c| c.max_len)
+            .unwrap_or(2000)
     }
 
     // ---- the person's side ----
@@ -209,7 +238,12 @@ impl Engine {
                     p.close_reason.get_or_insert_with(|| "solved".into());
                     t.tx.save_conversation(&p, &[], t.now).await?;
                 }
-                let new = NewConversation { user_id, user_address: ev.address.clone(), lang: detect_lang(text), previous_id };
+                let new = NewConversation {
+                    user_id,
+                    user_address: ev.address.clone(),
+                    lang: detect_lang(text),
+                    previous_id,
+                };
                 t.tx.insert_conversation(&new, t.now).await?
             }
         };
@@ -223,9 +257,8 @@ impl Engine {
             changed |= lang != conv.lang;
             conv.lang = lang;
         }
-        let message_id = t
-            .tx
-            .insert_message(
+        let message_id =
+            t.tx.insert_message(
                 &NewMessage {
                     conversation_id: conv.id,
                     author: Author::User,
@@ -238,18 +271,34 @@ impl Engine {
             .await?;
         match conv.state {
             State::Bot | State::Triage | State::Verifying => {
-                self.bot_turn(t, &mut conv, &ev.author, &ev.content, text).await?;
+                self.bot_turn(t, &mut conv, &ev.author, &ev.content, text)
+                    .await?;
             }
             State::Queued | State::Assigned | State::Solved => {
                 if conv.state == State::Solved {
-                    conv.state = if conv.assignee.is_some() { State::Assigned } else { State::Queued };
+                    conv.state = if conv.assignee.is_some() {
+                        State::Assigned
+                    } else {
+                        State::Queued
+                    };
                     conv.solved_at = None;
-                    self.notice(t, &conv, "The person wrote again: ticket reopened.").await?;
+                    self.notice(t, &conv, "The person wrote again: ticket reopened.")
+                        .await?;
                     changed = true;
                 }
                 let thread = self.ticket_thread(t, &conv).await?;
                 let sender = Some(ev.author.display_name.clone());
-                self.post(t, &conv, thread, OutboundKind::Relay, text, sender, Vec::new(), Some(message_id)).await?;
+                self.post(
+                    t,
+                    &conv,
+                    thread,
+                    OutboundKind::Relay,
+                    text,
+                    sender,
+                    Vec::new(),
+                    Some(message_id),
+                )
+                .await?;
                 if changed {
                     t.tx.save_conversation(&conv, &[], t.now).await?;
                 }
@@ -263,7 +312,9 @@ impl Engine {
     fn is_open(&self, c: &Conversation, now: Millis) -> bool {
         match c.state {
             State::Closed => false,
-            State::Solved => c.solved_at.is_some_and(|at| now - at < self.config.close_after),
+            State::Solved => c
+                .solved_at
+                .is_some_and(|at| now - at < self.config.close_after),
             _ => true,
         }
     }
@@ -282,41 +333,86 @@ impl Engine {
             Content::Text(s) => pick_choice(&offered, s),
         };
         match choice.as_deref() {
-            Some(say::HELPED) => return self.reply(t, conv, &say::glad_it_helped(conv.lang), Vec::new()).await,
-            Some(say::MORE_HELP) | Some(say::AGENT) => return self.handoff(t, conv, person, 0).await,
+            Some(say::HELPED) => {
+                return self
+                    .reply(t, conv, &say::glad_it_helped(conv.lang), Vec::new())
+                    .await
+            }
+            Some(say::MORE_HELP) | Some(say::AGENT) => {
+                return self.handoff(t, conv, person, 0).await
+            }
             _ => {}
         }
         if text.trim().is_empty() {
-            return self.reply(t, conv, &say::empty_message(conv.lang), Vec::new()).await;
+            return self
+                .reply(t, conv, &say::empty_message(conv.lang), Vec::new())
+                .await;
         }
         if let Some(queue) = self.intents.find(text).filter(|_| !is_how_question(text)) {
             return self.handoff(t, conv, person, queue).await;
         }
         match self.knowledge.lookup(text) {
-            Lookup::TooShort => self.reply(t, conv, &say::too_short(conv.lang), Vec::new()).await,
-            Lookup::NoMatch => self.reply(t, conv, &say::no_match(conv.lang), Vec::new()).await,
+            Lookup::TooShort => {
+                self.reply(t, conv, &say::too_short(conv.lang), Vec::new())
+                    .await
+            }
+            Lookup::NoMatch => {
+                self.reply(t, conv, &say::no_match(conv.lang), Vec::new())
+                    .await
+            }
             Lookup::Articles(hits) => {
                 let answer = say::articles(conv.lang, &hits);
-                self.reply(t, conv, &answer, say::feedback_choices(conv.lang)).await
+                self.reply(t, conv, &answer, say::feedback_choices(conv.lang))
+                    .await
             }
         }
     }
 
     /// The bot answers the person: stored, then posted where they wrote.
-    async fn reply(&self, t: &mut Turn, conv: &Conversation, text: &str, choices: Vec<Choice>) -> Result<(), StoreError> {
-        let message = NewMessage { conversation_id: conv.id, author: Author::Bot, author_name: "relaydesk", body: text, source: None };
+    async fn reply(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        text: &str,
+        choices: Vec<Choice>,
+    ) -> Result<(), StoreError> {
+        let message = NewMessage {
+            conversation_id: conv.id,
+            author: Author::Bot,
+            author_name: "relaydesk",
+            body: text,
+            source: None,
+        };
         let message_id = t.tx.insert_message(&message, t.now).await?;
         t.tx.save_conversation(conv, &choices, t.now).await?;
         let to = conv.user_address.clone();
-        self.post(t, conv, Target::Address(to), OutboundKind::Bot, text, None, choices, Some(message_id)).await?;
+        self.post(
+            t,
+            conv,
+            Target::Address(to),
+            OutboundKind::Bot,
+            text,
+            None,
+            choices,
+            Some(message_id),
+        )
+        .await?;
         Ok(())
     }
 
     /// Opens a ticket in queue `queue`: the card in the agent channel, the transcript in
     /// its thread, and the ticket number to the person.
-    async fn handoff(&self, t: &mut Turn, conv: &mut Conversation, person: &Person, queue: usize) -> Result<(), StoreError> {
+    async fn handoff(
+        &self,
+        t: &mut Turn,
+        conv: &mut Conversation,
+        person: &Person,
+        queue: usize,
+    ) -> Result<(), StoreError> {
         let Some(q) = self.config.queues.get(queue) else {
-            return self.reply(t, conv, &say::no_queue(conv.lang), Vec::new()).await;
+            return self
+                .reply(t, conv, &say::no_queue(conv.lang), Vec::new())
+                .await;
         };
         let number = t.tx.next_ticket_number().await?;
         conv.state = State::Queued;
@@ -325,16 +421,46 @@ impl Engine {
         conv.agent_address = Some(q.agent_channel.clone());
         let card = ticket_card(conv, person, q);
         let choices = vec![
-            Choice { value: say::CLAIM.into(), label: "Claim".into() },
-            Choice { value: say::CLOSE.into(), label: "Close".into() },
+            Choice {
+                value: say::CLAIM.into(),
+                label: "Claim".into(),
+            },
+            Choice {
+                value: say::CLOSE.into(),
+                label: "Close".into(),
+            },
         ];
         let card_id = self
-            .post(t, conv, Target::Address(q.agent_channel.clone()), OutboundKind::TicketCard, &card, None, choices, None)
+            .post(
+                t,
+                conv,
+                Target::Address(q.agent_channel.clone()),
+                OutboundKind::TicketCard,
+                &card,
+                None,
+                choices,
+                None,
+            )
             .await?;
         let transcript = transcript(&t.tx.messages(conv.id).await?);
-        self.post(t, conv, Target::Parent(q.agent_channel.clone(), card_id), OutboundKind::AgentNotice, &transcript, None, Vec::new(), None)
-            .await?;
-        self.reply(t, conv, &say::ticket_opened(conv.lang, number, &q.name), Vec::new()).await
+        self.post(
+            t,
+            conv,
+            Target::Parent(q.agent_channel.clone(), card_id),
+            OutboundKind::AgentNotice,
+            &transcript,
+            None,
+            Vec::new(),
+            None,
+        )
+        .await?;
+        self.reply(
+            t,
+            conv,
+            &say::ticket_opened(conv.lang, number, &q.name),
+            Vec::new(),
+        )
+        .await
     }
 
     // ---- the agents' side ----
@@ -352,7 +478,8 @@ impl Engine {
         let number = conv.ticket_number.unwrap_or(conv.id);
         match AgentCommand::parse(&ev.content) {
             AgentCommand::Note(body) => {
-                self.store_agent_message(t, &conv, Author::Note, agent, body, ev).await?;
+                self.store_agent_message(t, &conv, Author::Note, agent, body, ev)
+                    .await?;
             }
             AgentCommand::Help => {
                 self.notice(t, &conv, say::AGENT_HELP).await?;
@@ -364,19 +491,23 @@ impl Engine {
                 }
                 t.tx.save_conversation(&conv, &[], t.now).await?;
                 let notice = match previous {
-                    Some(p) if p != agent => format!("{agent} took over ticket #{number} from {p}."),
+                    Some(p) if p != agent => {
+                        format!("{agent} took over ticket #{number} from {p}.")
+                    }
                     _ => format!("Claimed by {agent}."),
                 };
                 self.notice(t, &conv, &notice).await?;
                 let shown = self.shown_agent_name(agent).to_string();
-                self.tell_user(t, &conv, &say::claimed(conv.lang, &shown)).await?;
+                self.tell_user(t, &conv, &say::claimed(conv.lang, &shown))
+                    .await?;
             }
             AgentCommand::Solve if conv.state.has_ticket() && conv.state != State::Closed => {
                 conv.state = State::Solved;
                 conv.solved_at = Some(t.now);
                 t.tx.save_conversation(&conv, &[], t.now).await?;
                 self.notice(t, &conv, &format!("Marked solved by {agent}. It closes by itself unless the person writes again.")).await?;
-                self.tell_user(t, &conv, &say::solved(conv.lang, number)).await?;
+                self.tell_user(t, &conv, &say::solved(conv.lang, number))
+                    .await?;
             }
             AgentCommand::Close(reason) if conv.state != State::Closed => {
                 conv.state = State::Closed;
@@ -384,20 +515,30 @@ impl Engine {
                 conv.close_reason = Some(reason.unwrap_or("closed").to_string());
                 t.tx.save_conversation(&conv, &[], t.now).await?;
                 let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
-                self.notice(t, &conv, &format!("Closed by {agent}{why}.")).await?;
-                self.tell_user(t, &conv, &say::closed(conv.lang, number, reason)).await?;
+                self.notice(t, &conv, &format!("Closed by {agent}{why}."))
+                    .await?;
+                self.tell_user(t, &conv, &say::closed(conv.lang, number, reason))
+                    .await?;
             }
             AgentCommand::Solve | AgentCommand::Close(_) => {
-                self.notice(t, &conv, &format!("Ticket #{number} is already {}.", conv.state)).await?;
+                self.notice(
+                    t,
+                    &conv,
+                    &format!("Ticket #{number} is already {}.", conv.state),
+                )
+                .await?;
             }
             AgentCommand::Reopen => self.reopen(t, &mut conv, agent).await?,
-            AgentCommand::Reply(body) if body.is_empty() => {}
+            AgentCommand::Reply("") => {}
             AgentCommand::Reply(body) if conv.state == State::Closed => {
-                self.store_agent_message(t, &conv, Author::Note, agent, body, ev).await?;
+                self.store_agent_message(t, &conv, Author::Note, agent, body, ev)
+                    .await?;
                 self.notice(t, &conv, &format!("Ticket #{number} is closed, so this was kept as a note and not sent. Say `!reopen` first to write to the person.")).await?;
             }
             AgentCommand::Reply(body) => {
-                let message_id = self.store_agent_message(t, &conv, Author::Agent, agent, body, ev).await?;
+                let message_id = self
+                    .store_agent_message(t, &conv, Author::Agent, agent, body, ev)
+                    .await?;
                 if conv.state == State::Queued {
                     conv.state = State::Assigned;
                     conv.assignee = Some(agent.to_string());
@@ -405,21 +546,45 @@ impl Engine {
                 }
                 let sender = Some(self.shown_agent_name(agent).to_string());
                 let to = Target::Address(conv.user_address.clone());
-                self.post(t, &conv, to, OutboundKind::Relay, body, sender, Vec::new(), Some(message_id)).await?;
+                self.post(
+                    t,
+                    &conv,
+                    to,
+                    OutboundKind::Relay,
+                    body,
+                    sender,
+                    Vec::new(),
+                    Some(message_id),
+                )
+                .await?;
             }
         }
         Ok(Handled::Done)
     }
 
-    async fn reopen(&self, t: &mut Turn, conv: &mut Conversation, agent: &str) -> Result<(), StoreError> {
+    async fn reopen(
+        &self,
+        t: &mut Turn,
+        conv: &mut Conversation,
+        agent: &str,
+    ) -> Result<(), StoreError> {
         let number = conv.ticket_number.unwrap_or(conv.id);
         if !matches!(conv.state, State::Solved | State::Closed) {
-            return self.notice(t, conv, &format!("Ticket #{number} is open already.")).await;
+            return self
+                .notice(t, conv, &format!("Ticket #{number} is open already."))
+                .await;
         }
         let latest = t.tx.latest_conversation(conv.user_id).await?;
         if let Some(newer) = latest.filter(|l| l.id != conv.id) {
             return self
-                .notice(t, conv, &format!("The person has started a new conversation (#{}) since; answer there.", newer.id))
+                .notice(
+                    t,
+                    conv,
+                    &format!(
+                        "The person has started a new conversation (#{}) since; answer there.",
+                        newer.id
+                    ),
+                )
                 .await;
         }
         conv.state = State::Assigned;
@@ -428,8 +593,10 @@ impl Engine {
         conv.closed_at = None;
         conv.close_reason = None;
         t.tx.save_conversation(conv, &[], t.now).await?;
-        self.notice(t, conv, &format!("Reopened by {agent}.")).await?;
-        self.tell_user(t, conv, &say::reopened(conv.lang, number)).await
+        self.notice(t, conv, &format!("Reopened by {agent}."))
+            .await?;
+        self.tell_user(t, conv, &say::reopened(conv.lang, number))
+            .await
     }
 
     fn shown_agent_name<'a>(&self, agent: &'a str) -> &'a str {
@@ -449,37 +616,85 @@ impl Engine {
         body: &str,
         ev: &Inbound,
     ) -> Result<i64, StoreError> {
-        let message = NewMessage { conversation_id: conv.id, author, author_name: agent, body, source: Some((&ev.address, &ev.id)) };
+        let message = NewMessage {
+            conversation_id: conv.id,
+            author,
+            author_name: agent,
+            body,
+            source: Some((&ev.address, &ev.id)),
+        };
         t.tx.insert_message(&message, t.now).await
     }
 
     /// A bot message to the person that is not a reply to them (claims, closes).
-    async fn tell_user(&self, t: &mut Turn, conv: &Conversation, text: &str) -> Result<(), StoreError> {
-        let message = NewMessage { conversation_id: conv.id, author: Author::Bot, author_name: "relaydesk", body: text, source: None };
+    async fn tell_user(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let message = NewMessage {
+            conversation_id: conv.id,
+            author: Author::Bot,
+            author_name: "relaydesk",
+            body: text,
+            source: None,
+        };
         let message_id = t.tx.insert_message(&message, t.now).await?;
         let to = Target::Address(conv.user_address.clone());
-        self.post(t, conv, to, OutboundKind::Bot, text, None, Vec::new(), Some(message_id)).await?;
+        self.post(
+            t,
+            conv,
+            to,
+            OutboundKind::Bot,
+            text,
+            None,
+            Vec::new(),
+            Some(message_id),
+        )
+        .await?;
         Ok(())
     }
 
     /// A notice for agents in the ticket thread.
-    async fn notice(&self, t: &mut Turn, conv: &Conversation, text: &str) -> Result<(), StoreError> {
+    async fn notice(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        text: &str,
+    ) -> Result<(), StoreError> {
         let thread = self.ticket_thread(t, conv).await?;
-        self.post(t, conv, thread, OutboundKind::AgentNotice, text, None, Vec::new(), None).await?;
+        self.post(
+            t,
+            conv,
+            thread,
+            OutboundKind::AgentNotice,
+            text,
+            None,
+            Vec::new(),
+            None,
+        )
+        .await?;
         Ok(())
     }
 
     /// The ticket's thread: known once the card is delivered, else "under the card".
     async fn ticket_thread(&self, t: &mut Turn, conv: &Conversation) -> Result<Target, StoreError> {
         let Some(agent) = conv.agent_address.clone() else {
-            return Err(StoreError::Corrupt(format!("conversation {} has a ticket but no agent channel", conv.id)));
+            return Err(StoreError::Corrupt(format!(
+                "conversation {} has a ticket but no agent channel",
+                conv.id
+            )));
         };
         if agent.thread.is_some() {
             return Ok(Target::Address(agent));
         }
         match t.tx.ticket_card(conv.id).await? {
             Some(card) => Ok(Target::Parent(agent, card)),
-            None => Err(StoreError::Corrupt(format!("conversation {} has no ticket card", conv.id))),
+            None => Err(StoreError::Corrupt(format!(
+                "conversation {} has no ticket card",
+                conv.id
+            ))),
         }
     }
 
@@ -516,7 +731,11 @@ impl Engine {
                 text: part,
                 sender: sender.clone(),
                 // Choices go with the last part, under the whole text.
-                choices: if i == last { choices.clone() } else { Vec::new() },
+                choices: if i == last {
+                    choices.clone()
+                } else {
+                    Vec::new()
+                },
                 idempotency_key: format!("{}#{}", t.key, t.rows),
             };
             let id = t.tx.enqueue(&row, t.now).await?;
@@ -539,7 +758,10 @@ fn pick_choice(offered: &[Choice], text: &str) -> Option<String> {
     if let Ok(n) = text.parse::<usize>() {
         return offered.get(n.checked_sub(1)?).map(|c| c.value.clone());
     }
-    offered.iter().find(|c| c.label.eq_ignore_ascii_case(text)).map(|c| c.value.clone())
+    offered
+        .iter()
+        .find(|c| c.label.eq_ignore_ascii_case(text))
+        .map(|c| c.value.clone())
 }
 
 fn ticket_card(conv: &Conversation, person: &Person, queue: &Queue) -> String {

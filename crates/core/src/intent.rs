@@ -52,7 +52,10 @@ impl Folded {
                 separated = true;
             }
         }
-        Folded { letters, word_start }
+        Folded {
+            letters,
+            word_start,
+        }
     }
 
     /// Whether a match may begin (or end) just before letter `i`: at either end of the
@@ -76,7 +79,10 @@ impl IntentMatcher {
     pub fn new<'a>(queues: impl IntoIterator<Item = (usize, &'a [String])>) -> Self {
         let mut phrases: Vec<(usize, Phrase)> = queues
             .into_iter()
-            .flat_map(|(i, ps)| ps.iter().filter_map(move |p| Phrase::new(p).map(|p| (i, p))))
+            .flat_map(|(i, ps)| {
+                ps.iter()
+                    .filter_map(move |p| Phrase::new(p).map(|p| (i, p)))
+            })
             .collect();
         phrases.sort_by_key(|(_, p)| std::cmp::Reverse(p.letters.len()));
         IntentMatcher { phrases }
@@ -85,7 +91,10 @@ impl IntentMatcher {
     /// The index of the queue the text asks for.
     pub fn find(&self, text: &str) -> Option<usize> {
         let hay = Folded::new(text);
-        self.phrases.iter().find(|(_, p)| p.matches_folded(&hay)).map(|(i, _)| *i)
+        self.phrases
+            .iter()
+            .find(|(_, p)| p.matches_folded(&hay))
+            .map(|(i, _)| *i)
     }
 }
 
@@ -94,7 +103,9 @@ impl IntentMatcher {
 /// queue phrase.
 pub fn is_how_question(text: &str) -> bool {
     let lower = text.to_lowercase();
-    let mut words = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty());
+    let mut words = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
     words.any(|w| w == "how") || ["어떻게", "방법"].iter().any(|k| lower.contains(k))
 }
 
@@ -137,8 +148,8 @@ mod tests {
 
     #[test]
     fn longest_phrase_wins() {
-        let support = vec!["talk to an agent".to_string(), "agent".to_string()];
-        let sales = vec!["talk to sales".to_string(), "영업팀에 문의".to_string()];
+        let support = ["talk to an agent".to_string(), "agent".to_string()];
+        let sales = ["talk to sales".to_string(), "영업팀에 문의".to_string()];
         let im = IntentMatcher::new([(0, &support[..]), (1, &sales[..])]);
         assert_eq!(im.find("could I talk to sales please"), Some(1));
         assert_eq!(im.find("agent please"), Some(0));

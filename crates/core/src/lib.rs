@@ -15,7 +15,10 @@ pub mod store;
 pub mod text;
 pub mod types;
 
-pub use adapter::{Capabilities, ChannelAdapter, Choice, Content, Inbound, InboundSink, Outbound, OutboundKind, SendError};
+pub use adapter::{
+    Capabilities, ChannelAdapter, Choice, Content, Inbound, InboundSink, Outbound, OutboundKind,
+    SendError,
+};
 pub use engine::{Engine, EngineConfig, Handled, Queue};
 pub use store::{Store, StoreError};
 pub use types::{Address, Author, Conversation, Message, Millis, Person, State};

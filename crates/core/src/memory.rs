@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{AdapterError, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound, SendError};
+use crate::adapter::{
+    AdapterError, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound, SendError,
+};
 
 /// Records what it is asked to send; can be told to fail the next sends.
 pub struct MemoryAdapter {
@@ -31,11 +33,19 @@ impl MemoryAdapter {
     }
 
     /// An adapter that also calls `observer` with every message it delivers.
-    pub fn observed(name: &str, capabilities: Capabilities, observer: Observer) -> Arc<MemoryAdapter> {
+    pub fn observed(
+        name: &str,
+        capabilities: Capabilities,
+        observer: Observer,
+    ) -> Arc<MemoryAdapter> {
         Self::build(name, capabilities, Some(observer))
     }
 
-    fn build(name: &str, capabilities: Capabilities, observer: Option<Observer>) -> Arc<MemoryAdapter> {
+    fn build(
+        name: &str,
+        capabilities: Capabilities,
+        observer: Option<Observer>,
+    ) -> Arc<MemoryAdapter> {
         Arc::new(MemoryAdapter {
             name: name.to_string(),
             capabilities,
@@ -49,17 +59,26 @@ impl MemoryAdapter {
 
     /// The next sends fail with these errors, in order.
     pub fn fail_next(&self, errors: impl IntoIterator<Item = SendError>) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).extend(errors);
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(errors);
     }
 
     /// Everything delivered so far, with the id each got.
     pub fn sent(&self) -> Vec<(Outbound, String)> {
-        self.lock_sent().iter().map(|(_, o, id)| (o.clone(), id.clone())).collect()
+        self.lock_sent()
+            .iter()
+            .map(|(_, o, id)| (o.clone(), id.clone()))
+            .collect()
     }
 
     /// Everything delivered so far, with when it was delivered.
     pub fn sent_at(&self) -> Vec<(Instant, Outbound)> {
-        self.lock_sent().iter().map(|(at, o, _)| (*at, o.clone())).collect()
+        self.lock_sent()
+            .iter()
+            .map(|(at, o, _)| (*at, o.clone()))
+            .collect()
     }
 
     pub fn sent_count(&self) -> usize {
@@ -95,17 +114,27 @@ impl ChannelAdapter for MemoryAdapter {
         self.capabilities
     }
 
-    async fn run(&self, _sink: Arc<dyn InboundSink>, shutdown: CancellationToken) -> Result<(), AdapterError> {
+    async fn run(
+        &self,
+        _sink: Arc<dyn InboundSink>,
+        shutdown: CancellationToken,
+    ) -> Result<(), AdapterError> {
         shutdown.cancelled().await;
         Ok(())
     }
 
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
-        if let Some(error) = self.failures.lock().unwrap_or_else(|e| e.into_inner()).pop_front() {
+        if let Some(error) = self
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+        {
             return Err(error);
         }
         let id = format!("m{}", self.next_id.fetch_add(1, Ordering::Relaxed));
-        self.lock_sent().push((Instant::now(), message.clone(), id.clone()));
+        self.lock_sent()
+            .push((Instant::now(), message.clone(), id.clone()));
         if let Some(observe) = &self.observer {
             observe(message);
         }

@@ -47,7 +47,9 @@ pub fn articles(lang: Lang, hits: &[ArticleHit]) -> String {
 pub fn glad_it_helped(lang: Lang) -> String {
     match lang {
         Lang::En => "Glad that helped! Write here any time if you need anything else.".into(),
-        Lang::Ko => "도움이 되었다니 다행이에요! 더 필요한 것이 있으면 언제든 여기에 남겨 주세요.".into(),
+        Lang::Ko => {
+            "도움이 되었다니 다행이에요! 더 필요한 것이 있으면 언제든 여기에 남겨 주세요.".into()
+        }
     }
 }
 
@@ -60,8 +62,14 @@ pub fn ticket_opened(lang: Lang, number: i64, queue: &str) -> String {
 
 pub fn no_queue(lang: Lang) -> String {
     match lang {
-        Lang::En => "Sorry, no agents can be reached from here right now. Please use the web form instead.".into(),
-        Lang::Ko => "죄송해요, 지금은 이곳에서 상담사에게 연결할 수 없어요. 웹 문의 양식을 이용해 주세요.".into(),
+        Lang::En => {
+            "Sorry, no agents can be reached from here right now. Please use the web form instead."
+                .into()
+        }
+        Lang::Ko => {
+            "죄송해요, 지금은 이곳에서 상담사에게 연결할 수 없어요. 웹 문의 양식을 이용해 주세요."
+                .into()
+        }
     }
 }
 
@@ -90,20 +98,29 @@ pub fn closed(lang: Lang, number: i64, reason: Option<&str>) -> String {
 pub fn reopened(lang: Lang, number: i64) -> String {
     match lang {
         Lang::En => format!("Ticket #{number} has been reopened. An agent will reply here."),
-        Lang::Ko => format!("티켓 #{number}이(가) 다시 열렸어요. 상담사가 이곳으로 답변드릴 거예요."),
+        Lang::Ko => {
+            format!("티켓 #{number}이(가) 다시 열렸어요. 상담사가 이곳으로 답변드릴 거예요.")
+        }
     }
 }
 
 /// The choices under a help-center answer.
 pub fn feedback_choices(lang: Lang) -> Vec<crate::adapter::Choice> {
     let labels: [&str; 3] = match lang {
-        Lang::En => ["Yes, that helped", "No, I still need help", "Talk to an agent"],
+        Lang::En => [
+            "Yes, that helped",
+            "No, I still need help",
+            "Talk to an agent",
+        ],
         Lang::Ko => ["도움이 됐어요", "아직 도움이 필요해요", "상담사 연결"],
     };
     [HELPED, MORE_HELP, AGENT]
         .into_iter()
         .zip(labels)
-        .map(|(value, label)| crate::adapter::Choice { value: value.into(), label: label.into() })
+        .map(|(value, label)| crate::adapter::Choice {
+            value: value.into(),
+            label: label.into(),
+        })
         .collect()
 }
 

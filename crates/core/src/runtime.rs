@@ -28,17 +28,29 @@ impl EngineSink {
     /// that arrive together are handled up to `batch` to a transaction: that suits a
     /// single-writer database (SQLite); with 1, each event has its own transaction and
     /// they run side by side (PostgreSQL).
-    pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>, progress: Arc<Notify>, batch: usize) -> Arc<EngineSink> {
+    pub fn new(
+        engine: Arc<Engine>,
+        store: Arc<dyn Store>,
+        progress: Arc<Notify>,
+        batch: usize,
+    ) -> Arc<EngineSink> {
         let batcher = (batch > 1).then(|| {
             let (tx, rx) = mpsc::channel(batch * 4);
             tokio::spawn(run_batches(engine.clone(), rx, batch));
             tx
         });
-        Arc::new(EngineSink { engine, store, progress, batcher })
+        Arc::new(EngineSink {
+            engine,
+            store,
+            progress,
+            batcher,
+        })
     }
 
     async fn handle(&self, event: Inbound) -> Result<Handled, EngineError> {
-        let Some(batcher) = &self.batcher else { return self.engine.handle(&event).await };
+        let Some(batcher) = &self.batcher else {
+            return self.engine.handle(&event).await;
+        };
         let (reply, answer) = oneshot::channel();
         if batcher.send((event, reply)).await.is_err() {
             return Err(EngineError::Stopped);

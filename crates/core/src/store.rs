@@ -101,7 +101,9 @@ impl DeliveryState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Delivered, Self::Failed].into_iter().find(|d| d.as_str() == s)
+        [Self::Pending, Self::Delivered, Self::Failed]
+            .into_iter()
+            .find(|d| d.as_str() == s)
     }
 }
 
@@ -143,23 +145,47 @@ pub struct ConversationSummary {
 #[async_trait]
 pub trait Tx: Send {
     /// Records an inbound event id; false when it was seen before.
-    async fn remember_inbound(&mut self, address: &Address, id: &str, now: Millis) -> Result<bool, StoreError>;
+    async fn remember_inbound(
+        &mut self,
+        address: &Address,
+        id: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError>;
 
     /// Creates or refreshes the person; returns their id and their most recent
     /// conversation. Holds the person's row until commit, so that one person's events
     /// are handled one at a time.
-    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<(i64, Option<Conversation>), StoreError>;
+    async fn upsert_person(
+        &mut self,
+        person: &Person,
+        now: Millis,
+    ) -> Result<(i64, Option<Conversation>), StoreError>;
 
     /// The person's most recent conversation.
-    async fn latest_conversation(&mut self, user_id: i64) -> Result<Option<Conversation>, StoreError>;
+    async fn latest_conversation(
+        &mut self,
+        user_id: i64,
+    ) -> Result<Option<Conversation>, StoreError>;
 
     /// The conversation whose ticket thread is `thread` (an agent channel and thread).
-    async fn conversation_by_thread(&mut self, thread: &Address) -> Result<Option<Conversation>, StoreError>;
+    async fn conversation_by_thread(
+        &mut self,
+        thread: &Address,
+    ) -> Result<Option<Conversation>, StoreError>;
 
-    async fn insert_conversation(&mut self, new: &NewConversation, now: Millis) -> Result<Conversation, StoreError>;
+    async fn insert_conversation(
+        &mut self,
+        new: &NewConversation,
+        now: Millis,
+    ) -> Result<Conversation, StoreError>;
 
     /// Writes every mutable field of the conversation, and the choices last offered.
-    async fn save_conversation(&mut self, conversation: &Conversation, offered: &[Choice], now: Millis) -> Result<(), StoreError>;
+    async fn save_conversation(
+        &mut self,
+        conversation: &Conversation,
+        offered: &[Choice],
+        now: Millis,
+    ) -> Result<(), StoreError>;
 
     /// The choices last offered to the person in this conversation.
     async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError>;
@@ -170,7 +196,11 @@ pub trait Tx: Send {
     /// The next ticket number, never handed out twice.
     async fn next_ticket_number(&mut self) -> Result<i64, StoreError>;
 
-    async fn insert_message(&mut self, message: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError>;
+    async fn insert_message(
+        &mut self,
+        message: &NewMessage<'_>,
+        now: Millis,
+    ) -> Result<i64, StoreError>;
 
     /// The conversation's messages, oldest first.
     async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError>;
@@ -189,7 +219,14 @@ pub trait Store: Send + Sync {
     /// Claims up to `limit` due rows for these adapters until `now + lease`: no other
     /// dispatcher gets them meanwhile. A row waits while its parent is pending, or while
     /// an earlier row of its channel is waiting or claimed, so each channel stays in order.
-    async fn claim(&self, adapters: &[String], worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError>;
+    async fn claim(
+        &self,
+        adapters: &[String],
+        worker: &str,
+        now: Millis,
+        lease: Millis,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
 
     /// Marks rows delivered, in one transaction, and links each to the platform's
     /// message; a ticket card's message becomes its conversation's thread.
@@ -197,7 +234,13 @@ pub trait Store: Send + Sync {
 
     /// Gives a claimed row back, to be tried again at `at`. A `failure` counts as an
     /// attempt; a row only held back (behind a rate-limited one) does not.
-    async fn retry(&self, id: i64, at: Millis, failure: Option<&str>, now: Millis) -> Result<(), StoreError>;
+    async fn retry(
+        &self,
+        id: i64,
+        at: Millis,
+        failure: Option<&str>,
+        now: Millis,
+    ) -> Result<(), StoreError>;
 
     /// Marks a row as failed for good.
     async fn failed(&self, id: i64, error: &str, now: Millis) -> Result<(), StoreError>;
@@ -211,7 +254,10 @@ pub trait Store: Send + Sync {
 
     /// Calls `wake` whenever another process enqueues work (PostgreSQL LISTEN/NOTIFY);
     /// a no-op where one process owns the database.
-    async fn watch_outbox(&self, _wake: std::sync::Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
+    async fn watch_outbox(
+        &self,
+        _wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -115,7 +115,11 @@ mod tests {
         for s in ["help", "hi", "?", "", "  ", "도움", "안녕"] {
             assert!(is_too_short(s), "{s:?} should be too short");
         }
-        for s in ["how do I reset my password", "비밀번호 재설정", "refund please"] {
+        for s in [
+            "how do I reset my password",
+            "비밀번호 재설정",
+            "refund please",
+        ] {
             assert!(!is_too_short(s), "{s:?} should be searchable");
         }
     }

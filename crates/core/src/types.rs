@@ -20,16 +20,26 @@ pub struct Address {
 
 impl Address {
     pub fn new(adapter: impl Into<String>, channel: impl Into<String>) -> Self {
-        Address { adapter: adapter.into(), channel: channel.into(), thread: None }
+        Address {
+            adapter: adapter.into(),
+            channel: channel.into(),
+            thread: None,
+        }
     }
 
     pub fn in_thread(&self, thread: impl Into<String>) -> Self {
-        Address { thread: Some(thread.into()), ..self.clone() }
+        Address {
+            thread: Some(thread.into()),
+            ..self.clone()
+        }
     }
 
     /// The same channel without the thread.
     pub fn channel_only(&self) -> Self {
-        Address { thread: None, ..self.clone() }
+        Address {
+            thread: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -62,7 +72,10 @@ impl std::str::FromStr for Address {
         if !valid(adapter) || !valid(channel) || thread.is_some_and(|t| !valid(t)) {
             return Err(bad());
         }
-        if !adapter.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if !adapter
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             return Err(bad());
         }
         Ok(Address {
@@ -134,7 +147,10 @@ impl State {
 
     /// A ticket exists and agents can see it.
     pub fn has_ticket(self) -> bool {
-        matches!(self, State::Queued | State::Assigned | State::Solved | State::Closed)
+        matches!(
+            self,
+            State::Queued | State::Assigned | State::Solved | State::Closed
+        )
     }
 }
 
@@ -214,11 +230,24 @@ mod tests {
 
     #[test]
     fn address_round_trip() {
-        for s in ["slack:C0123", "discord:1234/5678", "console:support", "slack:D1/1712.000100"] {
+        for s in [
+            "slack:C0123",
+            "discord:1234/5678",
+            "console:support",
+            "slack:D1/1712.000100",
+        ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }
-        for s in ["", "slack", "slack:", ":C1", "Slack:C1", "slack:C 1", "slack:C1/"] {
+        for s in [
+            "",
+            "slack",
+            "slack:",
+            ":C1",
+            "Slack:C1",
+            "slack:C 1",
+            "slack:C1/",
+        ] {
             assert!(s.parse::<Address>().is_err(), "{s:?}");
         }
     }

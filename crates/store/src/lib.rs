@@ -9,8 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use relaydesk_core::store::{ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Receipt, Store, StoreError, Tx};
 use relaydesk_core::adapter::OutboundKind;
+use relaydesk_core::store::{
+    ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Receipt, Store,
+    StoreError, Tx,
+};
 use relaydesk_core::Millis;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -37,7 +40,6 @@ macro_rules! on_pool {
     };
 }
 
-
 /// A SQLite or PostgreSQL store.
 pub struct SqlStore {
     db: Db,
@@ -55,7 +57,9 @@ impl SqlStore {
     /// Connects without touching the schema.
     pub async fn connect_without_migrating(url: &str) -> Result<SqlStore, StoreError> {
         let shown = redact_url(url);
-        let unavailable = |e: sqlx::Error| StoreError::Unavailable(format!("cannot open {shown}: {}", describe(&e)));
+        let unavailable = |e: sqlx::Error| {
+            StoreError::Unavailable(format!("cannot open {shown}: {}", describe(&e)))
+        };
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Unavailable(format!("bad database url {shown}: {e}")))?
@@ -65,9 +69,16 @@ impl SqlStore {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("wal_autocheckpoint", "16384");
-            if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = options
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Unavailable(format!("cannot create the folder {} for {shown}: {e}", dir.display()))
+                    StoreError::Unavailable(format!(
+                        "cannot create the folder {} for {shown}: {e}",
+                        dir.display()
+                    ))
                 })?;
             }
             // One connection: SQLite has one writer anyway, and queueing in the pool is
@@ -134,12 +145,18 @@ impl SqlStore {
 
 /// The url with any password replaced, fit for logs and errors.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
             format!("{scheme}://{masked}@{host}{path}")
         }
         None => url.to_string(),
@@ -157,9 +174,10 @@ fn describe(e: &sqlx::Error) -> String {
 
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     match e {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
-            StoreError::Unavailable(describe(&e))
-        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(describe(&e)),
         other => StoreError::Query(describe(&other)),
     }
 }
@@ -173,7 +191,14 @@ impl Store for SqlStore {
         Ok(Box::new(self.begin_sql().await?))
     }
 
-    async fn claim(&self, adapters: &[String], worker: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<OutboxItem>, StoreError> {
+    async fn claim(
+        &self,
+        adapters: &[String],
+        worker: &str,
+        now: Millis,
+        lease: Millis,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         let sql = format!(
             "update outbox set claimed_by = $1, claimed_until = $2, updated_at = $3
              where id in (
@@ -184,7 +209,8 @@ impl Store for SqlStore {
                        or exists (select 1 from outbox p where p.id = o.parent_id and p.state <> 'pending'))
                   and not exists (
                     select 1 from outbox e
-                    where e.state = 'pending' and e.adapter = o.adapter and e.channel = o.channel and e.id < o.id
+                    where e.state = 'pending' and (e.claimed_until is not null or e.next_attempt_at > e.created_at)
+                      and e.adapter = o.adapter and e.channel = o.channel and e.id < o.id
                       and (e.next_attempt_at > $3 or e.claimed_until > $3))
                 order by o.id limit $5{lock})
              returning {OUTBOX_COLUMNS}",
@@ -194,18 +220,32 @@ impl Store for SqlStore {
         let adapters = adapters.join(",");
         let mut rows: Vec<OutboxRow> = match &self.db {
             Db::Sqlite(pool) => sqlx::query_as(&sql)
-                .bind(worker).bind(now + lease).bind(now).bind(&adapters).bind(limit)
-                .fetch_all(pool).await.map_err(db_error)?,
+                .bind(worker)
+                .bind(now + lease)
+                .bind(now)
+                .bind(&adapters)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(db_error)?,
             Db::Postgres(pool) => {
                 // Claims for one adapter take turns: a claim running beside another
                 // would not yet see the other's rows as claimed, and could overtake them.
                 let mut tx = pool.begin().await.map_err(db_error)?;
                 sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
                     .bind(format!("relaydesk-claim:{adapters}"))
-                    .execute(&mut *tx).await.map_err(db_error)?;
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
                 let rows = sqlx::query_as(&sql)
-                    .bind(worker).bind(now + lease).bind(now).bind(&adapters).bind(limit)
-                    .fetch_all(&mut *tx).await.map_err(db_error)?;
+                    .bind(worker)
+                    .bind(now + lease)
+                    .bind(now)
+                    .bind(&adapters)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
                 tx.commit().await.map_err(db_error)?;
                 rows
             }
@@ -227,7 +267,10 @@ impl Store for SqlStore {
         // so a crash in between at worst posts the card again.
         let link = "update conversation set agent_thread = $1, updated_at = $2
                     where id = (select conversation_id from outbox where id = $3)";
-        for r in receipts.iter().filter(|r| r.kind == OutboundKind::TicketCard) {
+        for r in receipts
+            .iter()
+            .filter(|r| r.kind == OutboundKind::TicketCard)
+        {
             on_pool!(&self.db, pool => sqlx::query(link)
                 .bind(&r.platform_message_id).bind(now).bind(r.id).execute(pool).await.map(|_| ()))
             .map_err(db_error)?;
@@ -243,7 +286,13 @@ impl Store for SqlStore {
         .map_err(db_error)
     }
 
-    async fn retry(&self, id: i64, at: Millis, failure: Option<&str>, now: Millis) -> Result<(), StoreError> {
+    async fn retry(
+        &self,
+        id: i64,
+        at: Millis,
+        failure: Option<&str>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
         let sql = "update outbox set next_attempt_at = $1, claimed_until = null, updated_at = $2,
                    attempts = attempts + $3, last_error = coalesce($4, last_error)
                    where id = $5 and state = 'pending'";
@@ -262,7 +311,8 @@ impl Store for SqlStore {
 
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError> {
         let sql = "select count(*) from outbox where state = 'pending' and adapter = $1";
-        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await).map_err(db_error)
+        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await)
+            .map_err(db_error)
     }
 
     async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
@@ -270,37 +320,55 @@ impl Store for SqlStore {
                    (select count(*) from message m where m.conversation_id = c.id) as messages
                    from conversation c join person p on p.id = c.person_id
                    order by c.id desc limit $1";
-        let rows: Vec<SummaryRow> = on_pool!(&self.db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await)
-            .map_err(db_error)?;
+        let rows: Vec<SummaryRow> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await)
+                .map_err(db_error)?;
         rows.into_iter().map(SummaryRow::into_summary).collect()
     }
 
     async fn conversation(&self, id: i64) -> Result<Option<ConversationDetail>, StoreError> {
-        let sql = format!("select {} from conversation where id = $1", rows::CONVERSATION_COLUMNS);
-        let row: Option<ConversationRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
-            .map_err(db_error)?;
+        let sql = format!(
+            "select {} from conversation where id = $1",
+            rows::CONVERSATION_COLUMNS
+        );
+        let row: Option<ConversationRow> =
+            on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+                .map_err(db_error)?;
         let Some(row) = row else { return Ok(None) };
         let conversation = row.into_conversation()?;
         let sql = "select platform, platform_user_id, display_name, verified_email from person where id = $1";
         let person: PersonRow = on_pool!(&self.db, pool => sqlx::query_as(sql).bind(conversation.user_id).fetch_one(pool).await)
             .map_err(db_error)?;
-        let sql = format!("select {} from message where conversation_id = $1 order by id", rows::MESSAGE_COLUMNS);
-        let messages: Vec<MessageRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await)
-            .map_err(db_error)?;
+        let sql = format!(
+            "select {} from message where conversation_id = $1 order by id",
+            rows::MESSAGE_COLUMNS
+        );
+        let messages: Vec<MessageRow> =
+            on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await)
+                .map_err(db_error)?;
         let sql = "select id, adapter, channel, thread, kind, state, attempts, platform_message_id, last_error
                    from outbox where conversation_id = $1 order by id";
-        let deliveries: Vec<DeliveryRow> = on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)
-            .map_err(db_error)?;
+        let deliveries: Vec<DeliveryRow> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)
+                .map_err(db_error)?;
         Ok(Some(ConversationDetail {
             conversation,
             person: person.into(),
-            messages: messages.into_iter().map(MessageRow::into_message).collect::<Result<_, _>>()?,
-            deliveries: deliveries.into_iter().map(DeliveryRow::into_record).collect::<Result<Vec<DeliveryRecord>, _>>()?,
+            messages: messages
+                .into_iter()
+                .map(MessageRow::into_message)
+                .collect::<Result<_, _>>()?,
+            deliveries: deliveries
+                .into_iter()
+                .map(DeliveryRow::into_record)
+                .collect::<Result<Vec<DeliveryRecord>, _>>()?,
         }))
     }
 
     async fn watch_outbox(&self, wake: Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
-        let Db::Postgres(pool) = &self.db else { return Ok(()) };
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(());
+        };
         let mut listener = PgListener::connect_with(pool).await.map_err(db_error)?;
         listener.listen(OUTBOX_CHANNEL).await.map_err(db_error)?;
         tokio::spawn(async move {
@@ -326,15 +394,21 @@ impl SqlStore {
     /// fails half-way for another writer.
     async fn begin_sql(&self) -> Result<tx::SqlTx, StoreError> {
         Ok(match &self.db {
-            Db::Sqlite(pool) => tx::SqlTx::sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?),
+            Db::Sqlite(pool) => {
+                tx::SqlTx::sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?)
+            }
             Db::Postgres(pool) => tx::SqlTx::postgres(pool.begin().await.map_err(db_error)?),
         })
     }
 
-    async fn parent_state(&self, parent: i64) -> Result<(relaydesk_core::store::DeliveryState, Option<String>), StoreError> {
+    async fn parent_state(
+        &self,
+        parent: i64,
+    ) -> Result<(relaydesk_core::store::DeliveryState, Option<String>), StoreError> {
         let sql = "select state, platform_message_id from outbox where id = $1";
         let (state, message_id): (String, Option<String>) =
-            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(parent).fetch_one(pool).await).map_err(db_error)?;
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(parent).fetch_one(pool).await)
+                .map_err(db_error)?;
         Ok((rows::parse_delivery_state(&state)?, message_id))
     }
 }
@@ -345,8 +419,14 @@ mod tests {
 
     #[test]
     fn passwords_never_shown() {
-        assert_eq!(redact_url("postgres://bob:s3cret@db:5432/app"), "postgres://bob:***@db:5432/app");
+        assert_eq!(
+            redact_url("postgres://bob:s3cret@db:5432/app"),
+            "postgres://bob:***@db:5432/app"
+        );
         assert_eq!(redact_url("postgres://bob@db/app"), "postgres://bob@db/app");
-        assert_eq!(redact_url("sqlite://data/relaydesk.db"), "sqlite://data/relaydesk.db");
+        assert_eq!(
+            redact_url("sqlite://data/relaydesk.db"),
+            "sqlite://data/relaydesk.db"
+        );
     }
 }

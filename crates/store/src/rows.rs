@@ -1,7 +1,9 @@
 //! Rows as the database returns them, and their conversion to domain types.
 
 use relaydesk_core::adapter::{Choice, OutboundKind};
-use relaydesk_core::store::{ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, StoreError};
+use relaydesk_core::store::{
+    ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, StoreError,
+};
 use relaydesk_core::text::Lang;
 use relaydesk_core::{Address, Author, Conversation, Message, Person, State};
 
@@ -11,10 +13,15 @@ pub(crate) const CONVERSATION_COLUMNS: &str = "id, person_id, state, user_adapte
 
 /// The conversation columns, qualified by a table alias.
 pub(crate) fn conversation_columns_of(alias: &str) -> String {
-    CONVERSATION_COLUMNS.split(", ").map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    CONVERSATION_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, author, author_name, body, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, author, author_name, body, created_at";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} `{value}`"))
@@ -62,14 +69,22 @@ pub(crate) struct ConversationRow {
 impl ConversationRow {
     pub(crate) fn into_conversation(self) -> Result<Conversation, StoreError> {
         let agent_address = match (self.agent_adapter, self.agent_channel) {
-            (Some(adapter), Some(channel)) => Some(Address { adapter, channel, thread: self.agent_thread }),
+            (Some(adapter), Some(channel)) => Some(Address {
+                adapter,
+                channel,
+                thread: self.agent_thread,
+            }),
             _ => None,
         };
         Ok(Conversation {
             id: self.id,
             user_id: self.person_id,
             state: State::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?,
-            user_address: Address { adapter: self.user_adapter, channel: self.user_channel, thread: self.user_thread },
+            user_address: Address {
+                adapter: self.user_adapter,
+                channel: self.user_channel,
+                thread: self.user_thread,
+            },
             lang: Lang::from_tag(&self.lang).unwrap_or_default(),
             queue: self.queue,
             ticket_number: self.ticket_number,
@@ -134,11 +149,18 @@ pub(crate) struct OutboxRow {
 }
 
 impl OutboxRow {
-    pub(crate) fn into_item(self, parent: Option<(DeliveryState, Option<String>)>) -> Result<OutboxItem, StoreError> {
+    pub(crate) fn into_item(
+        self,
+        parent: Option<(DeliveryState, Option<String>)>,
+    ) -> Result<OutboxItem, StoreError> {
         Ok(OutboxItem {
             id: self.id,
             conversation_id: self.conversation_id,
-            to: Address { adapter: self.adapter, channel: self.channel, thread: self.thread },
+            to: Address {
+                adapter: self.adapter,
+                channel: self.channel,
+                thread: self.thread,
+            },
             kind: parse_kind(&self.kind)?,
             text: self.body,
             sender: self.sender,
@@ -160,7 +182,12 @@ pub(crate) struct PersonRow {
 
 impl From<PersonRow> for Person {
     fn from(r: PersonRow) -> Person {
-        Person { platform: r.platform, id: r.platform_user_id, display_name: r.display_name, verified_email: r.verified_email }
+        Person {
+            platform: r.platform,
+            id: r.platform_user_id,
+            display_name: r.display_name,
+            verified_email: r.verified_email,
+        }
     }
 }
 
@@ -206,7 +233,11 @@ pub(crate) struct DeliveryRow {
 
 impl DeliveryRow {
     pub(crate) fn into_record(self) -> Result<DeliveryRecord, StoreError> {
-        let to = Address { adapter: self.adapter, channel: self.channel, thread: self.thread };
+        let to = Address {
+            adapter: self.adapter,
+            channel: self.channel,
+            thread: self.thread,
+        };
         Ok(DeliveryRecord {
             id: self.id,
             to: to.to_string(),

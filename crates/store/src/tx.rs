@@ -33,11 +33,17 @@ pub(crate) struct SqlTx {
 
 impl SqlTx {
     pub(crate) fn sqlite(tx: Transaction<'static, Sqlite>) -> SqlTx {
-        SqlTx { conn: Conn::Sqlite(tx), enqueued: false }
+        SqlTx {
+            conn: Conn::Sqlite(tx),
+            enqueued: false,
+        }
     }
 
     pub(crate) fn postgres(tx: Transaction<'static, Postgres>) -> SqlTx {
-        SqlTx { conn: Conn::Postgres(tx), enqueued: false }
+        SqlTx {
+            conn: Conn::Postgres(tx),
+            enqueued: false,
+        }
     }
 
     fn for_update(&self) -> &'static str {
@@ -57,7 +63,12 @@ impl SqlTx {
 
 #[async_trait]
 impl Tx for SqlTx {
-    async fn remember_inbound(&mut self, address: &Address, id: &str, now: Millis) -> Result<bool, StoreError> {
+    async fn remember_inbound(
+        &mut self,
+        address: &Address,
+        id: &str,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
         let sql = "insert into inbound_seen (adapter, channel, message_id, created_at) values ($1, $2, $3, $4)
                    on conflict do nothing";
         let done = on_tx!(&mut self.conn, c => sqlx::query(sql)
@@ -67,7 +78,11 @@ impl Tx for SqlTx {
         Ok(done == 1)
     }
 
-    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<(i64, Option<Conversation>), StoreError> {
+    async fn upsert_person(
+        &mut self,
+        person: &Person,
+        now: Millis,
+    ) -> Result<(i64, Option<Conversation>), StoreError> {
         // The common case, a known person with a conversation, is one read.
         let sql = format!(
             "select {}, p.display_name as person_name, p.verified_email as person_email
@@ -107,7 +122,10 @@ impl Tx for SqlTx {
         Ok((id, self.latest_conversation(id).await?))
     }
 
-    async fn latest_conversation(&mut self, user_id: i64) -> Result<Option<Conversation>, StoreError> {
+    async fn latest_conversation(
+        &mut self,
+        user_id: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
         let sql = format!(
             "select {} from conversation where person_id = $1 order by id desc limit 1",
             rows::CONVERSATION_COLUMNS
@@ -117,7 +135,10 @@ impl Tx for SqlTx {
         row.map(ConversationRow::into_conversation).transpose()
     }
 
-    async fn conversation_by_thread(&mut self, thread: &Address) -> Result<Option<Conversation>, StoreError> {
+    async fn conversation_by_thread(
+        &mut self,
+        thread: &Address,
+    ) -> Result<Option<Conversation>, StoreError> {
         let sql = format!(
             "select {} from conversation where agent_adapter = $1 and agent_channel = $2 and agent_thread = $3
              order by id desc limit 1{}",
@@ -131,7 +152,11 @@ impl Tx for SqlTx {
         row.map(ConversationRow::into_conversation).transpose()
     }
 
-    async fn insert_conversation(&mut self, new: &NewConversation, now: Millis) -> Result<Conversation, StoreError> {
+    async fn insert_conversation(
+        &mut self,
+        new: &NewConversation,
+        now: Millis,
+    ) -> Result<Conversation, StoreError> {
         let sql = format!(
             "insert into conversation (person_id, state, user_adapter, user_channel, user_thread, lang, previous_id,
                created_at, updated_at)
@@ -147,7 +172,12 @@ impl Tx for SqlTx {
         row.into_conversation()
     }
 
-    async fn save_conversation(&mut self, conv: &Conversation, offered: &[Choice], now: Millis) -> Result<(), StoreError> {
+    async fn save_conversation(
+        &mut self,
+        conv: &Conversation,
+        offered: &[Choice],
+        now: Millis,
+    ) -> Result<(), StoreError> {
         let sql = "update conversation set state = $1, user_adapter = $2, user_channel = $3, user_thread = $4,
                    lang = $5, queue = $6, ticket_number = $7, agent_adapter = $8, agent_channel = $9,
                    agent_thread = $10, assignee = $11, close_reason = $12, solved_at = $13, closed_at = $14,
@@ -181,7 +211,8 @@ impl Tx for SqlTx {
 
     async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
         let sql = "update counter set value = value + 1 where name = 'ticket' returning value";
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await).map_err(db_error)
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await)
+            .map_err(db_error)
     }
 
     async fn insert_message(&mut self, m: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError> {
@@ -199,7 +230,10 @@ impl Tx for SqlTx {
     }
 
     async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError> {
-        let sql = format!("select {} from message where conversation_id = $1 order by id", rows::MESSAGE_COLUMNS);
+        let sql = format!(
+            "select {} from message where conversation_id = $1 order by id",
+            rows::MESSAGE_COLUMNS
+        );
         let rows: Vec<MessageRow> =
             on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(conversation_id).fetch_all(&mut **c).await).map_err(db_error)?;
         rows.into_iter().map(MessageRow::into_message).collect()
@@ -226,7 +260,11 @@ impl Tx for SqlTx {
             Conn::Sqlite(tx) => tx.commit().await.map_err(db_error),
             Conn::Postgres(mut tx) => {
                 if self.enqueued {
-                    sqlx::query("select pg_notify($1, '')").bind(OUTBOX_CHANNEL).execute(&mut *tx).await.map_err(db_error)?;
+                    sqlx::query("select pg_notify($1, '')")
+                        .bind(OUTBOX_CHANNEL)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
                 }
                 tx.commit().await.map_err(db_error)
             }

@@ -11,8 +11,8 @@ use relaydesk_core::knowledge::NoKnowledge;
 use relaydesk_core::memory::MemoryAdapter;
 use relaydesk_core::store::DeliveryState;
 use relaydesk_core::{
-    Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Handled, Inbound, Outbound, Person, Queue,
-    SendError, State, Store,
+    Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Handled, Inbound,
+    Outbound, Person, Queue, SendError, State, Store,
 };
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
@@ -29,7 +29,8 @@ struct TestDb {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("RELAYDESK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("RELAYDESK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl TestDb {
@@ -37,32 +38,51 @@ impl TestDb {
         if dialect == "sqlite" {
             let dir = tempfile::tempdir().expect("temporary folder");
             let url = format!("sqlite://{}", dir.path().join("relaydesk.db").display());
-            return TestDb { url, _dir: Some(dir), pg_name: None };
+            return TestDb {
+                url,
+                _dir: Some(dir),
+                pg_name: None,
+            };
         }
         use sqlx::Connection;
         let admin = postgres_admin_url();
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-            panic!(
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
                 "PostgreSQL is not reachable at {admin} ({e}). Start it with \
                  `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
                  or point RELAYDESK_TEST_POSTGRES at a server where this user may create databases."
             )
-        });
+            });
         let name = format!("relaydesk_test_{}_{}", std::process::id(), rand_suffix());
-        sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create test database");
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        TestDb { url: format!("{base}/{name}"), _dir: None, pg_name: Some(name) }
+        TestDb {
+            url: format!("{base}/{name}"),
+            _dir: None,
+            pg_name: Some(name),
+        }
     }
 
     async fn store(&self) -> Arc<SqlStore> {
-        Arc::new(SqlStore::connect(&self.url).await.expect("connect to the test database"))
+        Arc::new(
+            SqlStore::connect(&self.url)
+                .await
+                .expect("connect to the test database"),
+        )
     }
 
     async fn drop_pg(&self) {
         use sqlx::Connection;
         if let Some(name) = &self.pg_name {
             if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-                let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await;
+                let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                    .execute(&mut conn)
+                    .await;
             }
         }
     }
@@ -71,7 +91,10 @@ impl TestDb {
 fn rand_suffix() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
     t * 1000 + N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
 }
 
@@ -87,7 +110,10 @@ struct Desk {
 }
 
 fn caps(max_len: usize) -> Capabilities {
-    Capabilities { max_len, ..Capabilities::default() }
+    Capabilities {
+        max_len,
+        ..Capabilities::default()
+    }
 }
 
 impl Desk {
@@ -110,17 +136,42 @@ impl Desk {
                     triage: vec![],
                 },
             ],
-            capabilities: HashMap::from([("chat".into(), chat.capabilities()), ("desk".into(), desk.capabilities())]),
+            capabilities: HashMap::from([
+                ("chat".into(), chat.capabilities()),
+                ("desk".into(), desk.capabilities()),
+            ]),
             ..EngineConfig::default()
         };
         let wake = Arc::new(Notify::new());
-        let engine = Arc::new(Engine::new(store.clone(), Arc::new(NoKnowledge), clock.clone(), config, wake.clone()));
-        Desk { store, engine, chat, desk, clock, wake, next_id: 1.into() }
+        let engine = Arc::new(Engine::new(
+            store.clone(),
+            Arc::new(NoKnowledge),
+            clock.clone(),
+            config,
+            wake.clone(),
+        ));
+        Desk {
+            store,
+            engine,
+            chat,
+            desk,
+            clock,
+            wake,
+            next_id: 1.into(),
+        }
     }
 
     fn dispatcher(&self, store: Arc<SqlStore>, worker: &str) -> Arc<Dispatcher> {
         let adapters: Vec<Arc<dyn ChannelAdapter>> = vec![self.chat.clone(), self.desk.clone()];
-        Dispatcher::new(store, adapters, self.clock.clone(), self.wake.clone(), Arc::new(Notify::new()), worker.into(), DispatchSettings::default())
+        Dispatcher::new(
+            store,
+            adapters,
+            self.clock.clone(),
+            self.wake.clone(),
+            Arc::new(Notify::new()),
+            worker.into(),
+            DispatchSettings::default(),
+        )
     }
 
     /// Runs one dispatcher until nothing is due.
@@ -131,8 +182,15 @@ impl Desk {
     }
 
     fn event(&self, address: &str, author: &Person, content: Content) -> Inbound {
-        let n = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Inbound { id: format!("ev{n}"), address: address.parse().unwrap(), author: author.clone(), content }
+        let n = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Inbound {
+            id: format!("ev{n}"),
+            address: address.parse().unwrap(),
+            author: author.clone(),
+            content,
+        }
     }
 
     async fn user_says(&self, text: &str) -> Handled {
@@ -141,7 +199,11 @@ impl Desk {
     }
 
     async fn agent_says(&self, thread: &str, text: &str) -> Handled {
-        let ev = self.event(&format!("desk:agents/{thread}"), &grace(), Content::Text(text.into()));
+        let ev = self.event(
+            &format!("desk:agents/{thread}"),
+            &grace(),
+            Content::Text(text.into()),
+        );
         self.engine.handle(&ev).await.expect("handled")
     }
 
@@ -155,17 +217,31 @@ impl Desk {
 
     /// The thread of the last ticket card posted.
     fn card_thread(&self) -> String {
-        let cards: Vec<_> = self.to_agents().into_iter().filter(|(o, _)| o.kind == relaydesk_core::OutboundKind::TicketCard).collect();
+        let cards: Vec<_> = self
+            .to_agents()
+            .into_iter()
+            .filter(|(o, _)| o.kind == relaydesk_core::OutboundKind::TicketCard)
+            .collect();
         cards.last().expect("a ticket card was posted").1.clone()
     }
 }
 
 fn ada() -> Person {
-    Person { platform: "chat".into(), id: "U-ada".into(), display_name: "Ada".into(), verified_email: None }
+    Person {
+        platform: "chat".into(),
+        id: "U-ada".into(),
+        display_name: "Ada".into(),
+        verified_email: None,
+    }
 }
 
 fn grace() -> Person {
-    Person { platform: "desk".into(), id: "A-grace".into(), display_name: "Grace".into(), verified_email: None }
+    Person {
+        platform: "desk".into(),
+        id: "A-grace".into(),
+        display_name: "Grace".into(),
+        verified_email: None,
+    }
 }
 
 macro_rules! on_both {
@@ -198,22 +274,35 @@ on_both!(
     empty_message_gets_a_clear_reply,
     solved_reopens_then_closes_after_four_days,
     agent_commands_and_choices,
+    a_batch_is_one_transaction_and_skips_repeats,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
-    let ev = desk.event("chat:dm-ada", &ada(), Content::Text("my invoice is wrong".into()));
+    let ev = desk.event(
+        "chat:dm-ada",
+        &ada(),
+        Content::Text("my invoice is wrong".into()),
+    );
     assert_eq!(desk.engine.handle(&ev).await.unwrap(), Handled::Done);
     assert_eq!(desk.engine.handle(&ev).await.unwrap(), Handled::Duplicate);
     desk.deliver().await;
     assert_eq!(desk.to_user().len(), 1, "one reply, not two");
     let detail = desk.store.conversation(1).await.unwrap().unwrap();
-    assert_eq!(detail.messages.iter().filter(|m| m.body == "my invoice is wrong").count(), 1);
+    assert_eq!(
+        detail
+            .messages
+            .iter()
+            .filter(|m| m.body == "my invoice is wrong")
+            .count(),
+        1
+    );
 }
 
 async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
-    desk.user_says("my invoice shows the wrong company name").await;
+    desk.user_says("my invoice shows the wrong company name")
+        .await;
     desk.user_says("can I please talk to an agent?").await;
     desk.deliver().await;
 
@@ -221,14 +310,26 @@ async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
     assert!(user[0].text.contains("couldn't find"), "{}", user[0].text);
     assert!(user[1].text.contains("ticket #1"), "{}", user[1].text);
     let agents = desk.to_agents();
-    assert!(agents[0].0.text.starts_with("Ticket #1 · support"), "{}", agents[0].0.text);
+    assert!(
+        agents[0].0.text.starts_with("Ticket #1 · support"),
+        "{}",
+        agents[0].0.text
+    );
     assert!(agents[0].0.text.contains("unverified"));
     let thread = desk.card_thread();
-    assert_eq!(agents[1].0.to, Address::new("desk", "agents").in_thread(&thread), "transcript in the card's thread");
-    assert!(agents[1].0.text.contains("Ada: my invoice shows the wrong company name"));
+    assert_eq!(
+        agents[1].0.to,
+        Address::new("desk", "agents").in_thread(&thread),
+        "transcript in the card's thread"
+    );
+    assert!(agents[1]
+        .0
+        .text
+        .contains("Ada: my invoice shows the wrong company name"));
 
     desk.agent_says(&thread, "Hi Ada, I'm fixing it now.").await;
-    desk.agent_says(&thread, "!note customer is on the old plan").await;
+    desk.agent_says(&thread, "!note customer is on the old plan")
+        .await;
     desk.agent_says(&thread, "// also internal").await;
     desk.user_says("thank you!").await;
     desk.deliver().await;
@@ -237,19 +338,40 @@ async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
     assert_eq!(user[2].text, "Hi Ada, I'm fixing it now.");
     assert_eq!(user[2].sender.as_deref(), Some("Grace"));
     let last = desk.to_agents().last().unwrap().0.clone();
-    assert_eq!((last.text.as_str(), last.sender.as_deref()), ("thank you!", Some("Ada")));
+    assert_eq!(
+        (last.text.as_str(), last.sender.as_deref()),
+        ("thank you!", Some("Ada"))
+    );
     assert_eq!(last.to.thread.as_deref(), Some(thread.as_str()));
 
     desk.agent_says(&thread, "!close fixed the invoice").await;
     desk.deliver().await;
-    assert!(desk.to_user().last().unwrap().text.contains("Ticket #1 has been closed (fixed the invoice)"));
-    let closed = desk.store.conversation(1).await.unwrap().unwrap().conversation;
+    assert!(desk
+        .to_user()
+        .last()
+        .unwrap()
+        .text
+        .contains("Ticket #1 has been closed (fixed the invoice)"));
+    let closed = desk
+        .store
+        .conversation(1)
+        .await
+        .unwrap()
+        .unwrap()
+        .conversation;
     assert_eq!(closed.state, State::Closed);
 
-    desk.user_says("one more question about refunds please").await;
+    desk.user_says("one more question about refunds please")
+        .await;
     let list = desk.store.list_conversations(10).await.unwrap();
     assert_eq!(list.len(), 2);
-    let new = desk.store.conversation(list[0].id).await.unwrap().unwrap().conversation;
+    let new = desk
+        .store
+        .conversation(list[0].id)
+        .await
+        .unwrap()
+        .unwrap()
+        .conversation;
     assert_eq!((new.state, new.previous_id), (State::Bot, Some(1)));
 }
 
@@ -265,7 +387,10 @@ async fn crash_between_commit_and_delivery_delivers_once(db: &TestDb) {
     desk.deliver().await;
     assert_eq!(desk.to_user().len(), 1);
     assert_eq!(desk.to_agents().len(), 2, "card and transcript, once each");
-    assert_eq!(desk.store.pending("chat").await.unwrap() + desk.store.pending("desk").await.unwrap(), 0);
+    assert_eq!(
+        desk.store.pending("chat").await.unwrap() + desk.store.pending("desk").await.unwrap(),
+        0
+    );
 }
 
 async fn two_dispatchers_deliver_each_row_once_in_order(db: &TestDb) {
@@ -279,11 +404,19 @@ async fn two_dispatchers_deliver_each_row_once_in_order(db: &TestDb) {
     let stop = CancellationToken::new();
     let a = tokio::spawn(desk.dispatcher(db.store().await, "a").run(stop.clone()));
     let b = tokio::spawn(desk.dispatcher(db.store().await, "b").run(stop.clone()));
-    assert!(desk.desk.wait_for(before + 200, Duration::from_secs(30)).await, "all 200 delivered");
+    assert!(
+        desk.desk
+            .wait_for(before + 200, Duration::from_secs(30))
+            .await,
+        "all 200 delivered"
+    );
     stop.cancel();
     a.await.unwrap();
     b.await.unwrap();
-    let relayed: Vec<String> = desk.to_agents()[before..].iter().map(|(o, _)| o.text.clone()).collect();
+    let relayed: Vec<String> = desk.to_agents()[before..]
+        .iter()
+        .map(|(o, _)| o.text.clone())
+        .collect();
     let expected: Vec<String> = (0..200).map(|i| format!("message {i}")).collect();
     assert_eq!(relayed, expected, "each once, in order");
 }
@@ -293,18 +426,27 @@ async fn rate_limit_is_honoured_in_order(db: &TestDb) {
     desk.user_says("talk to an agent").await;
     desk.deliver().await;
     let before = desk.to_agents().len();
-    desk.desk.fail_next([SendError::RateLimited { retry_after: Duration::from_secs(3) }]);
+    desk.desk.fail_next([SendError::RateLimited {
+        retry_after: Duration::from_secs(3),
+    }]);
     for i in 0..3 {
         desk.user_says(&format!("burst {i}")).await;
     }
     desk.deliver().await;
-    assert_eq!(desk.to_agents().len(), before, "nothing goes out before Retry-After");
+    assert_eq!(
+        desk.to_agents().len(),
+        before,
+        "nothing goes out before Retry-After"
+    );
     desk.clock.advance(2_000);
     desk.deliver().await;
     assert_eq!(desk.to_agents().len(), before);
     desk.clock.advance(1_000);
     desk.deliver().await;
-    let texts: Vec<String> = desk.to_agents()[before..].iter().map(|(o, _)| o.text.clone()).collect();
+    let texts: Vec<String> = desk.to_agents()[before..]
+        .iter()
+        .map(|(o, _)| o.text.clone())
+        .collect();
     assert_eq!(texts, ["burst 0", "burst 1", "burst 2"]);
 }
 
@@ -317,8 +459,15 @@ async fn long_message_is_split_and_nothing_lost(db: &TestDb) {
     assert!(long.len() > 100_000);
     desk.user_says(&long).await;
     desk.deliver().await;
-    let parts: Vec<String> = desk.to_agents()[before..].iter().map(|(o, _)| o.text.clone()).collect();
-    assert!(parts.len() >= 100, "split at the desk's 1000 characters: {} parts", parts.len());
+    let parts: Vec<String> = desk.to_agents()[before..]
+        .iter()
+        .map(|(o, _)| o.text.clone())
+        .collect();
+    assert!(
+        parts.len() >= 100,
+        "split at the desk's 1000 characters: {} parts",
+        parts.len()
+    );
     assert!(parts.iter().all(|p| p.chars().count() <= 1000));
     assert_eq!(parts.concat(), long);
 }
@@ -337,16 +486,36 @@ async fn solved_reopens_then_closes_after_four_days(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
     desk.user_says("상담사에게 문의하고 싶어요").await;
     desk.deliver().await;
-    assert!(desk.to_user()[0].text.contains("티켓 #1"), "answers in Korean: {}", desk.to_user()[0].text);
+    assert!(
+        desk.to_user()[0].text.contains("티켓 #1"),
+        "answers in Korean: {}",
+        desk.to_user()[0].text
+    );
     let thread = desk.card_thread();
     desk.agent_says(&thread, "!solve").await;
     desk.user_says("아직 안 돼요").await;
-    let conv = desk.store.conversation(1).await.unwrap().unwrap().conversation;
-    assert_eq!(conv.state, State::Queued, "a message reopens a solved ticket");
+    let conv = desk
+        .store
+        .conversation(1)
+        .await
+        .unwrap()
+        .unwrap()
+        .conversation;
+    assert_eq!(
+        conv.state,
+        State::Queued,
+        "a message reopens a solved ticket"
+    );
     desk.agent_says(&thread, "!solve").await;
     desk.clock.advance(4 * 24 * 3600 * 1000);
     desk.user_says("새로운 질문이 있어요").await;
-    let old = desk.store.conversation(1).await.unwrap().unwrap().conversation;
+    let old = desk
+        .store
+        .conversation(1)
+        .await
+        .unwrap()
+        .unwrap()
+        .conversation;
     assert_eq!(old.state, State::Closed);
     let list = desk.store.list_conversations(10).await.unwrap();
     assert_eq!((list[0].state, list.len()), (State::Bot, 2));
@@ -356,18 +525,73 @@ async fn agent_commands_and_choices(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
     desk.user_says("talk to sales").await;
     desk.deliver().await;
-    assert!(desk.to_agents()[0].0.to == Address::new("desk", "sales"), "sales queue");
+    assert!(
+        desk.to_agents()[0].0.to == Address::new("desk", "sales"),
+        "sales queue"
+    );
     let thread = desk.card_thread();
     // A reply in the wrong channel's thread finds no ticket and is ignored.
     assert_eq!(desk.agent_says(&thread, "hello?").await, Handled::Ignored);
-    let ev = desk.event(&format!("desk:sales/{thread}"), &grace(), Content::Choice("claim".into()));
+    let ev = desk.event(
+        &format!("desk:sales/{thread}"),
+        &grace(),
+        Content::Choice("claim".into()),
+    );
     desk.engine.handle(&ev).await.unwrap();
-    let ev = desk.event(&format!("desk:sales/{thread}"), &grace(), Content::Text("!frobnicate".into()));
+    let ev = desk.event(
+        &format!("desk:sales/{thread}"),
+        &grace(),
+        Content::Text("!frobnicate".into()),
+    );
     desk.engine.handle(&ev).await.unwrap();
     desk.deliver().await;
     let conv = desk.store.conversation(1).await.unwrap().unwrap();
-    assert_eq!((conv.conversation.state, conv.conversation.assignee.as_deref()), (State::Assigned, Some("Grace")));
-    assert!(desk.to_user().last().unwrap().text.contains("Grace is now handling"));
-    assert!(desk.to_agents().last().unwrap().0.text.contains("!claim"), "unknown command gets the command list");
-    assert!(conv.deliveries.iter().all(|d| d.state == DeliveryState::Delivered));
+    assert_eq!(
+        (
+            conv.conversation.state,
+            conv.conversation.assignee.as_deref()
+        ),
+        (State::Assigned, Some("Grace"))
+    );
+    assert!(desk
+        .to_user()
+        .last()
+        .unwrap()
+        .text
+        .contains("Grace is now handling"));
+    assert!(
+        desk.to_agents().last().unwrap().0.text.contains("!claim"),
+        "unknown command gets the command list"
+    );
+    assert!(conv
+        .deliveries
+        .iter()
+        .all(|d| d.state == DeliveryState::Delivered));
+}
+
+async fn a_batch_is_one_transaction_and_skips_repeats(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    let open = desk.event(
+        "chat:dm-ada",
+        &ada(),
+        Content::Text("talk to an agent".into()),
+    );
+    let hello = desk.event("chat:dm-ada", &ada(), Content::Text("hello?".into()));
+    let handled = desk
+        .engine
+        .handle_batch(&[open.clone(), hello.clone(), hello.clone()])
+        .await
+        .unwrap();
+    assert_eq!(handled, [Handled::Done, Handled::Done, Handled::Duplicate]);
+    desk.deliver().await;
+    let relayed: Vec<String> = desk.to_agents().into_iter().map(|(o, _)| o.text).collect();
+    assert_eq!(
+        relayed.iter().filter(|t| t.as_str() == "hello?").count(),
+        1,
+        "{relayed:?}"
+    );
+    assert!(
+        relayed[2..].iter().all(|t| t == "hello?"),
+        "the second message follows its ticket: {relayed:?}"
+    );
 }
