@@ -104,14 +104,23 @@ pub fn console_adapter(config: &Config) -> Arc<ConsoleAdapter> {
 pub async fn resume_console(config: &Config, console: &ConsoleAdapter) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     for summary in store.list_conversations(100).await? {
-        if !matches!(summary.state, State::Queued | State::Assigned | State::Solved) {
+        if !matches!(
+            summary.state,
+            State::Queued | State::Assigned | State::Solved
+        ) {
             continue;
         }
-        let Some(detail) = store.conversation(summary.id).await? else { continue };
+        let Some(detail) = store.conversation(summary.id).await? else {
+            continue;
+        };
         let c = &detail.conversation;
         if let (Some(thread), Some(number)) = (&c.agent_address, c.ticket_number) {
             if thread.adapter == console::NAME && thread.thread.is_some() {
-                console.resume(thread.clone(), number, c.queue.as_deref().unwrap_or_default());
+                console.resume(
+                    thread.clone(),
+                    number,
+                    c.queue.as_deref().unwrap_or_default(),
+                );
                 break;
             }
         }

@@ -107,8 +107,8 @@ pub enum KbCommand {
         #[arg(long)]
         helpcenter: Option<PathBuf>,
     },
-    /// Write N articles made from the public retrieval sets into a folder (for the
-    /// 1,000-article speed benchmark).
+    /// Write a help center of N articles into a folder: the configured articles, then
+    /// articles made from the public retrieval sets (for the 1,000-article speed benchmark).
     MakeBenchmark {
         dir: PathBuf,
         #[arg(long, default_value_t = 1000)]

@@ -79,7 +79,10 @@ impl ConsoleAdapter {
 
     /// Makes `/agent` answer in this ticket thread, and says so.
     pub fn resume(&self, thread: Address, ticket: i64, queue: &str) {
-        self.print("console> ", &format!("Ticket #{ticket} ({queue}) is open: /agent answers there."));
+        self.print(
+            "console> ",
+            &format!("Ticket #{ticket} ({queue}) is open: /agent answers there."),
+        );
         self.set_thread(thread);
     }
 

@@ -39,6 +39,18 @@ pub async fn execute(config: &Config, command: ConversationsCommand) -> anyhow::
                 .await?
                 .with_context(|| format!("there is no conversation {id}"))?;
             print!("{}", markdown(&detail));
+            if !detail.answers.is_empty() {
+                println!("\n### Help-center answers\n");
+            }
+            for a in &detail.answers {
+                let shown = if a.articles.is_empty() {
+                    "no article".to_string()
+                } else {
+                    a.articles.join(", ")
+                };
+                let feedback = a.feedback.as_deref().unwrap_or("no feedback");
+                println!("- {:?} → {shown} ({feedback})", a.question);
+            }
             println!("\n### Deliveries\n");
             for d in &detail.deliveries {
                 let error = d

@@ -54,8 +54,11 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
             let qs = eval::read_questions(&questions)
                 .with_context(|| format!("cannot read {}", questions.display()))?;
             let unknown = eval::unknown_ids(&hc, &qs);
-            for (line, id) in &unknown {
-                eprintln!("warning: line {line} expects `{id}`, which is not in the help center");
+            if let Some((line, id)) = unknown.first() {
+                eprintln!(
+                    "warning: {} expected ids are not in the help center (the first: `{id}` on line {line})",
+                    unknown.len()
+                );
             }
             println!("{}", serde_json::to_string(&eval::evaluate(&hc, &qs))?);
         }
@@ -77,14 +80,34 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot write {}", marker.display()))?;
         }
         KbCommand::MakeBenchmark { dir, articles } => {
-            let written =
-                public_sets::write_benchmark_helpcenter(&dir, articles).with_context(|| {
+            // The configured articles first, so that its eval questions still apply.
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let source = &config.helpcenter.path;
+            let mut copied = 0;
+            for entry in std::fs::read_dir(source)
+                .with_context(|| format!("cannot read {}", source.display()))?
+            {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == "md") && copied < articles {
+                    let name = path.file_name().context("article without a name")?;
+                    std::fs::copy(&path, dir.join(name))?;
+                    copied += 1;
+                }
+            }
+            let written = public_sets::write_benchmark_helpcenter(&dir, articles - copied)
+                .with_context(|| {
                     format!(
                         "cannot write the benchmark help center into {}",
                         dir.display()
                     )
                 })?;
-            println!("{written} articles written to {}", dir.display());
+            println!(
+                "{} articles in {}: {copied} from {} and {written} made from the public retrieval sets",
+                copied + written,
+                dir.display(),
+                source.display()
+            );
         }
     }
     Ok(())

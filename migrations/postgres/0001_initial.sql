@@ -89,6 +89,19 @@ create index outbox_held on outbox (adapter, channel, id)
     where state = 'pending' and (claimed_until is not null or next_attempt_at > created_at);
 create index outbox_conversation on outbox (conversation_id, kind);
 
+-- Help-center answers and what people said of them: the deflection figures.
+create table kb_answer (
+    id bigint generated always as identity primary key,
+    conversation_id bigint not null references conversation (id),
+    message_id bigint not null references message (id),
+    question text not null,
+    articles text not null,
+    feedback text,
+    created_at bigint not null,
+    updated_at bigint not null
+);
+create index kb_answer_conversation on kb_answer (conversation_id, id);
+
 create table counter (
     name text primary key,
     value bigint not null

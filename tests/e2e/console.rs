@@ -112,6 +112,12 @@ fn no_i_still_need_help_hands_off() {
     console.expect("bot> I've opened ticket #1 with the support team.");
     console.expect("agent[support]> Ticket #1 · support");
     console.finish();
+    let show = ws.run(&["conversations", "show", "1"]);
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        show.contains("conversation-history-en") && show.contains("(more_help)"),
+        "the answer and its feedback are kept: {show}"
+    );
 
     let mut console = ws.console();
     console.say("/agent !close answered");

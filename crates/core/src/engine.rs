@@ -332,11 +332,14 @@ impl Engine {
             Content::Choice(v) => Some(v.clone()),
             Content::Text(s) => pick_choice(&offered, s),
         };
+        if let Some(feedback) = choice.as_deref().filter(|c| FEEDBACK.contains(c)) {
+            t.tx.record_feedback(conv.id, feedback, t.now).await?;
+        }
         match choice.as_deref() {
             Some(say::HELPED) => {
-                return self
-                    .reply(t, conv, &say::glad_it_helped(conv.lang), Vec::new())
-                    .await
+                self.reply(t, conv, &say::glad_it_helped(conv.lang), Vec::new())
+                    .await?;
+                return Ok(());
             }
             Some(say::MORE_HELP) | Some(say::AGENT) => {
                 return self.handoff(t, conv, person, 0).await
@@ -344,28 +347,33 @@ impl Engine {
             _ => {}
         }
         if text.trim().is_empty() {
-            return self
-                .reply(t, conv, &say::empty_message(conv.lang), Vec::new())
-                .await;
+            self.reply(t, conv, &say::empty_message(conv.lang), Vec::new())
+                .await?;
+            return Ok(());
         }
         if let Some(queue) = self.intents.find(text).filter(|_| !is_how_question(text)) {
             return self.handoff(t, conv, person, queue).await;
         }
-        match self.knowledge.lookup(text) {
+        let (answer, articles, choices) = match self.knowledge.lookup(text) {
             Lookup::TooShort => {
                 self.reply(t, conv, &say::too_short(conv.lang), Vec::new())
-                    .await
+                    .await?;
+                return Ok(());
             }
-            Lookup::NoMatch => {
-                self.reply(t, conv, &say::no_match(conv.lang), Vec::new())
-                    .await
-            }
+            Lookup::NoMatch => (say::no_match(conv.lang), Vec::new(), Vec::new()),
             Lookup::Articles(hits) => {
-                let answer = say::articles(conv.lang, &hits);
-                self.reply(t, conv, &answer, say::feedback_choices(conv.lang))
-                    .await
+                let ids = hits.iter().map(|h| h.id.clone()).collect();
+                (
+                    say::articles(conv.lang, &hits),
+                    ids,
+                    say::feedback_choices(conv.lang),
+                )
             }
-        }
+        };
+        // Answers and declines are both kept: deflection figures are made of them.
+        let message_id = self.reply(t, conv, &answer, choices).await?;
+        t.tx.record_answer(conv.id, message_id, text, &articles, t.now)
+            .await
     }
 
     /// The bot answers the person: stored, then posted where they wrote.
@@ -375,7 +383,7 @@ impl Engine {
         conv: &Conversation,
         text: &str,
         choices: Vec<Choice>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let message = NewMessage {
             conversation_id: conv.id,
             author: Author::Bot,
@@ -397,7 +405,7 @@ impl Engine {
             Some(message_id),
         )
         .await?;
-        Ok(())
+        Ok(message_id)
     }
 
     /// Opens a ticket in queue `queue`: the card in the agent channel, the transcript in
@@ -412,7 +420,8 @@ impl Engine {
         let Some(q) = self.config.queues.get(queue) else {
             return self
                 .reply(t, conv, &say::no_queue(conv.lang), Vec::new())
-                .await;
+                .await
+                .map(drop);
         };
         let number = t.tx.next_ticket_number().await?;
         conv.state = State::Queued;
@@ -461,6 +470,7 @@ impl Engine {
             Vec::new(),
         )
         .await
+        .map(drop)
     }
 
     // ---- the agents' side ----
@@ -751,6 +761,9 @@ enum Target {
     /// Into the thread of this outbox row (a ticket card) in this channel.
     Parent(Address, i64),
 }
+
+/// The choices that say how a help-center answer went.
+const FEEDBACK: [&str; 3] = [say::HELPED, say::MORE_HELP, say::AGENT];
 
 /// A typed reply that picks one of the offered choices: its number or its label.
 fn pick_choice(offered: &[Choice], text: &str) -> Option<String> {

@@ -126,6 +126,19 @@ pub struct ConversationDetail {
     pub person: Person,
     pub messages: Vec<Message>,
     pub deliveries: Vec<DeliveryRecord>,
+    pub answers: Vec<AnswerRecord>,
+}
+
+/// A help-center answer the bot gave (or declined to give), and what the person said
+/// of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerRecord {
+    pub question: String,
+    /// Article ids shown, best first; empty when the bot found none.
+    pub articles: Vec<String>,
+    /// `helped`, `more_help` or `agent`, once the person chose.
+    pub feedback: Option<String>,
+    pub created_at: Millis,
 }
 
 /// A line of `conversations list`.
@@ -189,6 +202,25 @@ pub trait Tx: Send {
 
     /// The choices last offered to the person in this conversation.
     async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError>;
+
+    /// Records a help-center answer: the question, the message that answered it and the
+    /// articles shown (none when the bot declined).
+    async fn record_answer(
+        &mut self,
+        conversation_id: i64,
+        message_id: i64,
+        question: &str,
+        articles: &[String],
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// Records the person's feedback on the conversation's latest answer.
+    async fn record_feedback(
+        &mut self,
+        conversation_id: i64,
+        feedback: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
 
     /// The outbox row of the conversation's ticket card.
     async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<i64>, StoreError>;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use relaydesk_core::adapter::OutboundKind;
 use relaydesk_core::store::{
-    ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Receipt, Store,
-    StoreError, Tx,
+    AnswerRecord, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Receipt,
+    Store, StoreError, Tx,
 };
 use relaydesk_core::Millis;
 use sqlx::postgres::{PgListener, PgPoolOptions};
@@ -351,7 +351,25 @@ impl Store for SqlStore {
         let deliveries: Vec<DeliveryRow> =
             on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)
                 .map_err(db_error)?;
+        let sql = "select question, articles, feedback, created_at from kb_answer where conversation_id = $1 order by id";
+        let answers: Vec<(String, String, Option<String>, i64)> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)
+                .map_err(db_error)?;
+        let answers = answers
+            .into_iter()
+            .map(|(question, articles, feedback, created_at)| {
+                let articles = serde_json::from_str(&articles)
+                    .map_err(|e| StoreError::Corrupt(format!("stored answer articles: {e}")))?;
+                Ok(AnswerRecord {
+                    question,
+                    articles,
+                    feedback,
+                    created_at,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(Some(ConversationDetail {
+            answers,
             conversation,
             person: person.into(),
             messages: messages

@@ -203,6 +203,37 @@ impl Tx for SqlTx {
         rows::parse_choices(&json)
     }
 
+    async fn record_answer(
+        &mut self,
+        conversation_id: i64,
+        message_id: i64,
+        question: &str,
+        articles: &[String],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "insert into kb_answer (conversation_id, message_id, question, articles, created_at, updated_at)
+                   values ($1, $2, $3, $4, $5, $5)";
+        let articles = serde_json::to_string(articles).unwrap_or_else(|_| "[]".into());
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conversation_id).bind(message_id).bind(question).bind(&articles).bind(now)
+            .execute(&mut **c).await.map(|_| ()))
+        .map_err(db_error)
+    }
+
+    async fn record_feedback(
+        &mut self,
+        conversation_id: i64,
+        feedback: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "update kb_answer set feedback = $1, updated_at = $2
+                   where id = (select max(id) from kb_answer where conversation_id = $3)";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(feedback).bind(now).bind(conversation_id)
+            .execute(&mut **c).await.map(|_| ()))
+        .map_err(db_error)
+    }
+
     async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<i64>, StoreError> {
         let sql = "select id from outbox where conversation_id = $1 and kind = 'ticket_card' order by id desc limit 1";
         on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).bind(conversation_id).fetch_optional(&mut **c).await)
