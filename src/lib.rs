@@ -55,7 +55,10 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(execute(command, config)) {
+    let outcome = runtime.block_on(execute(command, config));
+    // A read of standard input may still be waiting on its thread: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

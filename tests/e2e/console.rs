@@ -129,3 +129,20 @@ fn no_i_still_need_help_hands_off() {
     console.expect("bot> 도움이 되었다니 다행이에요!");
     console.finish();
 }
+
+#[test]
+fn sigterm_stops_cleanly_and_loses_nothing() {
+    let ws = Workspace::new();
+    let mut console = ws.console();
+    console.say("talk to an agent");
+    console.expect("agent[support]> Ticket #1 · support");
+    console.say("one last thing before you go");
+    console.expect("agent[support]> [you] one last thing before you go");
+    let status = console.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+
+    let mut console = ws.console();
+    console.say("/agent still here?");
+    console.expect("bot> [agent] still here?");
+    console.finish();
+}

@@ -152,6 +152,17 @@ impl Console {
         self.child.wait().expect("reap relaydesk");
     }
 
+    /// Sends SIGTERM, as a service manager would, and waits for the exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        self.child.wait().expect("wait for relaydesk")
+    }
+
     /// Closes standard input and waits for a clean exit; returns the rest of stdout.
     pub fn finish(mut self) -> Vec<String> {
         drop(self.stdin.take());
