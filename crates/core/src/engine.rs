@@ -376,7 +376,8 @@ impl Engine {
             .await
     }
 
-    /// The bot answers the person: stored, then posted where they wrote.
+    /// The bot answers the person: the choices it offers are remembered (a typed "2"
+    /// picks the second), then the answer is stored and posted where they wrote.
     async fn reply(
         &self,
         t: &mut Turn,
@@ -384,28 +385,8 @@ impl Engine {
         text: &str,
         choices: Vec<Choice>,
     ) -> Result<i64, StoreError> {
-        let message = NewMessage {
-            conversation_id: conv.id,
-            author: Author::Bot,
-            author_name: "relaydesk",
-            body: text,
-            source: None,
-        };
-        let message_id = t.tx.insert_message(&message, t.now).await?;
         t.tx.save_conversation(conv, &choices, t.now).await?;
-        let to = conv.user_address.clone();
-        self.post(
-            t,
-            conv,
-            Target::Address(to),
-            OutboundKind::Bot,
-            text,
-            None,
-            choices,
-            Some(message_id),
-        )
-        .await?;
-        Ok(message_id)
+        self.tell_user(t, conv, text, choices).await
     }
 
     /// Opens a ticket in queue `queue`: the card in the agent channel, the transcript in
@@ -508,7 +489,7 @@ impl Engine {
                 };
                 self.notice(t, &conv, &notice).await?;
                 let shown = self.shown_agent_name(agent).to_string();
-                self.tell_user(t, &conv, &say::claimed(conv.lang, &shown))
+                self.tell_user(t, &conv, &say::claimed(conv.lang, &shown), Vec::new())
                     .await?;
             }
             AgentCommand::Solve if conv.state.has_ticket() && conv.state != State::Closed => {
@@ -516,7 +497,7 @@ impl Engine {
                 conv.solved_at = Some(t.now);
                 t.tx.save_conversation(&conv, &[], t.now).await?;
                 self.notice(t, &conv, &format!("Marked solved by {agent}. It closes by itself unless the person writes again.")).await?;
-                self.tell_user(t, &conv, &say::solved(conv.lang, number))
+                self.tell_user(t, &conv, &say::solved(conv.lang, number), Vec::new())
                     .await?;
             }
             AgentCommand::Close(reason) if conv.state != State::Closed => {
@@ -527,8 +508,13 @@ impl Engine {
                 let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
                 self.notice(t, &conv, &format!("Closed by {agent}{why}."))
                     .await?;
-                self.tell_user(t, &conv, &say::closed(conv.lang, number, reason))
-                    .await?;
+                self.tell_user(
+                    t,
+                    &conv,
+                    &say::closed(conv.lang, number, reason),
+                    Vec::new(),
+                )
+                .await?;
             }
             AgentCommand::Solve | AgentCommand::Close(_) => {
                 self.notice(
@@ -605,8 +591,9 @@ impl Engine {
         t.tx.save_conversation(conv, &[], t.now).await?;
         self.notice(t, conv, &format!("Reopened by {agent}."))
             .await?;
-        self.tell_user(t, conv, &say::reopened(conv.lang, number))
+        self.tell_user(t, conv, &say::reopened(conv.lang, number), Vec::new())
             .await
+            .map(drop)
     }
 
     fn shown_agent_name<'a>(&self, agent: &'a str) -> &'a str {
@@ -636,13 +623,14 @@ impl Engine {
         t.tx.insert_message(&message, t.now).await
     }
 
-    /// A bot message to the person that is not a reply to them (claims, closes).
+    /// A bot message to the person, stored and posted; returns the stored message.
     async fn tell_user(
         &self,
         t: &mut Turn,
         conv: &Conversation,
         text: &str,
-    ) -> Result<(), StoreError> {
+        choices: Vec<Choice>,
+    ) -> Result<i64, StoreError> {
         let message = NewMessage {
             conversation_id: conv.id,
             author: Author::Bot,
@@ -659,11 +647,11 @@ impl Engine {
             OutboundKind::Bot,
             text,
             None,
-            Vec::new(),
+            choices,
             Some(message_id),
         )
         .await?;
-        Ok(())
+        Ok(message_id)
     }
 
     /// A notice for agents in the ticket thread.
