@@ -107,3 +107,13 @@ create table counter (
     value bigint not null
 );
 insert into counter (name, value) values ('ticket', 0);
+
+-- New outbox rows wake every relaydesk process (LISTEN relaydesk_outbox); the
+-- notification is sent when the transaction commits.
+create function outbox_notify() returns trigger language plpgsql as $$
+begin
+    perform pg_notify('relaydesk_outbox', '');
+    return null;
+end;
+$$;
+create trigger outbox_notify after insert on outbox for each statement execute function outbox_notify();

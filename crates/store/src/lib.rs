@@ -15,7 +15,7 @@ use relaydesk_core::store::{
     Store, StoreError, Tx,
 };
 use relaydesk_core::Millis;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
@@ -43,6 +43,9 @@ macro_rules! on_pool {
 /// A SQLite or PostgreSQL store.
 pub struct SqlStore {
     db: Db,
+    /// For the dispatcher's bookkeeping: the same pool on SQLite, a pool that does
+    /// not wait for the disk on PostgreSQL.
+    outbox: Db,
 }
 
 impl SqlStore {
@@ -60,7 +63,7 @@ impl SqlStore {
         let unavailable = |e: sqlx::Error| {
             StoreError::Unavailable(format!("cannot open {shown}: {}", describe(&e)))
         };
-        let db = if url.starts_with("sqlite:") {
+        let (db, outbox) = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Unavailable(format!("bad database url {shown}: {e}")))?
                 .create_if_missing(true)
@@ -89,21 +92,29 @@ impl SqlStore {
                 .connect_with(options)
                 .await
                 .map_err(unavailable)?;
-            Db::Sqlite(pool)
+            (Db::Sqlite(pool.clone()), Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await
-                .map_err(unavailable)?;
-            Db::Postgres(pool)
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Unavailable(format!("bad database url {shown}: {e}")))?;
+            let connect = |size: u32, options: PgConnectOptions| {
+                PgPoolOptions::new()
+                    .max_connections(size)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+            };
+            let pool = connect(16, options.clone()).await.map_err(unavailable)?;
+            // Delivery bookkeeping may skip waiting for the disk: losing the last
+            // marks in a crash only means those messages are sent again, which the
+            // outbox allows anyway; the engine's own commits stay synchronous.
+            let relaxed = options.options([("synchronous_commit", "off")]);
+            let outbox = connect(4, relaxed).await.map_err(unavailable)?;
+            (Db::Postgres(pool), Db::Postgres(outbox))
         } else {
             return Err(StoreError::Unavailable(format!(
                 "unsupported database url {shown}: use sqlite://path/to/file.db or postgres://user@host/db"
             )));
         };
-        Ok(SqlStore { db })
+        Ok(SqlStore { db, outbox })
     }
 
     /// Applies the dialect's pending migrations.
@@ -124,7 +135,8 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
-        on_pool!(&self.db, pool => pool.close().await)
+        on_pool!(&self.db, pool => pool.close().await);
+        on_pool!(&self.outbox, pool => pool.close().await)
     }
 
     /// `column` is one of the comma-separated names bound at `param`.
@@ -218,7 +230,7 @@ impl Store for SqlStore {
             adapter_in = self.adapter_in("o.adapter", "$4"),
         );
         let adapters = adapters.join(",");
-        let mut rows: Vec<OutboxRow> = match &self.db {
+        let mut rows: Vec<OutboxRow> = match &self.outbox {
             Db::Sqlite(pool) => sqlx::query_as(&sql)
                 .bind(worker)
                 .bind(now + lease)
@@ -271,12 +283,12 @@ impl Store for SqlStore {
             .iter()
             .filter(|r| r.kind == OutboundKind::TicketCard)
         {
-            on_pool!(&self.db, pool => sqlx::query(link)
+            on_pool!(&self.outbox, pool => sqlx::query(link)
                 .bind(&r.platform_message_id).bind(now).bind(r.id).execute(pool).await.map(|_| ()))
             .map_err(db_error)?;
         }
         let sql = tx::mark_delivered_sql(receipts.len());
-        on_pool!(&self.db, pool => {
+        on_pool!(&self.outbox, pool => {
             let mut q = sqlx::query(&sql).bind(now);
             for r in receipts {
                 q = q.bind(r.id).bind(&r.platform_message_id);
@@ -297,7 +309,7 @@ impl Store for SqlStore {
                    attempts = attempts + $3, last_error = coalesce($4, last_error)
                    where id = $5 and state = 'pending'";
         let counted: i64 = failure.is_some().into();
-        on_pool!(&self.db, pool => sqlx::query(sql).bind(at).bind(now).bind(counted).bind(failure).bind(id).execute(pool).await.map(|_| ()))
+        on_pool!(&self.outbox, pool => sqlx::query(sql).bind(at).bind(now).bind(counted).bind(failure).bind(id).execute(pool).await.map(|_| ()))
             .map_err(db_error)?;
         Ok(())
     }
@@ -305,7 +317,7 @@ impl Store for SqlStore {
     async fn failed(&self, id: i64, error: &str, now: Millis) -> Result<(), StoreError> {
         let sql = "update outbox set state = 'failed', last_error = $1, attempts = attempts + 1,
                    claimed_until = null, updated_at = $2 where id = $3 and state = 'pending'";
-        on_pool!(&self.db, pool => sqlx::query(sql).bind(error).bind(now).bind(id).execute(pool).await.map(|_| ())).map_err(db_error)?;
+        on_pool!(&self.outbox, pool => sqlx::query(sql).bind(error).bind(now).bind(id).execute(pool).await.map(|_| ())).map_err(db_error)?;
         Ok(())
     }
 
@@ -425,7 +437,7 @@ impl SqlStore {
     ) -> Result<(relaydesk_core::store::DeliveryState, Option<String>), StoreError> {
         let sql = "select state, platform_message_id from outbox where id = $1";
         let (state, message_id): (String, Option<String>) =
-            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(parent).fetch_one(pool).await)
+            on_pool!(&self.outbox, pool => sqlx::query_as(sql).bind(parent).fetch_one(pool).await)
                 .map_err(db_error)?;
         Ok((rows::parse_delivery_state(&state)?, message_id))
     }

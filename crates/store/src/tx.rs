@@ -6,8 +6,8 @@ use relaydesk_core::store::{NewConversation, NewMessage, NewOutbound, StoreError
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::db_error;
 use crate::rows::{self, ConversationRow, MessageRow};
-use crate::{db_error, OUTBOX_CHANNEL};
 
 enum Conn {
     Sqlite(Transaction<'static, Sqlite>),
@@ -27,22 +27,18 @@ macro_rules! on_tx {
 /// An open transaction; dropped without commit, it rolls back.
 pub(crate) struct SqlTx {
     conn: Conn,
-    /// Outbox rows were written: other processes are told on commit.
-    enqueued: bool,
 }
 
 impl SqlTx {
     pub(crate) fn sqlite(tx: Transaction<'static, Sqlite>) -> SqlTx {
         SqlTx {
             conn: Conn::Sqlite(tx),
-            enqueued: false,
         }
     }
 
     pub(crate) fn postgres(tx: Transaction<'static, Postgres>) -> SqlTx {
         SqlTx {
             conn: Conn::Postgres(tx),
-            enqueued: false,
         }
     }
 
@@ -282,24 +278,11 @@ impl Tx for SqlTx {
             .bind(&row.idempotency_key).bind(now)
             .fetch_one(&mut **c).await)
         .map_err(db_error)?;
-        self.enqueued = true;
         Ok(id)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        match self.conn {
-            Conn::Sqlite(tx) => tx.commit().await.map_err(db_error),
-            Conn::Postgres(mut tx) => {
-                if self.enqueued {
-                    sqlx::query("select pg_notify($1, '')")
-                        .bind(OUTBOX_CHANNEL)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_error)?;
-                }
-                tx.commit().await.map_err(db_error)
-            }
-        }
+        on_tx!(self.conn, tx => tx.commit().await).map_err(db_error)
     }
 }
 

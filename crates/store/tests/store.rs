@@ -595,3 +595,18 @@ async fn a_batch_is_one_transaction_and_skips_repeats(db: &TestDb) {
         "the second message follows its ticket: {relayed:?}"
     );
 }
+
+/// Another process's commit wakes this one's dispatcher through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_commits_wake_other_processes() {
+    let db = TestDb::new("postgres").await;
+    let listening = db.store().await;
+    let woken = Arc::new(Notify::new());
+    listening.watch_outbox(woken.clone()).await.expect("listen");
+    let notified = woken.notified();
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to an agent").await;
+    let woke = tokio::time::timeout(Duration::from_secs(5), notified).await;
+    db.drop_pg().await;
+    assert!(woke.is_ok(), "no notification reached the other store");
+}
