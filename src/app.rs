@@ -138,6 +138,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let helpcenter = load_helpcenter(config);
+    let sweeping = spawn_sweeper(store.clone(), config.close_after_ms(), shutdown.clone());
     let reloading = spawn_reloader(
         helpcenter.clone(),
         config.helpcenter.reload_secs,
@@ -177,6 +178,7 @@ pub async fn serve(
     let result = runtime::run(adapters, sink, dispatcher, shutdown.clone()).await;
     shutdown.cancel();
     let _ = reloading.await;
+    let _ = sweeping.await;
     store.close().await;
     result.map_err(anyhow::Error::from)
 }
@@ -189,6 +191,34 @@ pub fn batch_size(store: &SqlStore) -> usize {
     } else {
         1
     }
+}
+
+/// Closes solved tickets once `close_after` has passed and forgets old inbound ids,
+/// every minute and at start.
+fn spawn_sweeper(
+    store: Arc<SqlStore>,
+    close_after: i64,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    const FORGET_AFTER: i64 = 7 * 24 * 3600 * 1000;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let now = SystemClock.now();
+            match store
+                .sweep(now, now - close_after, now - FORGET_AFTER)
+                .await
+            {
+                Ok(0) => {}
+                Ok(closed) => tracing::info!(closed, "closed solved tickets"),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed; will try again"),
+            }
+        }
+    })
 }
 
 fn spawn_reloader(

@@ -198,7 +198,9 @@ impl Engine {
         {
             return Ok(Handled::Duplicate);
         }
-        t.key = format!("{}:{}", event.address.channel_only(), event.id);
+        // With the time, a platform id seen again after its dedupe record was swept
+        // away still gets keys of its own.
+        t.key = format!("{}:{}@{}", event.address.channel_only(), event.id, t.now);
         t.rows = 0;
         match self.queue_of_channel(&event.address) {
             Some(_) => self.agent_event(t, event).await,

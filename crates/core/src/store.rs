@@ -277,6 +277,16 @@ pub trait Store: Send + Sync {
     /// Marks a row as failed for good.
     async fn failed(&self, id: i64, error: &str, now: Millis) -> Result<(), StoreError>;
 
+    /// Housekeeping: closes tickets solved before `close_solved_before`, and forgets
+    /// inbound ids seen before `forget_inbound_before` (platforms redeliver within
+    /// hours, not weeks). Returns how many tickets it closed.
+    async fn sweep(
+        &self,
+        now: Millis,
+        close_solved_before: Millis,
+        forget_inbound_before: Millis,
+    ) -> Result<u64, StoreError>;
+
     /// How many rows for `adapter` are still pending.
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError>;
 

@@ -321,6 +321,25 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn sweep(
+        &self,
+        now: Millis,
+        close_solved_before: Millis,
+        forget_inbound_before: Millis,
+    ) -> Result<u64, StoreError> {
+        let close = "update conversation set state = 'closed', closed_at = $1, updated_at = $1,
+                     close_reason = coalesce(close_reason, 'solved')
+                     where state = 'solved' and solved_at < $2";
+        let closed =
+            on_pool!(&self.db, pool => sqlx::query(close).bind(now).bind(close_solved_before)
+            .execute(pool).await.map(|r| r.rows_affected()))
+            .map_err(db_error)?;
+        let forget = "delete from inbound_seen where created_at < $1";
+        on_pool!(&self.db, pool => sqlx::query(forget).bind(forget_inbound_before).execute(pool).await.map(|_| ()))
+            .map_err(db_error)?;
+        Ok(closed)
+    }
+
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError> {
         let sql = "select count(*) from outbox where state = 'pending' and adapter = $1";
         on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await)

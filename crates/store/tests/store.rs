@@ -275,6 +275,7 @@ on_both!(
     solved_reopens_then_closes_after_four_days,
     agent_commands_and_choices,
     a_batch_is_one_transaction_and_skips_repeats,
+    the_sweep_closes_solved_tickets_and_forgets_old_ids,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -609,4 +610,41 @@ async fn postgres_commits_wake_other_processes() {
     let woke = tokio::time::timeout(Duration::from_secs(5), notified).await;
     db.drop_pg().await;
     assert!(woke.is_ok(), "no notification reached the other store");
+}
+
+async fn the_sweep_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to an agent").await;
+    desk.deliver().await;
+    desk.agent_says(&desk.card_thread(), "!solve").await;
+    let day = 24 * 3600 * 1000;
+    let now = START + 5 * day;
+    assert_eq!(
+        desk.store
+            .sweep(now, now - 4 * day, now - 7 * day)
+            .await
+            .unwrap(),
+        1
+    );
+    let conv = desk
+        .store
+        .conversation(1)
+        .await
+        .unwrap()
+        .unwrap()
+        .conversation;
+    assert_eq!(
+        (conv.state, conv.close_reason.as_deref()),
+        (State::Closed, Some("solved"))
+    );
+    // Ids older than the cut-off are forgotten: a week later the same id is new again.
+    desk.store.sweep(now, now, START + 1).await.unwrap();
+    desk.clock.advance(8 * day);
+    let repeat = Inbound {
+        id: "ev1".into(),
+        address: "chat:dm-ada".parse().unwrap(),
+        author: ada(),
+        content: Content::Text("again".into()),
+    };
+    assert_eq!(desk.engine.handle(&repeat).await.unwrap(), Handled::Done);
 }
