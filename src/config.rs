@@ -285,13 +285,18 @@ impl Config {
             for (var, value) in env {
                 apply_env(&mut table, var, value)?;
             }
-            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
-                var: env
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| {
+                // The message may quote a value, and values can be secrets.
+                let mut message = e.to_string().trim_end().to_string();
+                for (_, value) in env.iter().filter(|(_, v)| v.len() >= 4) {
+                    message = message.replace(value.as_str(), "***");
+                }
+                let var = env
                     .iter()
                     .map(|(k, _)| k.as_str())
                     .collect::<Vec<_>>()
-                    .join(", "),
-                message: e.to_string().trim_end().to_string(),
+                    .join(", ");
+                ConfigError::Env { var, message }
             })?
         };
         config.validate()?;
@@ -327,6 +332,14 @@ impl Config {
                 return invalid(format!(
                     "queue[{i}].name: the queue name `{}` is used twice",
                     q.name
+                ));
+            }
+            if q.agent_channel.adapter == crate::console::NAME
+                && q.agent_channel.channel == crate::console::USER_CHANNEL
+            {
+                return invalid(format!(
+                    "queue[{i}].agent_channel: `console:{}` is the person's own console channel; name the queue's channel",
+                    crate::console::USER_CHANNEL
                 ));
             }
             if !["console", "slack", "discord"].contains(&q.agent_channel.adapter.as_str()) {
@@ -444,6 +457,14 @@ mod tests {
         assert!(c.relay.anonymous);
         assert!(c.masked_toml().contains("postgres://u:***@db/x"));
         assert!(!c.masked_toml().contains("pw"));
+        let wrong = vec![(
+            "RELAYDESK__DATABASE".to_string(),
+            "postgres://u:secret@h/db".to_string(),
+        )];
+        let err = Config::parse("", "bot.toml", &wrong)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
         let bad = vec![("RELAYDESK__RELAY__ANONYMOS".to_string(), "true".to_string())];
         let err = Config::parse("", "bot.toml", &bad).unwrap_err().to_string();
         assert!(

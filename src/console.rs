@@ -1,7 +1,8 @@
 //! The console adapter: be the person in a terminal, and the agent of `console:` queues.
 //!
 //! Lines to the person print as `bot> …`; lines to a console agent channel print as
-//! `agent[<queue>]> …`. `/agent <text>` answers in the current ticket as the agent.
+//! `agent[<channel>]> …` (the channel of `console:<channel>`, usually the queue's
+//! name). `/agent <text>` answers in the current ticket as the agent.
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
@@ -19,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 pub const NAME: &str = "console";
 /// The person's channel on the console.
-const USER_CHANNEL: &str = "you";
+pub const USER_CHANNEL: &str = "you";
 
 pub struct ConsoleAdapter {
     person: Person,
@@ -98,6 +99,12 @@ impl ConsoleAdapter {
         if let Some(rest) = line.strip_prefix("/agent") {
             if !(rest.is_empty() || rest.starts_with(' ')) {
                 return self.event_for_user(line);
+            }
+            if rest.trim().is_empty() {
+                let usage =
+                    "Write `/agent <reply>`, or `/agent !close reason`, `/agent !note text`.";
+                self.print("console> ", usage);
+                return None;
             }
             let thread = self
                 .current_thread

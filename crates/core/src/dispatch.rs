@@ -43,10 +43,9 @@ enum Outcome {
     Delivered(Receipt),
     /// Failed for good: recorded already.
     Settled,
-    /// Failed for now: recorded, to be tried again then.
-    RetryAt(Millis),
-    /// Rate limited: the channel waits until then.
-    HeldUntil(Millis),
+    /// Rate limited or failed for now: recorded, tried again then, and the channel
+    /// waits until then.
+    HoldUntil(Millis),
 }
 
 /// Delivers the outbox through a set of adapters.
@@ -172,28 +171,38 @@ impl Dispatcher {
         rows: Vec<OutboxItem>,
     ) -> Result<Option<Millis>, StoreError> {
         let mut receipts = Vec::with_capacity(rows.len());
-        let mut retry_at: Option<Millis> = None;
+        let outcome = self.send_in_order(adapter, rows, &mut receipts).await;
+        // Whatever happened after, what was sent is recorded, so it is not sent again.
+        if !receipts.is_empty() {
+            self.store.delivered(&receipts, self.clock.now()).await?;
+        }
+        outcome
+    }
+
+    async fn send_in_order(
+        &self,
+        adapter: &dyn ChannelAdapter,
+        rows: Vec<OutboxItem>,
+        receipts: &mut Vec<Receipt>,
+    ) -> Result<Option<Millis>, StoreError> {
         let mut rows = rows.into_iter();
         while let Some(row) = rows.next() {
             match self.deliver(adapter, row).await? {
                 Outcome::Delivered(receipt) => receipts.push(receipt),
                 Outcome::Settled => {}
-                Outcome::RetryAt(at) => retry_at = Some(retry_at.map_or(at, |r| r.min(at))),
-                Outcome::HeldUntil(until) => {
-                    retry_at = Some(retry_at.map_or(until, |r| r.min(until)));
-                    // The channel is rate limited: what is behind waits too, in order.
+                Outcome::HoldUntil(until) => {
+                    // A retry later for this row: what is behind it in the channel waits
+                    // too, so that the channel stays in order.
                     for rest in rows.by_ref() {
                         self.store
                             .retry(rest.id, until, None, self.clock.now())
                             .await?;
                     }
+                    return Ok(Some(until));
                 }
             }
         }
-        if !receipts.is_empty() {
-            self.store.delivered(&receipts, self.clock.now()).await?;
-        }
-        Ok(retry_at)
+        Ok(None)
     }
 
     /// Tries one row; records failures and retries, and returns what became of it.
@@ -238,7 +247,7 @@ impl Dispatcher {
                 let at = now + retry_after.as_millis() as Millis;
                 tracing::info!(to = %message.to, retry_after_ms = retry_after.as_millis() as u64, "rate limited");
                 self.store.retry(row.id, at, None, now).await?;
-                return Ok(Outcome::HeldUntil(at));
+                return Ok(Outcome::HoldUntil(at));
             }
             Err(SendError::Transient(error)) if row.attempts + 1 < self.settings.max_attempts => {
                 let backoff = 1000i64 << row.attempts.clamp(0, 8);
@@ -246,7 +255,7 @@ impl Dispatcher {
                 self.store
                     .retry(row.id, now + backoff, Some(&error), now)
                     .await?;
-                return Ok(Outcome::RetryAt(now + backoff));
+                return Ok(Outcome::HoldUntil(now + backoff));
             }
             Err(SendError::Transient(error)) | Err(SendError::Permanent(error)) => {
                 tracing::error!(to = %message.to, %error, "delivery failed for good");

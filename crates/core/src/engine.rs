@@ -477,7 +477,7 @@ impl Engine {
             AgentCommand::Help => {
                 self.notice(t, &conv, say::AGENT_HELP).await?;
             }
-            AgentCommand::Claim => {
+            AgentCommand::Claim if conv.state != State::Closed => {
                 let previous = conv.assignee.replace(agent.to_string());
                 if conv.state == State::Queued {
                     conv.state = State::Assigned;
@@ -518,7 +518,7 @@ impl Engine {
                 )
                 .await?;
             }
-            AgentCommand::Solve | AgentCommand::Close(_) => {
+            AgentCommand::Claim | AgentCommand::Solve | AgentCommand::Close(_) => {
                 self.notice(
                     t,
                     &conv,

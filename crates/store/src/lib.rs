@@ -155,24 +155,33 @@ impl SqlStore {
     }
 }
 
-/// The url with any password replaced, fit for logs and errors.
+/// The url with any password replaced, fit for logs and errors: the one in the user
+/// part and any `password=` parameter.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_string()
-            };
-            format!("{scheme}://{masked}@{host}{path}")
-        }
-        None => url.to_string(),
-    }
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    // The user part ends at the last `@`: a password may itself hold `/` or `@`.
+    let shown = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://{userinfo}@{host}"),
+        },
+        None => format!("{scheme}://{rest}"),
+    };
+    let Some(query) = query else { return shown };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{shown}?{}", params.join("&"))
 }
 
 fn describe(e: &sqlx::Error) -> String {
@@ -241,14 +250,19 @@ impl Store for SqlStore {
                 .await
                 .map_err(db_error)?,
             Db::Postgres(pool) => {
-                // Claims for one adapter take turns: a claim running beside another
-                // would not yet see the other's rows as claimed, and could overtake them.
+                // Claims for an adapter take turns: a claim running beside another would
+                // not yet see the other's rows as claimed, and could overtake them. Locks
+                // are taken in name order, so processes with other sets cannot deadlock.
                 let mut tx = pool.begin().await.map_err(db_error)?;
-                sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
-                    .bind(format!("relaydesk-claim:{adapters}"))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_error)?;
+                let mut names: Vec<&str> = adapters.split(',').collect();
+                names.sort_unstable();
+                for name in names {
+                    sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
+                        .bind(format!("relaydesk-claim:{name}"))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                }
                 let rows = sqlx::query_as(&sql)
                     .bind(worker)
                     .bind(now + lease)

@@ -85,7 +85,7 @@ impl Tx for SqlTx {
              from person p join conversation c on c.person_id = p.id
              where p.platform = $1 and p.platform_user_id = $2 order by c.id desc limit 1{}",
             rows::conversation_columns_of("c"),
-            self.for_update_of("p")
+            self.for_update_of("p, c")
         );
         let known: Option<rows::LatestRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
             .bind(&person.platform).bind(&person.id).fetch_optional(&mut **c).await)

@@ -276,6 +276,7 @@ on_both!(
     agent_commands_and_choices,
     a_batch_is_one_transaction_and_skips_repeats,
     the_sweep_closes_solved_tickets_and_forgets_old_ids,
+    a_temporary_failure_keeps_the_channel_in_order,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -647,4 +648,36 @@ async fn the_sweep_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
         content: Content::Text("again".into()),
     };
     assert_eq!(desk.engine.handle(&repeat).await.unwrap(), Handled::Done);
+}
+
+async fn a_temporary_failure_keeps_the_channel_in_order(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to an agent").await;
+    desk.deliver().await;
+    let before = desk.to_agents().len();
+    desk.desk
+        .fail_next([SendError::Transient("connection reset".into())]);
+    for i in 0..3 {
+        desk.user_says(&format!("try {i}")).await;
+    }
+    desk.deliver().await;
+    assert_eq!(
+        desk.to_agents().len(),
+        before,
+        "nothing overtakes the failed message"
+    );
+    desk.clock.advance(1_000);
+    desk.deliver().await;
+    let texts: Vec<String> = desk.to_agents()[before..]
+        .iter()
+        .map(|(o, _)| o.text.clone())
+        .collect();
+    assert_eq!(texts, ["try 0", "try 1", "try 2"]);
+    let detail = desk.store.conversation(1).await.unwrap().unwrap();
+    let retried = detail
+        .deliveries
+        .iter()
+        .find(|d| d.attempts == 1)
+        .expect("the failed row counts its attempt");
+    assert_eq!(retried.last_error.as_deref(), Some("connection reset"));
 }
