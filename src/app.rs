@@ -166,10 +166,8 @@ pub async fn serve(
     ));
     let worker = format!("{}-{}", hostname(), std::process::id());
     let dispatcher = Dispatcher::new(
-        store.clone(),
+        engine.clone(),
         adapters.clone(),
-        clock,
-        wake,
         progress.clone(),
         worker,
         DispatchSettings::default(),

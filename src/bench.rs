@@ -95,10 +95,8 @@ async fn run(
     ));
     let adapters: Vec<Arc<dyn ChannelAdapter>> = vec![chat.clone(), desk.clone()];
     let dispatcher = Dispatcher::new(
-        store.clone(),
+        engine.clone(),
         adapters,
-        clock,
-        wake,
         progress.clone(),
         "bench".into(),
         DispatchSettings::default(),

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{ChannelAdapter, Outbound, SendError};
 use crate::clock::Clock;
+use crate::engine::Engine;
 use crate::store::{DeliveryState, OutboxItem, Receipt, Store, StoreError};
 use crate::types::Millis;
 
@@ -50,6 +51,7 @@ enum Outcome {
 
 /// Delivers the outbox through a set of adapters.
 pub struct Dispatcher {
+    engine: Arc<Engine>,
     store: Arc<dyn Store>,
     adapters: Vec<Arc<dyn ChannelAdapter>>,
     clock: Arc<dyn Clock>,
@@ -60,22 +62,22 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// `wake` is notified when there is new work; `progress` is notified (all waiters)
-    /// after every batch. `worker` names this dispatcher in its claims.
+    /// Delivers what `engine` enqueues, through `adapters`. `progress` is notified (all
+    /// waiters) after every batch; `worker` names this dispatcher in its claims. A
+    /// message to a person that fails for good is reported to the ticket's agents.
     pub fn new(
-        store: Arc<dyn Store>,
+        engine: Arc<Engine>,
         adapters: Vec<Arc<dyn ChannelAdapter>>,
-        clock: Arc<dyn Clock>,
-        wake: Arc<Notify>,
         progress: Arc<Notify>,
         worker: String,
         settings: DispatchSettings,
     ) -> Arc<Dispatcher> {
         Arc::new(Dispatcher {
-            store,
+            store: engine.store().clone(),
+            clock: engine.clock().clone(),
+            wake: engine.wake().clone(),
+            engine,
             adapters,
-            clock,
-            wake,
             progress,
             worker,
             settings,
@@ -260,6 +262,13 @@ impl Dispatcher {
             Err(SendError::Transient(error)) | Err(SendError::Permanent(error)) => {
                 tracing::error!(to = %message.to, %error, "delivery failed for good");
                 self.store.failed(row.id, &error, now).await?;
+                if let Err(e) = self
+                    .engine
+                    .delivery_failed(row.conversation_id, &message.to, &error)
+                    .await
+                {
+                    tracing::error!(error = %e, "could not tell the agents about a failed delivery");
+                }
             }
         }
         Ok(Outcome::Settled)

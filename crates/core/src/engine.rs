@@ -160,6 +160,56 @@ impl Engine {
         &self.config
     }
 
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Notified after every commit that wrote outbox rows.
+    pub fn wake(&self) -> &Arc<Notify> {
+        &self.wake
+    }
+
+    /// A message to `to` could not be delivered for good: when it was meant for the
+    /// person and the conversation has a ticket, the agents are told in its thread.
+    pub async fn delivery_failed(
+        &self,
+        conversation_id: i64,
+        to: &Address,
+        error: &str,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let Some(conv) = tx.conversation(conversation_id).await? else {
+            return Ok(());
+        };
+        let to_agents = conv
+            .agent_address
+            .as_ref()
+            .is_some_and(|a| a.adapter == to.adapter && a.channel == to.channel);
+        if to_agents || !conv.state.has_ticket() {
+            return Ok(());
+        }
+        let mut turn = Turn {
+            tx,
+            now,
+            key: format!("failed:{conversation_id}:{to}@{now}"),
+            rows: 0,
+            wrote: false,
+        };
+        let text = format!(
+            "A message to the person could not be delivered ({error}). It is kept in the conversation; \
+             they will see new replies only once they write again."
+        );
+        self.notice(&mut turn, &conv, &text).await?;
+        turn.tx.commit().await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
     /// Handles one inbound event in one transaction.
     pub async fn handle(&self, event: &Inbound) -> Result<Handled, EngineError> {
         let handled = self.handle_batch(std::slice::from_ref(event)).await?;

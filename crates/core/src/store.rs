@@ -180,6 +180,9 @@ pub trait Tx: Send {
         user_id: i64,
     ) -> Result<Option<Conversation>, StoreError>;
 
+    /// The conversation with this id, held until commit.
+    async fn conversation(&mut self, id: i64) -> Result<Option<Conversation>, StoreError>;
+
     /// The conversation whose ticket thread is `thread` (an agent channel and thread).
     async fn conversation_by_thread(
         &mut self,

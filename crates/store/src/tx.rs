@@ -131,6 +131,17 @@ impl Tx for SqlTx {
         row.map(ConversationRow::into_conversation).transpose()
     }
 
+    async fn conversation(&mut self, id: i64) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!(
+            "select {} from conversation where id = $1{}",
+            rows::CONVERSATION_COLUMNS,
+            self.for_update()
+        );
+        let row: Option<ConversationRow> =
+            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await).map_err(db_error)?;
+        row.map(ConversationRow::into_conversation).transpose()
+    }
+
     async fn conversation_by_thread(
         &mut self,
         thread: &Address,

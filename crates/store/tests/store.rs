@@ -100,6 +100,7 @@ fn rand_suffix() -> u64 {
 
 /// The engine with two in-memory adapters: `chat` for people, `desk` for agents.
 struct Desk {
+    config: EngineConfig,
     store: Arc<SqlStore>,
     engine: Arc<Engine>,
     chat: Arc<MemoryAdapter>,
@@ -147,10 +148,11 @@ impl Desk {
             store.clone(),
             Arc::new(NoKnowledge),
             clock.clone(),
-            config,
+            config.clone(),
             wake.clone(),
         ));
         Desk {
+            config,
             store,
             engine,
             chat,
@@ -164,10 +166,14 @@ impl Desk {
     fn dispatcher(&self, store: Arc<SqlStore>, worker: &str) -> Arc<Dispatcher> {
         let adapters: Vec<Arc<dyn ChannelAdapter>> = vec![self.chat.clone(), self.desk.clone()];
         Dispatcher::new(
-            store,
+            Arc::new(Engine::new(
+                store,
+                Arc::new(NoKnowledge),
+                self.clock.clone(),
+                self.config.clone(),
+                self.wake.clone(),
+            )),
             adapters,
-            self.clock.clone(),
-            self.wake.clone(),
             Arc::new(Notify::new()),
             worker.into(),
             DispatchSettings::default(),
@@ -277,6 +283,7 @@ on_both!(
     a_batch_is_one_transaction_and_skips_repeats,
     the_sweep_closes_solved_tickets_and_forgets_old_ids,
     a_temporary_failure_keeps_the_channel_in_order,
+    agents_hear_when_a_reply_cannot_be_delivered,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -680,4 +687,32 @@ async fn a_temporary_failure_keeps_the_channel_in_order(db: &TestDb) {
         .find(|d| d.attempts == 1)
         .expect("the failed row counts its attempt");
     assert_eq!(retried.last_error.as_deref(), Some("connection reset"));
+}
+
+async fn agents_hear_when_a_reply_cannot_be_delivered(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.user_says("talk to an agent").await;
+    desk.deliver().await;
+    let thread = desk.card_thread();
+    desk.chat
+        .fail_next([SendError::Permanent("channel_not_found".into())]);
+    desk.agent_says(&thread, "Here is the fix.").await;
+    desk.deliver().await;
+    let last = desk.to_agents().last().unwrap().0.clone();
+    assert!(
+        last.text
+            .contains("could not be delivered (channel_not_found)"),
+        "{}",
+        last.text
+    );
+    assert_eq!(last.to.thread.as_deref(), Some(thread.as_str()));
+    let detail = desk.store.conversation(1).await.unwrap().unwrap();
+    assert!(detail
+        .deliveries
+        .iter()
+        .any(|d| d.state == DeliveryState::Failed));
+    assert!(
+        detail.messages.iter().any(|m| m.body == "Here is the fix."),
+        "the reply is kept"
+    );
 }
