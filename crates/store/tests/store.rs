@@ -221,6 +221,14 @@ impl Desk {
         self.desk.sent()
     }
 
+    /// Opens a ticket for Ada and delivers it; returns how many messages the agents'
+    /// side has had so far.
+    async fn open_ticket(&self) -> usize {
+        self.user_says("talk to an agent").await;
+        self.deliver().await;
+        self.to_agents().len()
+    }
+
     /// The thread of the last ticket card posted.
     fn card_thread(&self) -> String {
         let cards: Vec<_> = self
@@ -404,9 +412,7 @@ async fn crash_between_commit_and_delivery_delivers_once(db: &TestDb) {
 
 async fn two_dispatchers_deliver_each_row_once_in_order(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
-    desk.user_says("talk to an agent").await;
-    desk.deliver().await;
-    let before = desk.to_agents().len();
+    let before = desk.open_ticket().await;
     for i in 0..200 {
         desk.user_says(&format!("message {i}")).await;
     }
@@ -432,9 +438,7 @@ async fn two_dispatchers_deliver_each_row_once_in_order(db: &TestDb) {
 
 async fn rate_limit_is_honoured_in_order(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
-    desk.user_says("talk to an agent").await;
-    desk.deliver().await;
-    let before = desk.to_agents().len();
+    let before = desk.open_ticket().await;
     desk.desk.fail_next([SendError::RateLimited {
         retry_after: Duration::from_secs(3),
     }]);
@@ -461,9 +465,7 @@ async fn rate_limit_is_honoured_in_order(db: &TestDb) {
 
 async fn long_message_is_split_and_nothing_lost(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
-    desk.user_says("talk to an agent").await;
-    desk.deliver().await;
-    let before = desk.to_agents().len();
+    let before = desk.open_ticket().await;
     let long: String = (0..15_000).map(|i| format!("w{i:05} ")).collect::<String>() + "end";
     assert!(long.len() > 100_000);
     desk.user_says(&long).await;
@@ -659,9 +661,7 @@ async fn the_sweep_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
 
 async fn a_temporary_failure_keeps_the_channel_in_order(db: &TestDb) {
     let desk = Desk::new(db.store().await).await;
-    desk.user_says("talk to an agent").await;
-    desk.deliver().await;
-    let before = desk.to_agents().len();
+    let before = desk.open_ticket().await;
     desk.desk
         .fail_next([SendError::Transient("connection reset".into())]);
     for i in 0..3 {
