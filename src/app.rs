@@ -61,7 +61,7 @@ fn capabilities(adapters: &[Arc<dyn ChannelAdapter>]) -> HashMap<String, Capabil
         (
             "slack".to_string(),
             Capabilities {
-                max_len: 4000,
+                max_len: relaydesk_slack::MAX_LEN,
                 threads: true,
                 buttons: true,
                 edits: true,

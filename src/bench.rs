@@ -216,6 +216,8 @@ async fn drive(
                         verified_email: None,
                     },
                     content: Content::Text(text),
+                    files: Vec::new(),
+                    private_address: None,
                 };
                 sink.submit(event)
                     .await

@@ -78,6 +78,17 @@ impl ConsoleAdapter {
         let _ = out.flush();
     }
 
+    /// The console cannot show files: it lists them with their links.
+    fn print_files(&self, prefix: &str, message: &Outbound) {
+        for file in &message.files {
+            let kb = file.size.div_ceil(1024);
+            self.print(
+                prefix,
+                &format!("  [file] {} ({kb} KB) {}", file.name, file.url),
+            );
+        }
+    }
+
     /// Makes `/agent` answer in this ticket thread, and says so.
     pub fn resume(&self, thread: Address, ticket: i64, queue: &str) {
         self.print(
@@ -123,6 +134,8 @@ impl ConsoleAdapter {
                 address: thread,
                 author: self.agent.clone(),
                 content: Content::Text(rest.trim().to_string()),
+                files: Vec::new(),
+                private_address: None,
             });
         }
         if line.trim() == "/help" {
@@ -142,6 +155,8 @@ impl ConsoleAdapter {
             address: Address::new(NAME, USER_CHANNEL),
             author: self.person.clone(),
             content: Content::Text(line.to_string()),
+            files: Vec::new(),
+            private_address: None,
         })
     }
 }
@@ -217,6 +232,7 @@ impl ChannelAdapter for ConsoleAdapter {
                 Some(who) => self.print(&prefix, &format!("[{who}] {}", message.text)),
                 None => self.print(&prefix, &message.text),
             }
+            self.print_files(&prefix, message);
             return Ok(Delivered { message_id: id });
         }
         match &message.sender {
@@ -226,6 +242,7 @@ impl ChannelAdapter for ConsoleAdapter {
         for (i, choice) in message.choices.iter().enumerate() {
             self.print("bot> ", &format!("  {}) {}", i + 1, choice.label));
         }
+        self.print_files("bot> ", message);
         Ok(Delivered {
             message_id: self.unique_id("m"),
         })

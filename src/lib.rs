@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 mod conversations;
 mod kb;
+mod platforms;
 
 use std::process::ExitCode;
 
@@ -75,9 +76,12 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             app::stop_on_signals(shutdown.clone());
             let console = app::console_adapter(&config);
             app::resume_console(&config, &console).await?;
-            app::serve(&config, vec![console], shutdown).await
+            // Enabled platforms run too, so that the console can serve their people.
+            let mut adapters = platforms::adapters(&config)?;
+            adapters.push(console);
+            app::serve(&config, adapters, shutdown).await
         }
-        Command::Check => check(&config),
+        Command::Check => check(&config).await,
         Command::Migrate => {
             let store = app::open_store(&config).await?;
             println!(
@@ -94,23 +98,16 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let mut missing = Vec::new();
-    if config.slack.enabled {
-        missing.push("[slack]");
+    let adapters = platforms::adapters(&config)?;
+    if adapters.is_empty() {
+        anyhow::bail!("no adapter is enabled in the configuration: enable [slack], or run `relaydesk console` to try the bot in a terminal");
     }
-    if config.discord.enabled {
-        missing.push("[discord]");
-    }
-    if !missing.is_empty() {
-        anyhow::bail!(
-            "{} is enabled, but this relaydesk has no adapter for it yet; `relaydesk console` runs the bot in a terminal",
-            missing.join(" and ")
-        );
-    }
-    anyhow::bail!("no adapter is enabled in the configuration; `relaydesk console` runs the bot in a terminal")
+    let shutdown = CancellationToken::new();
+    app::stop_on_signals(shutdown.clone());
+    app::serve(&config, adapters, shutdown).await
 }
 
-fn check(config: &Config) -> anyhow::Result<()> {
+async fn check(config: &Config) -> anyhow::Result<()> {
     println!("{}", config.masked_toml());
     let helpcenter = app::load_helpcenter(config);
     println!(
@@ -128,6 +125,17 @@ fn check(config: &Config) -> anyhow::Result<()> {
                 q.name, q.agent_channel
             );
         }
+    }
+    let problems = platforms::check(config).await;
+    if !problems.is_empty() {
+        for p in &problems {
+            println!("# error: {p}");
+        }
+        anyhow::bail!(
+            "{} problem{} found: see above",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
     }
     println!("# configuration is valid");
     Ok(())

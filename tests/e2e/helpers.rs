@@ -44,8 +44,13 @@ impl Workspace {
 
     /// Starts `relaydesk console` with its standard input and output piped.
     pub fn console(&self) -> Console {
-        let mut child = self
-            .command(&["console"])
+        self.console_with(self.command(&["console"]))
+    }
+
+    /// Starts `cmd` (a `relaydesk console` command) with its standard input and output
+    /// piped.
+    pub fn console_with(&self, mut cmd: Command) -> Console {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -2,4 +2,6 @@
 
 mod cli;
 mod console;
+mod fake_slack;
 mod helpers;
+mod slack;

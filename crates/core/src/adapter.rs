@@ -16,6 +16,7 @@ pub struct Capabilities {
     pub max_len: usize,
     pub threads: bool,
     pub buttons: bool,
+    /// Posted messages can be changed and removed.
     pub edits: bool,
 }
 
@@ -40,6 +41,25 @@ pub struct Inbound {
     pub address: Address,
     pub author: Person,
     pub content: Content,
+    /// Files attached to the message.
+    pub files: Vec<FileRef>,
+    /// Where to go on in private (a direct message) when the event came from a shared
+    /// place, such as an @mention in a channel: a handoff continues there.
+    pub private_address: Option<Address>,
+}
+
+impl Inbound {
+    /// A plain message with no files.
+    pub fn new(id: impl Into<String>, address: Address, author: Person, content: Content) -> Self {
+        Inbound {
+            id: id.into(),
+            address,
+            author,
+            content,
+            files: Vec::new(),
+            private_address: None,
+        }
+    }
 }
 
 /// The body of an inbound event.
@@ -48,6 +68,29 @@ pub enum Content {
     Text(String),
     /// A button press: the value of the [`Choice`] that was offered.
     Choice(String),
+    /// The author changed their message `id` (same adapter and channel) to `text`.
+    Edited {
+        id: String,
+        text: String,
+    },
+    /// The author deleted their message `id`.
+    Deleted {
+        id: String,
+    },
+    /// The person asked for the list of their conversations.
+    History,
+}
+
+/// A file attached to a message, where the platform keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub name: String,
+    /// Where to download it; the adapter that received it knows how to authenticate.
+    pub url: String,
+    /// Size in bytes.
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
 }
 
 /// A choice offered with a message: a button where the adapter has them, a numbered
@@ -71,8 +114,26 @@ pub struct Outbound {
     /// `None` for the bot's own messages.
     pub sender: Option<String>,
     pub choices: Vec<Choice>,
+    /// Files to copy over with the message.
+    pub files: Vec<FileRef>,
+    /// Post a new message, or change or remove one posted before.
+    pub action: Action,
     /// Stable across retries of the same row.
     pub idempotency_key: String,
+}
+
+/// What to do with an outbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Post,
+    /// Replace the text (and choices) of the platform's message `message_id`.
+    Update {
+        message_id: String,
+    },
+    /// Remove the platform's message `message_id`.
+    Delete {
+        message_id: String,
+    },
 }
 
 /// What an outbound message is, for adapters that render kinds differently.

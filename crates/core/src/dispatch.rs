@@ -9,10 +9,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{ChannelAdapter, Outbound, SendError};
+use crate::adapter::{Action, ChannelAdapter, Outbound, SendError};
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::store::{DeliveryState, OutboxItem, Receipt, Store, StoreError};
+use crate::store::{DeliveryState, OutboxItem, Receipt, RowAction, Store, StoreError};
 use crate::types::Millis;
 
 /// Dispatcher tuning; the defaults suit production.
@@ -226,6 +226,24 @@ impl Dispatcher {
                 return Ok(Outcome::Settled);
             }
         }
+        let action = match (row.action, &row.target) {
+            (RowAction::Post, _) => Action::Post,
+            (RowAction::Update(_), Some((DeliveryState::Delivered, Some(id)))) => Action::Update {
+                message_id: id.clone(),
+            },
+            (RowAction::Delete(_), Some((DeliveryState::Delivered, Some(id)))) => Action::Delete {
+                message_id: id.clone(),
+            },
+            (action, _) => {
+                // What it would change was never posted: there is nothing to change.
+                let error = format!(
+                    "nothing to {}: the message was never posted",
+                    action.as_str()
+                );
+                self.store.failed(row.id, &error, self.clock.now()).await?;
+                return Ok(Outcome::Settled);
+            }
+        };
         let message = Outbound {
             id: row.id,
             to,
@@ -233,6 +251,8 @@ impl Dispatcher {
             text: row.text,
             sender: row.sender,
             choices: row.choices,
+            files: row.files,
+            action,
             idempotency_key: row.idempotency_key,
         };
         let result = adapter.send(&message).await;
@@ -262,6 +282,9 @@ impl Dispatcher {
             Err(SendError::Transient(error)) | Err(SendError::Permanent(error)) => {
                 tracing::error!(to = %message.to, %error, "delivery failed for good");
                 self.store.failed(row.id, &error, now).await?;
+                if message.action != Action::Post {
+                    return Ok(Outcome::Settled);
+                }
                 if let Err(e) = self
                     .engine
                     .delivery_failed(row.conversation_id, &message.to, &error)

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::adapter::{Capabilities, Choice, Content, Inbound, OutboundKind};
+use crate::adapter::{Capabilities, Choice, Content, FileRef, Inbound, OutboundKind};
 use crate::clock::Clock;
 use crate::intent::{is_how_question, IntentMatcher};
 use crate::knowledge::{Knowledge, Lookup};
 use crate::messages as say;
-use crate::store::{NewConversation, NewMessage, NewOutbound, Store, StoreError, Tx};
+use crate::store::{NewConversation, NewMessage, NewOutbound, RowAction, Store, StoreError, Tx};
 use crate::text::{detect_lang, split_message};
 use crate::types::{Address, Author, Conversation, Millis, Person, State};
 
@@ -94,8 +94,9 @@ impl<'a> AgentCommand<'a> {
         let text = match content {
             Content::Choice(v) if v == say::CLAIM => return AgentCommand::Claim,
             Content::Choice(v) if v == say::CLOSE => return AgentCommand::Close(None),
-            Content::Choice(_) => return AgentCommand::Help,
+            Content::Choice(v) if v == say::REOPEN => return AgentCommand::Reopen,
             Content::Text(t) => t.trim(),
+            _ => return AgentCommand::Help,
         };
         if let Some(note) = text.strip_prefix("//") {
             return AgentCommand::Note(note.trim());
@@ -252,6 +253,9 @@ impl Engine {
         // away still gets keys of its own.
         t.key = format!("{}:{}@{}", event.address.channel_only(), event.id, t.now);
         t.rows = 0;
+        if let Content::Edited { id, .. } | Content::Deleted { id } = &event.content {
+            return self.changed(t, event, id).await;
+        }
         match self.queue_of_channel(&event.address) {
             Some(_) => self.agent_event(t, event).await,
             None => self.user_event(t, event).await,
@@ -265,11 +269,94 @@ impl Engine {
     }
 
     fn max_len(&self, adapter: &str) -> usize {
+        self.capabilities(adapter).max_len
+    }
+
+    fn capabilities(&self, adapter: &str) -> Capabilities {
         self.config
             .capabilities
             .get(adapter)
-            .map(|c| c.max_len)
-            .unwrap_or(2000)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    // ---- edits and deletions, on either side ----
+
+    /// A message was edited or deleted where it was written: its copies follow, through
+    /// the outbox rows that posted them. Where the other side cannot edit, a new message
+    /// says what changed.
+    async fn changed(&self, t: &mut Turn, ev: &Inbound, id: &str) -> Result<Handled, StoreError> {
+        let Some((message_id, conversation_id)) = t.tx.message_by_source(&ev.address, id).await?
+        else {
+            tracing::debug!(address = %ev.address, id, "change to a message relaydesk does not know");
+            return Ok(Handled::Ignored);
+        };
+        let new_text = match &ev.content {
+            Content::Edited { text, .. } => Some(text.as_str()),
+            _ => None,
+        };
+        t.tx.edit_message(message_id, new_text, t.now).await?;
+        let copies = t.tx.copies(message_id).await?;
+        let mut i = 0;
+        while i < copies.len() {
+            // The parts of one split message are consecutive copies to one place.
+            let group: Vec<_> = copies[i..]
+                .iter()
+                .take_while(|c| c.to == copies[i].to)
+                .collect();
+            i += group.len();
+            let first = group[0];
+            let edits = self.capabilities(&first.to.adapter).edits;
+            let parts = match (new_text, edits) {
+                (Some(text), true) => split_message(text, self.max_len(&first.to.adapter)),
+                (Some(text), false) => {
+                    split_message(&format!("(edited) {text}"), self.max_len(&first.to.adapter))
+                }
+                (None, true) => Vec::new(),
+                (None, false) => vec!["(deleted a message)".to_string()],
+            };
+            for (n, copy) in group.iter().enumerate().filter(|_| edits) {
+                let action = match parts.get(n) {
+                    Some(_) => RowAction::Update(copy.id),
+                    None => RowAction::Delete(copy.id),
+                };
+                let text = parts.get(n).cloned().unwrap_or_default();
+                self.push(t, conversation_id, copy, text, action).await?;
+            }
+            let posted = if edits { group.len() } else { 0 };
+            for text in parts.into_iter().skip(posted) {
+                self.push(t, conversation_id, first, text, RowAction::Post)
+                    .await?;
+            }
+        }
+        Ok(Handled::Done)
+    }
+
+    /// An outbox row that changes, removes or adds to a copy.
+    async fn push(
+        &self,
+        t: &mut Turn,
+        conversation_id: i64,
+        copy: &crate::store::Copy,
+        text: String,
+        action: RowAction,
+    ) -> Result<(), StoreError> {
+        t.rows += 1;
+        t.wrote = true;
+        let row = NewOutbound {
+            conversation_id,
+            message_id: None,
+            to: copy.to.clone(),
+            parent_id: copy.parent_id,
+            kind: copy.kind,
+            text,
+            sender: copy.sender.clone(),
+            choices: Vec::new(),
+            files: Vec::new(),
+            action,
+            idempotency_key: format!("{}#{}", t.key, t.rows),
+        };
+        t.tx.enqueue(&row, t.now).await.map(drop)
     }
 
     // ---- the person's side ----
@@ -279,6 +366,7 @@ impl Engine {
         let text = match &ev.content {
             Content::Text(s) => s.as_str(),
             Content::Choice(v) => v.as_str(),
+            _ => "",
         };
         let mut conv = match latest {
             Some(c) if self.is_open(&c, t.now) => c,
@@ -309,6 +397,15 @@ impl Engine {
             changed |= lang != conv.lang;
             conv.lang = lang;
         }
+        if ev.content == Content::History {
+            let list = t.tx.conversations_of(user_id, 10).await?;
+            let list = say::history(conv.lang, &list);
+            if changed {
+                t.tx.save_conversation(&conv, &[], t.now).await?;
+            }
+            self.tell_user(t, &conv, &list, Vec::new()).await?;
+            return Ok(Handled::Done);
+        }
         let message_id =
             t.tx.insert_message(
                 &NewMessage {
@@ -317,14 +414,19 @@ impl Engine {
                     author_name: &ev.author.display_name,
                     body: text,
                     source: Some((&ev.address, &ev.id)),
+                    files: &ev.files,
                 },
                 t.now,
             )
             .await?;
         match conv.state {
             State::Bot | State::Triage | State::Verifying => {
-                self.bot_turn(t, &mut conv, &ev.author, &ev.content, text)
-                    .await?;
+                self.bot_turn(t, &mut conv, ev, text).await?;
+                if conv.state.has_ticket() {
+                    let thread = self.ticket_thread(t, &conv).await?;
+                    self.post_files(t, &conv, thread, message_id, &ev.files)
+                        .await?;
+                }
             }
             State::Queued | State::Assigned | State::Solved => {
                 if conv.state == State::Solved {
@@ -351,6 +453,9 @@ impl Engine {
                     Some(message_id),
                 )
                 .await?;
+                let thread = self.ticket_thread(t, &conv).await?;
+                self.post_files(t, &conv, thread, message_id, &ev.files)
+                    .await?;
                 if changed {
                     t.tx.save_conversation(&conv, &[], t.now).await?;
                 }
@@ -375,14 +480,13 @@ impl Engine {
         &self,
         t: &mut Turn,
         conv: &mut Conversation,
-        person: &Person,
-        content: &Content,
+        ev: &Inbound,
         text: &str,
     ) -> Result<(), StoreError> {
         let offered = t.tx.offered_choices(conv.id).await?;
-        let choice = match content {
+        let choice = match &ev.content {
             Content::Choice(v) => Some(v.clone()),
-            Content::Text(s) => pick_choice(&offered, s),
+            _ => pick_choice(&offered, text),
         };
         if let Some(feedback) = choice.as_deref().filter(|c| FEEDBACK.contains(c)) {
             t.tx.record_feedback(conv.id, feedback, t.now).await?;
@@ -393,10 +497,12 @@ impl Engine {
                     .await?;
                 return Ok(());
             }
-            Some(say::MORE_HELP) | Some(say::AGENT) => {
-                return self.handoff(t, conv, person, 0).await
-            }
+            Some(say::MORE_HELP) | Some(say::AGENT) => return self.handoff(t, conv, ev, 0).await,
             _ => {}
+        }
+        if text.trim().is_empty() && !ev.files.is_empty() {
+            // A file on its own: nothing to look up; an agent can look at it.
+            return self.handoff(t, conv, ev, 0).await;
         }
         if text.trim().is_empty() {
             self.reply(t, conv, &say::empty_message(conv.lang), Vec::new())
@@ -404,7 +510,7 @@ impl Engine {
             return Ok(());
         }
         if let Some(queue) = self.intents.find(text).filter(|_| !is_how_question(text)) {
-            return self.handoff(t, conv, person, queue).await;
+            return self.handoff(t, conv, ev, queue).await;
         }
         let (answer, articles, choices) = match self.knowledge.lookup(text) {
             Lookup::TooShort => {
@@ -447,9 +553,10 @@ impl Engine {
         &self,
         t: &mut Turn,
         conv: &mut Conversation,
-        person: &Person,
+        ev: &Inbound,
         queue: usize,
     ) -> Result<(), StoreError> {
+        let person = &ev.author;
         let Some(q) = self.config.queues.get(queue) else {
             return self
                 .reply(t, conv, &say::no_queue(conv.lang), Vec::new())
@@ -462,16 +569,7 @@ impl Engine {
         conv.ticket_number = Some(number);
         conv.agent_address = Some(q.agent_channel.clone());
         let card = ticket_card(conv, person, q);
-        let choices = vec![
-            Choice {
-                value: say::CLAIM.into(),
-                label: "Claim".into(),
-            },
-            Choice {
-                value: say::CLOSE.into(),
-                label: "Close".into(),
-            },
-        ];
+        let choices = card_choices(conv.state);
         let card_id = self
             .post(
                 t,
@@ -496,6 +594,18 @@ impl Engine {
             None,
         )
         .await?;
+        if let Some(private) = ev.private_address.as_ref() {
+            if *private != conv.user_address {
+                self.reply(
+                    t,
+                    conv,
+                    &say::continue_in_private(conv.lang, number),
+                    Vec::new(),
+                )
+                .await?;
+                conv.user_address = private.clone();
+            }
+        }
         self.reply(
             t,
             conv,
@@ -504,6 +614,84 @@ impl Engine {
         )
         .await
         .map(drop)
+    }
+
+    /// Files go to the other side in a row of their own, after the text.
+    async fn post_files(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        target: Target,
+        message_id: i64,
+        files: &[FileRef],
+    ) -> Result<(), StoreError> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let (to, parent_id) = match target {
+            Target::Address(a) => (a, None),
+            Target::Parent(a, p) => (a, Some(p)),
+        };
+        t.rows += 1;
+        t.wrote = true;
+        let row = NewOutbound {
+            conversation_id: conv.id,
+            message_id: Some(message_id),
+            to,
+            parent_id,
+            kind: OutboundKind::Relay,
+            text: String::new(),
+            sender: None,
+            choices: Vec::new(),
+            files: files.to_vec(),
+            action: RowAction::Post,
+            idempotency_key: format!("{}#{}", t.key, t.rows),
+        };
+        t.tx.enqueue(&row, t.now).await.map(drop)
+    }
+
+    /// The ticket card shows the ticket's state and the buttons that fit it.
+    async fn update_card(&self, t: &mut Turn, conv: &Conversation) -> Result<(), StoreError> {
+        let Some(agent) = conv.agent_address.as_ref() else {
+            return Ok(());
+        };
+        if !self.capabilities(&agent.adapter).edits {
+            return Ok(());
+        }
+        let Some(card) = t.tx.ticket_card(conv.id).await? else {
+            return Ok(());
+        };
+        let status = match conv.state {
+            State::Assigned => format!(
+                "Status: claimed by {}",
+                conv.assignee.as_deref().unwrap_or("an agent")
+            ),
+            State::Solved => "Status: solved".to_string(),
+            State::Closed => format!(
+                "Status: closed ({})",
+                conv.close_reason.as_deref().unwrap_or("closed")
+            ),
+            _ => "Status: waiting for an agent".to_string(),
+        };
+        t.rows += 1;
+        t.wrote = true;
+        let row = NewOutbound {
+            conversation_id: conv.id,
+            message_id: None,
+            to: Address {
+                thread: None,
+                ..agent.clone()
+            },
+            parent_id: None,
+            kind: OutboundKind::TicketCard,
+            text: format!("{}\n{status}", card.text),
+            sender: None,
+            choices: card_choices(conv.state),
+            files: Vec::new(),
+            action: RowAction::Update(card.id),
+            idempotency_key: format!("{}#{}", t.key, t.rows),
+        };
+        t.tx.enqueue(&row, t.now).await.map(drop)
     }
 
     // ---- the agents' side ----
@@ -533,6 +721,7 @@ impl Engine {
                     conv.state = State::Assigned;
                 }
                 t.tx.save_conversation(&conv, &[], t.now).await?;
+                self.update_card(t, &conv).await?;
                 let notice = match previous {
                     Some(p) if p != agent => {
                         format!("{agent} took over ticket #{number} from {p}.")
@@ -548,6 +737,7 @@ impl Engine {
                 conv.state = State::Solved;
                 conv.solved_at = Some(t.now);
                 t.tx.save_conversation(&conv, &[], t.now).await?;
+                self.update_card(t, &conv).await?;
                 self.notice(t, &conv, &format!("Marked solved by {agent}. It closes by itself unless the person writes again.")).await?;
                 self.tell_user(t, &conv, &say::solved(conv.lang, number), Vec::new())
                     .await?;
@@ -557,6 +747,7 @@ impl Engine {
                 conv.closed_at = Some(t.now);
                 conv.close_reason = Some(reason.unwrap_or("closed").to_string());
                 t.tx.save_conversation(&conv, &[], t.now).await?;
+                self.update_card(t, &conv).await?;
                 let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
                 self.notice(t, &conv, &format!("Closed by {agent}{why}."))
                     .await?;
@@ -577,7 +768,7 @@ impl Engine {
                 .await?;
             }
             AgentCommand::Reopen => self.reopen(t, &mut conv, agent).await?,
-            AgentCommand::Reply("") => {}
+            AgentCommand::Reply("") if ev.files.is_empty() => {}
             AgentCommand::Reply(body) if conv.state == State::Closed => {
                 self.store_agent_message(t, &conv, Author::Note, agent, body, ev)
                     .await?;
@@ -591,6 +782,7 @@ impl Engine {
                     conv.state = State::Assigned;
                     conv.assignee = Some(agent.to_string());
                     t.tx.save_conversation(&conv, &[], t.now).await?;
+                    self.update_card(t, &conv).await?;
                 }
                 let sender = Some(self.shown_agent_name(agent).to_string());
                 let to = Target::Address(conv.user_address.clone());
@@ -605,6 +797,8 @@ impl Engine {
                     Some(message_id),
                 )
                 .await?;
+                let to = Target::Address(conv.user_address.clone());
+                self.post_files(t, &conv, to, message_id, &ev.files).await?;
             }
         }
         Ok(Handled::Done)
@@ -641,6 +835,7 @@ impl Engine {
         conv.closed_at = None;
         conv.close_reason = None;
         t.tx.save_conversation(conv, &[], t.now).await?;
+        self.update_card(t, conv).await?;
         self.notice(t, conv, &format!("Reopened by {agent}."))
             .await?;
         self.tell_user(t, conv, &say::reopened(conv.lang, number), Vec::new())
@@ -671,6 +866,7 @@ impl Engine {
             author_name: agent,
             body,
             source: Some((&ev.address, &ev.id)),
+            files: &ev.files,
         };
         t.tx.insert_message(&message, t.now).await
     }
@@ -689,6 +885,7 @@ impl Engine {
             author_name: "relaydesk",
             body: text,
             source: None,
+            files: &[],
         };
         let message_id = t.tx.insert_message(&message, t.now).await?;
         let to = Target::Address(conv.user_address.clone());
@@ -740,7 +937,7 @@ impl Engine {
             return Ok(Target::Address(agent));
         }
         match t.tx.ticket_card(conv.id).await? {
-            Some(card) => Ok(Target::Parent(agent, card)),
+            Some(card) => Ok(Target::Parent(agent, card.id)),
             None => Err(StoreError::Corrupt(format!(
                 "conversation {} has no ticket card",
                 conv.id
@@ -786,6 +983,8 @@ impl Engine {
                 } else {
                     Vec::new()
                 },
+                files: Vec::new(),
+                action: RowAction::Post,
                 idempotency_key: format!("{}#{}", t.key, t.rows),
             };
             let id = t.tx.enqueue(&row, t.now).await?;
@@ -815,6 +1014,19 @@ fn pick_choice(offered: &[Choice], text: &str) -> Option<String> {
         .iter()
         .find(|c| c.label.eq_ignore_ascii_case(text))
         .map(|c| c.value.clone())
+}
+
+/// The buttons under a ticket card in each state.
+fn card_choices(state: State) -> Vec<Choice> {
+    let choice = |value: &str, label: &str| Choice {
+        value: value.into(),
+        label: label.into(),
+    };
+    match state {
+        State::Closed => vec![choice(say::REOPEN, "Reopen")],
+        State::Assigned | State::Solved => vec![choice(say::CLOSE, "Close")],
+        _ => vec![choice(say::CLAIM, "Claim"), choice(say::CLOSE, "Close")],
+    }
 }
 
 fn ticket_card(conv: &Conversation, person: &Person, queue: &Queue) -> String {

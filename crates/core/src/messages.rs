@@ -60,6 +60,44 @@ pub fn ticket_opened(lang: Lang, number: i64, queue: &str) -> String {
     }
 }
 
+pub fn continue_in_private(lang: Lang, number: i64) -> String {
+    match lang {
+        Lang::En => format!("I've opened ticket #{number}. Let's continue in a direct message, so that your details stay private."),
+        Lang::Ko => format!("티켓 #{number}을(를) 열었어요. 개인 정보 보호를 위해 다이렉트 메시지에서 이어서 상담할게요."),
+    }
+}
+
+/// The person's conversations, newest first, as `/support history` shows them.
+pub fn history(lang: Lang, conversations: &[crate::types::Conversation]) -> String {
+    if conversations.is_empty() {
+        return match lang {
+            Lang::En => "You have no conversations yet. Ask a question to start one.".into(),
+            Lang::Ko => "아직 상담 내역이 없어요. 질문을 남기시면 새 상담이 시작돼요.".into(),
+        };
+    }
+    let mut out = match lang {
+        Lang::En => String::from("Your conversations, newest first:"),
+        Lang::Ko => String::from("최근 상담 내역이에요:"),
+    };
+    for c in conversations {
+        let what = match c.ticket_number {
+            Some(n) => format!("Ticket #{n}"),
+            None => format!("Conversation {}", c.id),
+        };
+        let queue = c
+            .queue
+            .as_deref()
+            .map(|q| format!(" · {q}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "\n• {what}{queue} · {} · started {}",
+            c.state,
+            crate::clock::date(c.created_at)
+        ));
+    }
+    out
+}
+
 pub fn no_queue(lang: Lang) -> String {
     match lang {
         Lang::En => {
@@ -130,5 +168,6 @@ pub const MORE_HELP: &str = "more_help";
 pub const AGENT: &str = "agent";
 pub const CLAIM: &str = "claim";
 pub const CLOSE: &str = "close";
+pub const REOPEN: &str = "reopen";
 
 pub const AGENT_HELP: &str = "Commands in a ticket thread: `!claim`, `!close [reason]`, `!solve`, `!reopen`, `!note <text>` (or start a line with `//`) for an internal note. Anything else is sent to the person.";

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::adapter::{Choice, OutboundKind};
+use crate::adapter::{Choice, FileRef, OutboundKind};
 use crate::text::Lang;
 use crate::types::{Address, Author, Conversation, Message, Millis, Person};
 
@@ -39,6 +39,7 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// Where it came from, when it came from a platform: links it to its copies.
     pub source: Option<(&'a Address, &'a str)>,
+    pub files: &'a [FileRef],
 }
 
 /// An outbox row about to be written.
@@ -55,7 +56,56 @@ pub struct NewOutbound {
     pub text: String,
     pub sender: Option<String>,
     pub choices: Vec<Choice>,
+    pub files: Vec<FileRef>,
+    pub action: RowAction,
     pub idempotency_key: String,
+}
+
+/// What an outbox row does: post, or change or remove what another row posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    Post,
+    /// Change the message outbox row `.0` became.
+    Update(i64),
+    /// Remove the message outbox row `.0` became.
+    Delete(i64),
+}
+
+impl RowAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowAction::Post => "post",
+            RowAction::Update(_) => "update",
+            RowAction::Delete(_) => "delete",
+        }
+    }
+
+    pub fn target(self) -> Option<i64> {
+        match self {
+            RowAction::Post => None,
+            RowAction::Update(t) | RowAction::Delete(t) => Some(t),
+        }
+    }
+}
+
+/// A copy of a stored message: an outbox row that delivered (or will deliver) it.
+#[derive(Debug, Clone)]
+pub struct Copy {
+    /// The outbox row.
+    pub id: i64,
+    pub to: Address,
+    /// The row whose thread it went into, when the thread was not known yet.
+    pub parent_id: Option<i64>,
+    pub kind: OutboundKind,
+    pub sender: Option<String>,
+}
+
+/// A ticket card as it was posted.
+#[derive(Debug, Clone)]
+pub struct Card {
+    /// The outbox row.
+    pub id: i64,
+    pub text: String,
 }
 
 /// A claimed outbox row, ready for an adapter.
@@ -68,10 +118,15 @@ pub struct OutboxItem {
     pub text: String,
     pub sender: Option<String>,
     pub choices: Vec<Choice>,
+    pub files: Vec<FileRef>,
+    /// `post`, `update` or `delete`.
+    pub action: RowAction,
     pub idempotency_key: String,
     pub attempts: i64,
     /// The parent row's state and platform message id, when the row has a parent.
     pub parent: Option<(DeliveryState, Option<String>)>,
+    /// The state and platform message id of the row an update or delete is about.
+    pub target: Option<(DeliveryState, Option<String>)>,
 }
 
 /// A delivered row and the platform's id for the message it became.
@@ -225,8 +280,34 @@ pub trait Tx: Send {
         now: Millis,
     ) -> Result<(), StoreError>;
 
-    /// The outbox row of the conversation's ticket card.
-    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<i64>, StoreError>;
+    /// The conversation's ticket card, as first posted.
+    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError>;
+
+    /// The stored message that came from the platform's message `id` in the channel
+    /// of `address`: its id and conversation.
+    async fn message_by_source(
+        &mut self,
+        address: &Address,
+        id: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// Records a change to a stored message: its new text, or its removal (`None`).
+    async fn edit_message(
+        &mut self,
+        message_id: i64,
+        body: Option<&str>,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// The outbox rows that posted copies of a stored message, in order.
+    async fn copies(&mut self, message_id: i64) -> Result<Vec<Copy>, StoreError>;
+
+    /// The person's conversations, newest first.
+    async fn conversations_of(
+        &mut self,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Conversation>, StoreError>;
 
     /// The next ticket number, never handed out twice.
     async fn next_ticket_number(&mut self) -> Result<i64, StoreError>;

@@ -204,7 +204,7 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, conversation_id, parent_id, adapter, channel, thread, kind, body, sender, choices, idempotency_key, attempts";
+    "id, conversation_id, parent_id, adapter, channel, thread, kind, body, sender, choices, files, action, target_id, idempotency_key, attempts";
 
 #[async_trait]
 impl Store for SqlStore {
@@ -228,6 +228,8 @@ impl Store for SqlStore {
                   and (o.claimed_until is null or o.claimed_until <= $3)
                   and (o.parent_id is null
                        or exists (select 1 from outbox p where p.id = o.parent_id and p.state <> 'pending'))
+                  and (o.target_id is null
+                       or exists (select 1 from outbox p where p.id = o.target_id and p.state <> 'pending'))
                   and not exists (
                     select 1 from outbox e
                     where e.state = 'pending' and (e.claimed_until is not null or e.next_attempt_at > e.created_at)
@@ -283,7 +285,11 @@ impl Store for SqlStore {
                 Some(parent) => Some(self.parent_state(parent).await?),
                 None => None,
             };
-            items.push(row.into_item(parent)?);
+            let target = match row.target_id {
+                Some(target) => Some(self.parent_state(target).await?),
+                None => None,
+            };
+            items.push(row.into_item(parent, target)?);
         }
         Ok(items)
     }
@@ -292,7 +298,7 @@ impl Store for SqlStore {
         // A card's message is the ticket's thread. It is linked before the row is marked,
         // so a crash in between at worst posts the card again.
         let link = "update conversation set agent_thread = $1, updated_at = $2
-                    where id = (select conversation_id from outbox where id = $3)";
+                    where id = (select conversation_id from outbox where id = $3 and action = 'post')";
         for r in receipts
             .iter()
             .filter(|r| r.kind == OutboundKind::TicketCard)
@@ -464,6 +470,7 @@ impl SqlStore {
         })
     }
 
+    /// The state and platform message id of the row another row goes under or changes.
     async fn parent_state(
         &self,
         parent: i64,

@@ -1,8 +1,8 @@
 //! Rows as the database returns them, and their conversion to domain types.
 
-use relaydesk_core::adapter::{Choice, OutboundKind};
+use relaydesk_core::adapter::{Choice, FileRef, OutboundKind};
 use relaydesk_core::store::{
-    ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, StoreError,
+    ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, RowAction, StoreError,
 };
 use relaydesk_core::text::Lang;
 use relaydesk_core::{Address, Author, Conversation, Message, Person, State};
@@ -31,7 +31,7 @@ pub(crate) fn parse_delivery_state(s: &str) -> Result<DeliveryState, StoreError>
     DeliveryState::parse(s).ok_or_else(|| corrupt("delivery state", s))
 }
 
-fn parse_kind(s: &str) -> Result<OutboundKind, StoreError> {
+pub(crate) fn parse_kind(s: &str) -> Result<OutboundKind, StoreError> {
     OutboundKind::parse(s).ok_or_else(|| corrupt("outbound kind", s))
 }
 
@@ -41,6 +41,23 @@ pub(crate) fn parse_choices(json: &str) -> Result<Vec<Choice>, StoreError> {
 
 pub(crate) fn choices_json(choices: &[Choice]) -> String {
     serde_json::to_string(choices).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn parse_files(json: &str) -> Result<Vec<FileRef>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("stored files: {e}")))
+}
+
+pub(crate) fn files_json(files: &[FileRef]) -> String {
+    serde_json::to_string(files).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn parse_action(action: &str, target: Option<i64>) -> Result<RowAction, StoreError> {
+    match (action, target) {
+        ("post", _) => Ok(RowAction::Post),
+        ("update", Some(t)) => Ok(RowAction::Update(t)),
+        ("delete", Some(t)) => Ok(RowAction::Delete(t)),
+        _ => Err(corrupt("outbox action", action)),
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -144,6 +161,9 @@ pub(crate) struct OutboxRow {
     body: String,
     sender: Option<String>,
     choices: String,
+    files: String,
+    action: String,
+    pub(crate) target_id: Option<i64>,
     idempotency_key: String,
     attempts: i64,
 }
@@ -152,6 +172,7 @@ impl OutboxRow {
     pub(crate) fn into_item(
         self,
         parent: Option<(DeliveryState, Option<String>)>,
+        target: Option<(DeliveryState, Option<String>)>,
     ) -> Result<OutboxItem, StoreError> {
         Ok(OutboxItem {
             id: self.id,
@@ -165,9 +186,12 @@ impl OutboxRow {
             text: self.body,
             sender: self.sender,
             choices: parse_choices(&self.choices)?,
+            files: parse_files(&self.files)?,
+            action: parse_action(&self.action, self.target_id)?,
             idempotency_key: self.idempotency_key,
             attempts: self.attempts,
             parent,
+            target,
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use relaydesk_core::adapter::Choice;
-use relaydesk_core::store::{NewConversation, NewMessage, NewOutbound, StoreError, Tx};
+use relaydesk_core::store::{Card, Copy, NewConversation, NewMessage, NewOutbound, StoreError, Tx};
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
 use sqlx::{Postgres, Sqlite, Transaction};
 
@@ -241,10 +241,89 @@ impl Tx for SqlTx {
         .map_err(db_error)
     }
 
-    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<i64>, StoreError> {
-        let sql = "select id from outbox where conversation_id = $1 and kind = 'ticket_card' order by id desc limit 1";
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).bind(conversation_id).fetch_optional(&mut **c).await)
-            .map_err(db_error)
+    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError> {
+        let sql = "select id, body from outbox where conversation_id = $1 and kind = 'ticket_card' and action = 'post'
+                   order by id limit 1";
+        let card: Option<(i64, String)> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(conversation_id).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        Ok(card.map(|(id, text)| Card { id, text }))
+    }
+
+    async fn message_by_source(
+        &mut self,
+        address: &Address,
+        id: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let sql = "select id, conversation_id from message
+                   where source_adapter = $1 and source_channel = $2 and source_message_id = $3
+                   order by id limit 1";
+        on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(&address.adapter).bind(&address.channel).bind(id)
+            .fetch_optional(&mut **c).await)
+        .map_err(db_error)
+    }
+
+    async fn edit_message(
+        &mut self,
+        message_id: i64,
+        body: Option<&str>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        match body {
+            Some(body) => {
+                let sql = "update message set body = $1, edited_at = $2 where id = $3";
+                on_tx!(&mut self.conn, c => sqlx::query(sql)
+                    .bind(body).bind(now).bind(message_id).execute(&mut **c).await.map(drop))
+            }
+            None => {
+                let sql = "update message set deleted_at = $1 where id = $2";
+                on_tx!(&mut self.conn, c => sqlx::query(sql)
+                    .bind(now).bind(message_id).execute(&mut **c).await.map(drop))
+            }
+        }
+        .map_err(db_error)
+    }
+
+    async fn copies(&mut self, message_id: i64) -> Result<Vec<Copy>, StoreError> {
+        let sql = "select id, adapter, channel, thread, parent_id, kind, sender from outbox
+                   where message_id = $1 and action = 'post' and files = '[]' order by id";
+        let rows: Vec<(i64, String, String, Option<String>, Option<i64>, String, Option<String>)> =
+            on_tx!(&mut self.conn, c => sqlx::query_as(sql).bind(message_id).fetch_all(&mut **c).await)
+                .map_err(db_error)?;
+        rows.into_iter()
+            .map(|(id, adapter, channel, thread, parent_id, kind, sender)| {
+                Ok(Copy {
+                    id,
+                    to: Address {
+                        adapter,
+                        channel,
+                        thread,
+                    },
+                    parent_id,
+                    kind: rows::parse_kind(&kind)?,
+                    sender,
+                })
+            })
+            .collect()
+    }
+
+    async fn conversations_of(
+        &mut self,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let sql = format!(
+            "select {} from conversation where person_id = $1 order by id desc limit $2",
+            rows::conversation_columns_of("conversation")
+        );
+        let found: Vec<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(user_id).bind(limit).fetch_all(&mut **c).await)
+        .map_err(db_error)?;
+        found
+            .into_iter()
+            .map(ConversationRow::into_conversation)
+            .collect()
     }
 
     async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
@@ -255,14 +334,14 @@ impl Tx for SqlTx {
 
     async fn insert_message(&mut self, m: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError> {
         let sql = "insert into message (conversation_id, author, author_name, body, source_adapter, source_channel,
-                   source_message_id, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8) returning id";
+                   source_message_id, files, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
         let (adapter, channel, id) = match m.source {
             Some((a, id)) => (Some(&a.adapter), Some(&a.channel), Some(id)),
             None => (None, None, None),
         };
         on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
             .bind(m.conversation_id).bind(m.author.as_str()).bind(m.author_name).bind(m.body)
-            .bind(adapter).bind(channel).bind(id).bind(now)
+            .bind(adapter).bind(channel).bind(id).bind(rows::files_json(m.files)).bind(now)
             .fetch_one(&mut **c).await)
         .map_err(db_error)
     }
@@ -279,14 +358,15 @@ impl Tx for SqlTx {
 
     async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError> {
         let sql = "insert into outbox (conversation_id, message_id, parent_id, adapter, channel, thread, kind, body,
-                   sender, choices, idempotency_key, next_attempt_at, created_at, updated_at)
-                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) returning id";
+                   sender, choices, idempotency_key, next_attempt_at, created_at, updated_at, files, action, target_id)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13, $14, $15) returning id";
         let choices = rows::choices_json(&row.choices);
         let id = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
             .bind(row.conversation_id).bind(row.message_id).bind(row.parent_id)
             .bind(&row.to.adapter).bind(&row.to.channel).bind(&row.to.thread)
             .bind(row.kind.as_str()).bind(&row.text).bind(&row.sender).bind(&choices)
             .bind(&row.idempotency_key).bind(now)
+            .bind(rows::files_json(&row.files)).bind(row.action.as_str()).bind(row.action.target())
             .fetch_one(&mut **c).await)
         .map_err(db_error)?;
         Ok(id)

@@ -196,6 +196,8 @@ impl Desk {
             address: address.parse().unwrap(),
             author: author.clone(),
             content,
+            files: Vec::new(),
+            private_address: None,
         }
     }
 
@@ -655,6 +657,8 @@ async fn the_sweep_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
         address: "chat:dm-ada".parse().unwrap(),
         author: ada(),
         content: Content::Text("again".into()),
+        files: Vec::new(),
+        private_address: None,
     };
     assert_eq!(desk.engine.handle(&repeat).await.unwrap(), Handled::Done);
 }

@@ -1,0 +1,38 @@
+//! Slack ids as relaydesk stores them.
+//!
+//! An address is `slack:<channel id>` or `slack:<channel id>/<thread ts>`; a message's id
+//! is its `ts`. Events that are not new messages get ids of their own, so that they are
+//! deduplicated apart from the message they are about.
+
+use relaydesk_core::Address;
+
+/// The adapter's name, the first part of its addresses.
+pub const NAME: &str = "slack";
+
+pub fn address(channel: &str, thread: Option<&str>) -> Address {
+    let address = Address::new(NAME, channel);
+    match thread {
+        Some(ts) => address.in_thread(ts),
+        None => address,
+    }
+}
+
+/// An edit, identified by the `ts` of the `message_changed` event.
+pub fn edit(event_ts: &str) -> String {
+    format!("edit:{event_ts}")
+}
+
+/// A deletion, identified by the `ts` of the `message_deleted` event.
+pub fn delete(event_ts: &str) -> String {
+    format!("delete:{event_ts}")
+}
+
+/// A button press, identified by its `action_ts`.
+pub fn press(action_ts: &str) -> String {
+    format!("press:{action_ts}")
+}
+
+/// A slash command, identified by its `trigger_id`.
+pub fn command(trigger_id: &str) -> String {
+    format!("command:{trigger_id}")
+}

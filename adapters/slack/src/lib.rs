@@ -1,0 +1,209 @@
+//! The Slack adapter: Socket Mode or the Events API in, the Web API out, on
+//! slack-morphism. It converts and delivers; the engine decides.
+
+pub mod check;
+pub mod convert;
+mod http;
+pub mod ids;
+mod intake;
+mod socket;
+pub mod web;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use relaydesk_core::adapter::{
+    Action, AdapterError, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound, SendError,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::intake::Intake;
+use crate::web::{Upload, Web};
+
+/// Slack's limit is 40,000 characters, but a section block (a message with buttons)
+/// holds 3,000: splitting there keeps every message renderable.
+pub const MAX_LEN: usize = 3000;
+
+/// How Slack delivers events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Socket Mode: relaydesk connects out; no public URL needed.
+    Socket,
+    /// Events API: Slack posts signed requests to `/slack/events`, `/slack/interactions`
+    /// and `/slack/commands` on `bind`.
+    Http,
+}
+
+/// Everything the adapter needs, secrets included (never logged: no `Debug`).
+pub struct Settings {
+    pub mode: Mode,
+    pub api_url: String,
+    pub bot_token: String,
+    /// Socket Mode only.
+    pub app_token: String,
+    /// Events API only.
+    pub signing_secret: String,
+    /// Events API only: where to listen.
+    pub bind: String,
+    pub trusted_team_ids: Vec<String>,
+    /// The channel ids of the queues' `slack:` agent channels.
+    pub agent_channels: HashSet<String>,
+    /// Largest file copied as a file; larger ones are linked.
+    pub max_file_bytes: u64,
+}
+
+/// Why the adapter could not be built.
+pub use web::WebError as BuildError;
+
+/// The Slack adapter.
+pub struct SlackAdapter {
+    settings: Settings,
+    web: Arc<Web>,
+}
+
+impl SlackAdapter {
+    pub fn new(settings: Settings) -> Result<SlackAdapter, BuildError> {
+        let web = Web::new(
+            &settings.api_url,
+            &settings.bot_token,
+            &settings.trusted_team_ids,
+        )?;
+        Ok(SlackAdapter {
+            settings,
+            web: Arc::new(web),
+        })
+    }
+
+    fn error(&self, message: impl Into<String>) -> AdapterError {
+        AdapterError {
+            adapter: ids::NAME.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Asks Slack who the bot is, retrying while Slack cannot be reached.
+    async fn bot_user(&self, shutdown: &CancellationToken) -> Result<Option<String>, AdapterError> {
+        let mut backoff = std::time::Duration::from_millis(500);
+        loop {
+            match self.web.whoami().await {
+                Ok(me) => {
+                    tracing::info!(bot = %me.user_id, team = %me.team_id, "connected to Slack's Web API");
+                    return Ok(Some(me.user_id.0));
+                }
+                Err(slack_morphism::errors::SlackClientError::ApiError(e)) => {
+                    return Err(self.error(format!(
+                        "Slack refused SLACK_BOT_TOKEN ({}); check the token and the app's installation",
+                        e.code
+                    )))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %web::describe(&e), retry_in_ms = backoff.as_millis() as u64, "Slack's Web API is unreachable");
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(None),
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+        }
+    }
+
+    async fn post(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        let channel = &message.to.channel;
+        let thread = message.to.thread.as_deref();
+        let mut last = None;
+        if !message.text.is_empty() || message.files.is_empty() {
+            let content = convert::content_of(message);
+            last = Some(self.web.post(channel, thread, content).await?);
+        }
+        for file in &message.files {
+            let comment = message
+                .sender
+                .as_ref()
+                .map(|who| format!("*{}* sent a file", convert::escape(who)));
+            match self
+                .web
+                .upload(channel, thread, file, comment, self.settings.max_file_bytes)
+                .await?
+            {
+                Upload::Shared(id) => last = Some(id),
+                Upload::TooLarge => {
+                    let mb = self.settings.max_file_bytes / (1024 * 1024);
+                    let text = format!(
+                        "📎 {} is larger than {mb} MB, so it was not copied here: {}",
+                        convert::escape(&file.name),
+                        convert::escape(&file.url)
+                    );
+                    let content =
+                        slack_morphism::prelude::SlackMessageContent::new().with_text(text);
+                    last = Some(self.web.post(channel, thread, content).await?);
+                }
+            }
+        }
+        Ok(Delivered {
+            message_id: last.unwrap_or_default(),
+        })
+    }
+}
+
+#[async_trait]
+impl ChannelAdapter for SlackAdapter {
+    fn name(&self) -> &str {
+        ids::NAME
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            max_len: MAX_LEN,
+            threads: true,
+            buttons: true,
+            edits: true,
+        }
+    }
+
+    async fn run(
+        &self,
+        sink: Arc<dyn InboundSink>,
+        shutdown: CancellationToken,
+    ) -> Result<(), AdapterError> {
+        let Some(bot_user) = self.bot_user(&shutdown).await? else {
+            return Ok(());
+        };
+        let intake = Arc::new(Intake {
+            web: self.web.clone(),
+            sink,
+            bot_user,
+            agent_channels: self.settings.agent_channels.clone(),
+        });
+        match self.settings.mode {
+            Mode::Socket => socket::run(intake, &self.settings.app_token, shutdown)
+                .await
+                .map_err(|m| self.error(m)),
+            Mode::Http => http::run(
+                intake,
+                &self.settings.bind,
+                &self.settings.signing_secret,
+                shutdown,
+            )
+            .await
+            .map_err(|m| self.error(m)),
+        }
+    }
+
+    async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        let channel = &message.to.channel;
+        match &message.action {
+            Action::Post => self.post(message).await,
+            Action::Update { message_id } => {
+                let content = convert::content_of(message);
+                let ts = self.web.update(channel, message_id, content).await?;
+                Ok(Delivered { message_id: ts })
+            }
+            Action::Delete { message_id } => {
+                let ts = self.web.delete(channel, message_id).await?;
+                Ok(Delivered { message_id: ts })
+            }
+        }
+    }
+}

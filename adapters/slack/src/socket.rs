@@ -1,0 +1,88 @@
+//! Socket Mode: relaydesk opens a WebSocket to Slack (no public URL needed);
+//! slack-morphism reconnects with backoff and acknowledges each envelope after its
+//! callback returns, so an event that could not be stored is sent again.
+
+use std::sync::Arc;
+
+use slack_morphism::prelude::*;
+use tokio_util::sync::CancellationToken;
+
+use crate::intake::Intake;
+use crate::web::Connector;
+
+type Client = Arc<SlackClient<Connector>>;
+
+pub(crate) async fn run(
+    intake: Arc<Intake>,
+    app_token: &str,
+    shutdown: CancellationToken,
+) -> Result<(), String> {
+    let env = SlackClientEventsListenerEnvironment::new(intake.web.client.clone())
+        .with_error_handler(on_error)
+        .with_user_state(intake.clone());
+    let callbacks = SlackSocketModeListenerCallbacks::new()
+        .with_push_events(on_push)
+        .with_interaction_events(on_interaction)
+        .with_command_events(on_command);
+    let config = SlackClientSocketModeConfig::new().with_max_connections_count(1);
+    let listener = SlackClientSocketModeListener::new(&config, Arc::new(env), callbacks);
+    let token = SlackApiToken::new(SlackApiTokenValue(app_token.to_string()));
+    listener
+        .listen_for(&token)
+        .await
+        .map_err(|e| format!("Socket Mode: {}", crate::web::describe(&e)))?;
+    listener.start().await;
+    tracing::info!("Slack Socket Mode started");
+    shutdown.cancelled().await;
+    listener.shutdown().await;
+    Ok(())
+}
+
+async fn intake_of(state: &SlackClientEventsUserState) -> UserCallbackResult<Arc<Intake>> {
+    let guard = state.read().await;
+    let intake = guard.get_user_state::<Arc<Intake>>().cloned();
+    intake.ok_or_else(|| "the Slack intake is not set up".into())
+}
+
+async fn on_push(
+    ev: SlackPushEventCallback,
+    _client: Client,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    let intake = intake_of(&state).await?;
+    intake.push(&ev).await.map_err(Into::into)
+}
+
+async fn on_interaction(
+    ev: SlackInteractionEvent,
+    _client: Client,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<SlackInteractionResponse> {
+    let intake = intake_of(&state).await?;
+    intake.interaction(&ev).await?;
+    Ok(SlackInteractionResponse::Empty)
+}
+
+async fn on_command(
+    ev: SlackCommandEvent,
+    _client: Client,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<SlackCommandEventResponse> {
+    let intake = intake_of(&state).await?;
+    let content = match intake.command(&ev).await? {
+        Some(reply) => SlackMessageContent::new().with_text(reply),
+        None => SlackMessageContent::new(),
+    };
+    Ok(SlackCommandEventResponse::new(content)
+        .with_response_type(SlackMessageResponseType::Ephemeral))
+}
+
+/// Any failure leaves the envelope unacknowledged: Slack delivers it again.
+fn on_error(
+    err: Box<dyn std::error::Error + Send + Sync>,
+    _client: Client,
+    _state: SlackClientEventsUserState,
+) -> http::StatusCode {
+    tracing::warn!(error = %err, "Slack event not acknowledged; Slack will send it again");
+    http::StatusCode::INTERNAL_SERVER_ERROR
+}

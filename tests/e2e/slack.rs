@@ -1,0 +1,655 @@
+//! The built binary against a fake Slack (Web API + Socket Mode on 127.0.0.1), driving
+//! the real slack-morphism client; and the Events API over signed HTTP requests.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::fake_slack::{self as fake, FakeSlack, Posted};
+use crate::helpers::{Workspace, WAIT};
+
+const AGENTS: &str = "CAGENTS";
+const SECRET: &str = "test-signing-secret";
+
+/// A workspace whose `bot.toml` points Slack at the fake: both queues' agent channel is
+/// `agents` (an address such as `slack:CAGENTS` or `console:agents`).
+fn workspace(fake: &FakeSlack, mode: &str, bind: &str, agents: &str) -> Workspace {
+    let ws = Workspace::new();
+    let toml = format!(
+        r#"[database]
+url = "sqlite://data/relaydesk.db"
+
+[helpcenter]
+path = "helpcenter"
+base_url = "https://help.example.com/articles/"
+
+[web]
+bind = "{bind}"
+
+[slack]
+enabled = true
+mode = "{mode}"
+api_url = "{api}"
+trusted_team_ids = ["T1"]
+
+[[queue]]
+name = "support"
+phrases = ["talk to an agent", "상담사에게 문의"]
+agent_channel = "{agents}"
+
+[[queue]]
+name = "sales"
+phrases = ["talk to sales", "영업팀에 문의"]
+agent_channel = "{agents}"
+"#,
+        api = fake.api_url(),
+    );
+    std::fs::write(ws.path().join("bot.toml"), toml).expect("write bot.toml");
+    ws
+}
+
+fn with_tokens(mut cmd: Command) -> Command {
+    cmd.env("SLACK_BOT_TOKEN", "xoxb-test-token")
+        .env("SLACK_APP_TOKEN", "xapp-test-token")
+        .env("SLACK_SIGNING_SECRET", SECRET);
+    cmd
+}
+
+/// A running `relaydesk run`; killed when dropped. Its log is shown when a test fails.
+struct Bot {
+    child: Child,
+}
+
+impl Bot {
+    fn start(ws: &Workspace) -> Bot {
+        let child = with_tokens(ws.command(&["run"]))
+            .env("RUST_LOG", "info,relaydesk_slack=debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start relaydesk run");
+        Bot { child }
+    }
+
+    /// SIGKILL: nothing gets to shut down cleanly.
+    fn kill(mut self) {
+        self.child.kill().expect("kill relaydesk");
+        self.child.wait().expect("reap relaydesk");
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            let mut log = String::new();
+            if let Some(mut e) = self.child.stderr.take() {
+                let _ = e.read_to_string(&mut log);
+            }
+            eprintln!("relaydesk's log:\n{log}");
+        }
+    }
+}
+
+fn users(fake: &FakeSlack) {
+    fake.add_user("U1", "Ada", Some("ada@example.com"), "T1");
+    fake.add_user("U2", "Bo", Some("bo@elsewhere.example"), "T9");
+    fake.add_user("UAG", "Grace", Some("grace@support.example"), "T1");
+}
+
+fn blocks_text(p: &Posted) -> String {
+    p.blocks.as_ref().map(Value::to_string).unwrap_or_default()
+}
+
+/// Waits until `f` holds, or fails with `what`.
+fn eventually(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{what} did not happen within {WAIT:?}");
+}
+
+/// The person asks, gets an answer with buttons and picks "Talk to an agent": returns
+/// the ticket card.
+fn handoff(fake: &FakeSlack) -> Posted {
+    let asked = fake.send_event(fake::dm(
+        "U1",
+        "DU1",
+        "1000.000100",
+        "How do I get an email when an agent replies?",
+    ));
+    assert!(
+        fake.wait_ack(&asked, WAIT).is_some(),
+        "the event was never acknowledged"
+    );
+    let answer = fake.wait_posted("DU1", |m| m.text.contains("help.example.com"), WAIT);
+    assert!(
+        blocks_text(&answer).contains("Talk to an agent"),
+        "answer without buttons: {answer:?}"
+    );
+    fake.send_interaction(fake::block_action(
+        "U1",
+        "DU1",
+        &answer.ts,
+        None,
+        "relaydesk-2",
+        "agent",
+    ));
+    // The pressed message shows the choice instead of the buttons.
+    fake.wait_posted(
+        "DU1",
+        |m| m.ts == answer.ts && blocks_text(m).contains("✓") && !blocks_text(m).contains("button"),
+        WAIT,
+    );
+    let card = fake.wait_posted(AGENTS, |m| m.text.contains("Ticket #1"), WAIT);
+    assert!(card.thread_ts.is_none(), "the card is a root message");
+    fake.wait_posted(
+        AGENTS,
+        |m| m.thread_ts.as_deref() == Some(&card.ts) && m.text.contains("Transcript"),
+        WAIT,
+    );
+    fake.wait_posted("DU1", |m| m.text.contains("opened ticket #1"), WAIT);
+    card
+}
+
+fn agent_says(fake: &FakeSlack, card: &Posted, ts: &str, text: &str) {
+    fake.send_event(fake::channel_message(
+        "UAG",
+        AGENTS,
+        ts,
+        Some(&card.ts),
+        text,
+    ));
+}
+
+#[test]
+fn slack_dm_to_agent_thread_and_back_in_socket_mode() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let _bot = Bot::start(&ws);
+    fake.wait_connected(WAIT);
+
+    let card = handoff(&fake);
+    assert!(card.text.contains("Ada"), "{card:?}");
+    assert!(
+        card.text.contains("ada@example.com (verified by slack)"),
+        "a trusted workspace's email verifies: {card:?}"
+    );
+    assert!(blocks_text(&card).contains("Claim") && blocks_text(&card).contains("Close"));
+
+    agent_says(
+        &fake,
+        &card,
+        "1000.000300",
+        "Hi Ada, I can set that up for you.",
+    );
+    let relayed = fake.wait_posted("DU1", |m| m.text.contains("I can set that up"), WAIT);
+    assert!(
+        relayed.text.starts_with("*Grace:*"),
+        "shown with the agent's name: {relayed:?}"
+    );
+
+    // Notes stay internal; a ping typed by an agent reaches the person as plain words.
+    agent_says(&fake, &card, "1000.000400", "!note she asked twice already");
+    agent_says(
+        &fake,
+        &card,
+        "1000.000500",
+        "// check the billing account too",
+    );
+    agent_says(
+        &fake,
+        &card,
+        "1000.000600",
+        "<!channel> done: emails are on",
+    );
+    let pinged = fake.wait_posted("DU1", |m| m.text.contains("emails are on"), WAIT);
+    assert!(!pinged.text.contains("<!channel>"), "{pinged:?}");
+    assert!(pinged.text.contains("@channel"), "{pinged:?}");
+    for m in fake.posted("DU1") {
+        assert!(
+            !m.text.contains("asked twice") && !m.text.contains("billing"),
+            "a note reached the person: {m:?}"
+        );
+    }
+
+    // Claim button: the card shows who has the ticket.
+    fake.send_interaction(fake::block_action(
+        "UAG",
+        AGENTS,
+        &card.ts,
+        None,
+        "relaydesk-0",
+        "claim",
+    ));
+    fake.wait_posted(
+        AGENTS,
+        |m| m.ts == card.ts && m.text.contains("Status: claimed by Grace"),
+        WAIT,
+    );
+
+    // What the person types literally is shown literally, never as a ping.
+    fake.send_event(fake::dm(
+        "U1",
+        "DU1",
+        "1000.000700",
+        "&lt;!channel&gt; thanks!",
+    ));
+    let copy = fake.wait_posted(AGENTS, |m| m.text.contains("thanks!"), WAIT);
+    assert_eq!(copy.thread_ts.as_deref(), Some(card.ts.as_str()));
+    assert!(copy.text.contains("&lt;!channel&gt;") && !copy.text.contains("<!channel>"));
+
+    // An edit and a deletion follow the message to its copy.
+    fake.send_event(fake::message_changed(
+        "DU1",
+        "im",
+        "1000.000700",
+        "U1",
+        "thanks a lot!",
+        "1000.000800",
+    ));
+    fake.wait_posted(
+        AGENTS,
+        |m| m.ts == copy.ts && m.text.contains("thanks a lot!"),
+        WAIT,
+    );
+    fake.send_event(fake::message_deleted(
+        "DU1",
+        "im",
+        "1000.000700",
+        "1000.000900",
+    ));
+    eventually("the deletion of the copy", || {
+        fake.posted_all(AGENTS)
+            .iter()
+            .any(|m| m.ts == copy.ts && m.deleted)
+    });
+
+    // A 429 is retried after Retry-After; the message arrives once.
+    fake.fail_next("chat.postMessage", 429, Some(1));
+    fake.send_event(fake::dm("U1", "DU1", "1000.001000", "one more thing"));
+    fake.wait_posted(AGENTS, |m| m.text.contains("one more thing"), WAIT);
+    let tries: Vec<Value> = fake
+        .calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| {
+            c["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("one more thing")
+        })
+        .collect();
+    assert_eq!(tries.len(), 2, "one refused try and one retry: {tries:#?}");
+    assert_eq!(tries[0]["_status"], json!(429));
+
+    // Slack redelivers an event (same event id): it is handled once.
+    let again = fake::dm("U1", "DU1", "1000.001100", "are you still there?");
+    let first = fake.send_event_with_id(again.clone(), "EvREDELIVERED");
+    let second = fake.send_event_with_id(again, "EvREDELIVERED");
+    assert!(fake.wait_ack(&first, WAIT).is_some() && fake.wait_ack(&second, WAIT).is_some());
+    fake.wait_posted(AGENTS, |m| m.text.contains("still there"), WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    let copies = fake
+        .posted(AGENTS)
+        .into_iter()
+        .filter(|m| m.text.contains("still there"))
+        .count();
+    assert_eq!(copies, 1, "a redelivered event was relayed twice");
+
+    // Close from the card: the person is told, the card shows it.
+    fake.send_interaction(fake::block_action(
+        "UAG",
+        AGENTS,
+        &card.ts,
+        None,
+        "relaydesk-0",
+        "close",
+    ));
+    fake.wait_posted(
+        "DU1",
+        |m| m.text.contains("Ticket #1 has been closed"),
+        WAIT,
+    );
+    fake.wait_posted(
+        AGENTS,
+        |m| {
+            m.ts == card.ts
+                && m.text.contains("Status: closed")
+                && blocks_text(m).contains("Reopen")
+        },
+        WAIT,
+    );
+}
+
+#[test]
+fn slack_restart_resumes_the_same_thread_and_files_are_copied() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let bot = Bot::start(&ws);
+    fake.wait_connected(WAIT);
+    let card = handoff(&fake);
+    let before = fake.connections();
+    bot.kill();
+
+    let _bot = Bot::start(&ws);
+    fake.wait_connections(before + 1, WAIT);
+    fake.send_event(fake::dm("U1", "DU1", "2000.000100", "I'm back, any news?"));
+    let resumed = fake.wait_posted(AGENTS, |m| m.text.contains("any news"), WAIT);
+    assert_eq!(
+        resumed.thread_ts.as_deref(),
+        Some(card.ts.as_str()),
+        "after a restart the person's words go into the same ticket thread"
+    );
+
+    // A screenshot goes to the agents as a file of its own.
+    let url = fake.host_file("screenshot.png", b"\x89PNG fake image".to_vec());
+    let mut with_file = fake::dm("U1", "DU1", "2000.000200", "here is what I see");
+    with_file["subtype"] = json!("file_share");
+    with_file["files"] = json!([{"id": "F1", "name": "screenshot.png", "title": "screenshot.png",
+        "mimetype": "image/png", "url_private": url, "url_private_download": url}]);
+    fake.send_event(with_file);
+    eventually("the file copied to the agents", || {
+        fake.uploaded()
+            .iter()
+            .any(|(name, bytes)| name == "screenshot.png" && bytes == b"\x89PNG fake image")
+    });
+    let shared = fake.wait_call("files.completeUploadExternal", |_| true, WAIT);
+    assert_eq!(shared["channel_id"], json!(AGENTS));
+    assert_eq!(shared["thread_ts"], json!(card.ts));
+}
+
+#[test]
+fn slack_mention_in_a_channel_and_support_history() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let _bot = Bot::start(&ws);
+    fake.wait_connected(WAIT);
+
+    // Someone who is not from a trusted workspace asks in #general.
+    fake.send_event(fake::app_mention(
+        "U2",
+        "CGENERAL",
+        "3000.000100",
+        None,
+        "<@UBOT> how do I get an email when an agent replies?",
+    ));
+    let answer = fake.wait_posted("CGENERAL", |m| m.text.contains("help.example.com"), WAIT);
+    assert_eq!(answer.thread_ts.as_deref(), Some("3000.000100"));
+
+    // A handoff from the channel goes on in private, and the thread says so.
+    fake.send_event(fake::app_mention(
+        "U2",
+        "CGENERAL",
+        "3000.000200",
+        Some("3000.000100"),
+        "<@UBOT> talk to sales",
+    ));
+    fake.wait_posted(
+        "CGENERAL",
+        |m| m.thread_ts.as_deref() == Some("3000.000100") && m.text.contains("direct message"),
+        WAIT,
+    );
+    fake.wait_posted(
+        "DU2",
+        |m| m.text.contains("ticket #1 with the sales team"),
+        WAIT,
+    );
+    let card = fake.wait_posted(AGENTS, |m| m.text.contains("Ticket #1"), WAIT);
+    assert!(card.text.contains("unverified"), "{card:?}");
+
+    // /support history lists it, in the person's direct messages.
+    let typed = fake.send_command(fake::slash_command("U2", "CGENERAL", "history"));
+    let ack = fake
+        .wait_ack(&typed, WAIT)
+        .expect("the command is acknowledged");
+    assert!(
+        ack.to_string().contains("direct message"),
+        "the channel is told where the answer is: {ack}"
+    );
+    let list = fake.wait_posted("DU2", |m| m.text.contains("Your conversations"), WAIT);
+    assert!(list.text.contains("Ticket #1 · sales · queued"), "{list:?}");
+
+    // /support with a question is answered like a direct message.
+    fake.send_command(fake::slash_command(
+        "U1",
+        "DU1",
+        "How do I get an email when an agent replies?",
+    ));
+    fake.wait_posted("DU1", |m| m.text.contains("help.example.com"), WAIT);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn stored_conversations(ws: &Workspace) -> String {
+    let out = ws.run(&["conversations", "list"]);
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn slack_events_api_over_signed_http() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let ws = workspace(&fake, "http", &bind, "slack:CAGENTS");
+    let _bot = Bot::start(&ws);
+    let events = format!("http://{bind}/slack/events");
+    eventually("the Events API listening", || {
+        std::net::TcpStream::connect(&bind).is_ok()
+    });
+
+    // Slack's URL check.
+    let check =
+        json!({"token": fake::VERIFICATION_TOKEN, "challenge": "c-42", "type": "url_verification"});
+    let (status, body) = fake::signed_post(
+        &events,
+        &check.to_string(),
+        "application/json",
+        SECRET,
+        fake::now(),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("c-42"), "{body}");
+
+    // A forged or stale request is refused, and nothing of it is stored.
+    let forged = fake::event_callback(
+        fake::dm(
+            "U1",
+            "DU1",
+            "4000.000100",
+            "FORGED how do I get email replies?",
+        ),
+        "EvFORGED",
+    )
+    .to_string();
+    let (status, _) = fake::signed_post(
+        &events,
+        &forged,
+        "application/json",
+        "wrong-secret",
+        fake::now(),
+        None,
+    );
+    assert_eq!(status, 401);
+    let (status, _) = fake::signed_post(
+        &events,
+        &forged,
+        "application/json",
+        SECRET,
+        fake::now() - 600,
+        None,
+    );
+    assert_eq!(status, 401);
+
+    // A real one is answered; Slack's retry of it is not handled twice.
+    let real = fake::event_callback(
+        fake::dm(
+            "U1",
+            "DU1",
+            "4000.000200",
+            "How do I get an email when an agent replies?",
+        ),
+        "EvREAL",
+    )
+    .to_string();
+    let (status, _) = fake::signed_post(
+        &events,
+        &real,
+        "application/json",
+        SECRET,
+        fake::now(),
+        None,
+    );
+    assert_eq!(status, 200);
+    let answer = fake.wait_posted("DU1", |m| m.text.contains("help.example.com"), WAIT);
+    let (status, _) = fake::signed_post(
+        &events,
+        &real,
+        "application/json",
+        SECRET,
+        fake::now(),
+        Some(1),
+    );
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(500));
+    let answers = fake
+        .posted("DU1")
+        .into_iter()
+        .filter(|m| m.text.contains("help.example.com"))
+        .count();
+    assert_eq!(answers, 1, "a retried event was answered twice");
+
+    // A button press arrives as a signed form.
+    let press = fake.localize(fake::block_action(
+        "U1",
+        "DU1",
+        &answer.ts,
+        None,
+        "relaydesk-2",
+        "agent",
+    ));
+    let (status, _) = fake::signed_post(
+        &format!("http://{bind}/slack/interactions"),
+        &fake::interaction_form(&press),
+        "application/x-www-form-urlencoded",
+        SECRET,
+        fake::now(),
+        None,
+    );
+    assert_eq!(status, 200);
+    fake.wait_posted(AGENTS, |m| m.text.contains("Ticket #1"), WAIT);
+
+    // And the slash command.
+    let command = fake.localize(fake::slash_command("U1", "DU1", "history"));
+    let (status, _) = fake::signed_post(
+        &format!("http://{bind}/slack/commands"),
+        &fake::form_encode(&command),
+        "application/x-www-form-urlencoded",
+        SECRET,
+        fake::now(),
+        None,
+    );
+    assert_eq!(status, 200);
+    fake.wait_posted("DU1", |m| m.text.contains("Your conversations"), WAIT);
+
+    let stored = stored_conversations(&ws);
+    assert!(!stored.contains("FORGED"), "{stored}");
+    let shown = ws.run(&["conversations", "show", "1"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        !shown.contains("FORGED"),
+        "a forged request was stored:\n{shown}"
+    );
+}
+
+#[test]
+fn check_reports_missing_slack_tokens_and_scopes() {
+    let fake = FakeSlack::start();
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+
+    let out = ws.run(&["check"]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("SLACK_BOT_TOKEN is not set"), "{text}");
+    assert!(text.contains("SLACK_APP_TOKEN is not set"), "{text}");
+
+    fake.set_scopes("chat:write,im:history,im:read,im:write,channels:history,groups:history,app_mentions:read,users:read,commands,files:read,files:write");
+    let out = with_tokens(ws.command(&["check"]))
+        .output()
+        .expect("run check");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("lacks the scope `users:read.email`"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("xoxb-test-token"),
+        "a token was printed:\n{text}"
+    );
+
+    fake.set_scopes(fake::DEFAULT_SCOPES);
+    let out = with_tokens(ws.command(&["check"]))
+        .output()
+        .expect("run check");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("the bot token works"), "{text}");
+
+    let out = ws
+        .command(&["check"])
+        .env("SLACK_BOT_TOKEN", "xoxp-not-a-bot-token")
+        .env("SLACK_APP_TOKEN", "xapp-1")
+        .output()
+        .expect("run check");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("Slack refused SLACK_BOT_TOKEN: invalid_auth"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_slack_user_is_served_from_a_console_agent_channel() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "console:agents");
+    let mut console = ws.console_with(with_tokens(ws.command(&["console"])));
+    fake.wait_connected(WAIT);
+
+    fake.send_event(fake::dm("U1", "DU1", "5000.000100", "talk to an agent"));
+    console.expect("agent[agents]> Ticket #1");
+    console.expect("ada@example.com (verified by slack)");
+    fake.wait_posted("DU1", |m| m.text.contains("opened ticket #1"), WAIT);
+
+    console.say("/agent Hello from the console!");
+    let relayed = fake.wait_posted("DU1", |m| m.text.contains("Hello from the console!"), WAIT);
+    assert!(relayed.text.starts_with("*agent:*"), "{relayed:?}");
+
+    fake.send_event(fake::dm("U1", "DU1", "5000.000200", "Thanks, console!"));
+    console.expect("[Ada] Thanks, console!");
+    console.terminate();
+}
