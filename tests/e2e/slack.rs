@@ -198,6 +198,20 @@ fn slack_dm_to_agent_thread_and_back_in_socket_mode() {
         relayed.text.starts_with("*Grace:*"),
         "shown with the agent's name: {relayed:?}"
     );
+    // An agent's edit reaches the person's copy.
+    fake.send_event(fake::message_changed(
+        AGENTS,
+        "channel",
+        "1000.000300",
+        "UAG",
+        "Hi Ada, I have set that up for you.",
+        "1000.000350",
+    ));
+    fake.wait_posted(
+        "DU1",
+        |m| m.ts == relayed.ts && m.text == "*Grace:* Hi Ada, I have set that up for you.",
+        WAIT,
+    );
 
     // Notes stay internal; a ping typed by an agent reaches the person as plain words.
     agent_says(&fake, &card, "1000.000400", "!note she asked twice already");
@@ -352,6 +366,18 @@ fn slack_restart_resumes_the_same_thread_and_files_are_copied() {
         "after a restart the person's words go into the same ticket thread"
     );
 
+    // Slack drops the connection: relaydesk reconnects and goes on.
+    let before = fake.connections();
+    fake.drop_socket();
+    fake.wait_connections(before + 1, WAIT);
+    fake.send_event(fake::dm(
+        "U1",
+        "DU1",
+        "2000.000150",
+        "still here after the reconnect",
+    ));
+    fake.wait_posted(AGENTS, |m| m.text.contains("after the reconnect"), WAIT);
+
     // A screenshot goes to the agents as a file of its own.
     let url = fake.host_file("screenshot.png", b"\x89PNG fake image".to_vec());
     let mut with_file = fake::dm("U1", "DU1", "2000.000200", "here is what I see");
@@ -428,6 +454,59 @@ fn slack_mention_in_a_channel_and_support_history() {
         "How do I get an email when an agent replies?",
     ));
     fake.wait_posted("DU1", |m| m.text.contains("help.example.com"), WAIT);
+}
+
+#[test]
+fn slack_burst_to_one_channel_queues_and_drains_in_order() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let _bot = Bot::start(&ws);
+    fake.wait_connected(WAIT);
+    let card = handoff(&fake);
+
+    fake.fail_next("chat.postMessage", 429, Some(1));
+    fake.fail_next("chat.postMessage", 429, Some(1));
+    for i in 0..25 {
+        fake.send_event(fake::dm(
+            "U1",
+            "DU1",
+            &format!("6000.{:06}", 100 + i),
+            &format!("burst line {i:02}"),
+        ));
+    }
+    fake.wait_posted(AGENTS, |m| m.text.contains("burst line 24"), WAIT);
+    let lines: Vec<String> = fake
+        .posted(AGENTS)
+        .into_iter()
+        .filter(|m| m.text.contains("burst line"))
+        .map(|m| {
+            assert_eq!(m.thread_ts.as_deref(), Some(card.ts.as_str()));
+            m.text
+        })
+        .collect();
+    let expected: Vec<String> = (0..25)
+        .map(|i| format!("*Ada:* burst line {i:02}"))
+        .collect();
+    assert_eq!(lines, expected, "every line, once, in order");
+}
+
+#[test]
+fn run_names_a_missing_slack_token() {
+    let fake = FakeSlack::start();
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let out = ws
+        .command(&["run"])
+        .env("SLACK_BOT_TOKEN", "xoxb-1")
+        .env_remove("SLACK_APP_TOKEN")
+        .output()
+        .expect("run relaydesk");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("[slack] is enabled but SLACK_APP_TOKEN is not set"),
+        "{stderr}"
+    );
 }
 
 fn free_port() -> u16 {

@@ -110,3 +110,32 @@ pub async fn bot_token(api_url: &str, token: &str) -> Result<TokenReport, String
         missing_scopes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_asks_for_every_scope_relaydesk_checks() {
+        let manifest = include_str!("../manifest.yml");
+        for (scope, _) in SCOPES {
+            assert!(
+                manifest.contains(&format!("- {scope} ")),
+                "manifest.yml lacks the scope {scope}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_mode_needs_its_own_token() {
+        assert_eq!(
+            missing_tokens(Mode::Socket, "xoxb-1", "", "s"),
+            vec!["SLACK_APP_TOKEN"]
+        );
+        assert_eq!(
+            missing_tokens(Mode::Http, "", "xapp-1", ""),
+            vec!["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
+        );
+        assert!(missing_tokens(Mode::Http, "xoxb-1", "", "s").is_empty());
+    }
+}

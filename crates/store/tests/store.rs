@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use relaydesk_core::adapter::Action;
 use relaydesk_core::clock::ManualClock;
 use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
 use relaydesk_core::knowledge::NoKnowledge;
@@ -12,7 +13,7 @@ use relaydesk_core::memory::MemoryAdapter;
 use relaydesk_core::store::DeliveryState;
 use relaydesk_core::{
     Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Handled, Inbound,
-    Outbound, Person, Queue, SendError, State, Store,
+    Outbound, OutboundKind, Person, Queue, SendError, State, Store,
 };
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
@@ -119,9 +120,14 @@ fn caps(max_len: usize) -> Capabilities {
 
 impl Desk {
     async fn new(store: Arc<SqlStore>) -> Desk {
+        Desk::build(store, caps(1000)).await
+    }
+
+    /// With the agents' side on `desk`, whose capabilities are given.
+    async fn build(store: Arc<SqlStore>, desk_caps: Capabilities) -> Desk {
         let clock = Arc::new(ManualClock::new(START));
         let chat = MemoryAdapter::new("chat", caps(2000));
-        let desk = MemoryAdapter::new("desk", caps(1000));
+        let desk = MemoryAdapter::new("desk", desk_caps);
         let config = EngineConfig {
             queues: vec![
                 Queue {
@@ -294,6 +300,8 @@ on_both!(
     the_sweep_closes_solved_tickets_and_forgets_old_ids,
     a_temporary_failure_keeps_the_channel_in_order,
     agents_hear_when_a_reply_cannot_be_delivered,
+    edits_deletions_and_card_changes_follow_the_copies,
+    history_and_a_handoff_from_a_shared_place,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -718,5 +726,156 @@ async fn agents_hear_when_a_reply_cannot_be_delivered(db: &TestDb) {
     assert!(
         detail.messages.iter().any(|m| m.body == "Here is the fix."),
         "the reply is kept"
+    );
+}
+
+async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
+    let desk = Desk::build(
+        db.store().await,
+        Capabilities {
+            max_len: 1000,
+            edits: true,
+            ..Capabilities::default()
+        },
+    )
+    .await;
+    let before = desk.open_ticket().await;
+    let thread = desk.card_thread();
+    let order = desk.event(
+        "chat:dm-ada",
+        &ada(),
+        Content::Text("my order is 1234".into()),
+    );
+    desk.engine.handle(&order).await.unwrap();
+    desk.deliver().await;
+    let (copy, copy_id) = desk.to_agents()[before].clone();
+    assert_eq!(copy.text, "my order is 1234");
+
+    // The person fixes a typo, then takes the message back.
+    let fix = desk.event(
+        "chat:dm-ada",
+        &ada(),
+        Content::Edited {
+            id: order.id.clone(),
+            text: "my order is 1243".into(),
+        },
+    );
+    assert_eq!(desk.engine.handle(&fix).await.unwrap(), Handled::Done);
+    desk.deliver().await;
+    let (edit, _) = desk.to_agents()[before + 1].clone();
+    assert_eq!(
+        edit.action,
+        Action::Update {
+            message_id: copy_id.clone()
+        }
+    );
+    assert_eq!(edit.text, "my order is 1243");
+    assert_eq!(edit.to.thread.as_deref(), Some(thread.as_str()));
+    let gone = desk.event(
+        "chat:dm-ada",
+        &ada(),
+        Content::Deleted {
+            id: order.id.clone(),
+        },
+    );
+    desk.engine.handle(&gone).await.unwrap();
+    desk.deliver().await;
+    let (delete, _) = desk.to_agents()[before + 2].clone();
+    assert_eq!(
+        delete.action,
+        Action::Delete {
+            message_id: copy_id
+        }
+    );
+    let detail = desk.store.conversation(1).await.unwrap().unwrap();
+    assert!(
+        detail.messages.iter().any(|m| m.body == "my order is 1243"),
+        "the stored message follows the edit"
+    );
+
+    // A claim redraws the card: its status, and only the buttons that still apply.
+    desk.agent_says(&thread, "!claim").await;
+    desk.deliver().await;
+    let card = desk
+        .to_agents()
+        .into_iter()
+        .find(|(o, _)| {
+            matches!(o.action, Action::Update { .. }) && o.kind == OutboundKind::TicketCard
+        })
+        .expect("the card was redrawn")
+        .0;
+    assert_eq!(
+        card.action,
+        Action::Update {
+            message_id: thread.clone()
+        }
+    );
+    assert!(
+        card.text.contains("Status: claimed by Grace"),
+        "{}",
+        card.text
+    );
+    assert_eq!(card.choices.len(), 1);
+    assert_eq!(card.choices[0].value, "close");
+
+    // Where the person's side cannot edit, an agent's edit arrives as a new message.
+    desk.agent_says(&thread, "Your refund is 10 EUR").await;
+    desk.deliver().await;
+    let reply_id = format!(
+        "ev{}",
+        desk.next_id.load(std::sync::atomic::Ordering::SeqCst) - 1
+    );
+    let fix = desk.event(
+        &format!("desk:agents/{thread}"),
+        &grace(),
+        Content::Edited {
+            id: reply_id,
+            text: "Your refund is 12 EUR".into(),
+        },
+    );
+    desk.engine.handle(&fix).await.unwrap();
+    desk.deliver().await;
+    let last = desk.to_user().pop().unwrap();
+    assert_eq!(last.action, Action::Post);
+    assert_eq!(last.text, "(edited) Your refund is 12 EUR");
+    assert_eq!(last.sender.as_deref(), Some("Grace"));
+}
+
+async fn history_and_a_handoff_from_a_shared_place(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    let mut mention = desk.event(
+        "chat:general/t1",
+        &ada(),
+        Content::Text("talk to sales".into()),
+    );
+    mention.private_address = Some("chat:dm-ada".parse().unwrap());
+    desk.engine.handle(&mention).await.unwrap();
+    desk.deliver().await;
+    let user = desk.to_user();
+    let said_at = |to: &str| {
+        user.iter()
+            .filter(|o| o.to.to_string() == to)
+            .map(|o| o.text.clone())
+            .collect::<Vec<_>>()
+    };
+    let in_thread = said_at("chat:general/t1");
+    assert_eq!(in_thread.len(), 1, "{in_thread:?}");
+    assert!(in_thread[0].contains("direct message"), "{in_thread:?}");
+    let in_private = said_at("chat:dm-ada");
+    assert_eq!(in_private.len(), 1, "{in_private:?}");
+    assert!(
+        in_private[0].contains("ticket #1 with the sales team"),
+        "{in_private:?}"
+    );
+
+    let ask = desk.event("chat:dm-ada", &ada(), Content::History);
+    desk.engine.handle(&ask).await.unwrap();
+    desk.deliver().await;
+    let list = desk.to_user().pop().unwrap();
+    assert_eq!(list.to.to_string(), "chat:dm-ada");
+    assert!(
+        list.text.contains("Ticket #1 · sales · queued"),
+        "{}",
+        list.text
     );
 }
