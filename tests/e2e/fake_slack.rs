@@ -264,7 +264,8 @@ impl FakeSlack {
     }
 
     /// Every call of `method` so far, in order: parameters from query string and body in one
-    /// object, plus `_token` (the bearer token), `_status` (when not 200) and `_error` (when
+    /// object, plus `_token` (the bearer token), `_at_ms` (when it arrived, Unix ms),
+    /// `_status` (when not 200) and `_error` (when
     /// answered `ok:false`).
     pub fn calls(&self, method: &str) -> Vec<Value> {
         let st = lock(&self.state);
@@ -366,10 +367,12 @@ impl FakeSlack {
             .unwrap_or_else(|| panic!("fake Slack: no Socket Mode connection within {timeout:?} ({} opened so far, apps.connections.open calls: {:?})", self.connections(), self.calls("apps.connections.open")));
     }
 
-    /// Waits until `n` websocket connections have been opened in total; panics on timeout.
+    /// Waits until `n` websocket connections have been opened in total and the newest
+    /// got its hello (so that what is sent next goes to it); panics on timeout.
     pub fn wait_connections(&self, n: usize, timeout: Duration) {
         self.wait_for(timeout, |st| {
-            (st.sockets.len() >= n && st.sockets.iter().any(|s| s.open && s.hello)).then_some(())
+            let newest = st.sockets.last().is_some_and(|s| s.open && s.hello);
+            (st.sockets.len() >= n && newest).then_some(())
         })
         .unwrap_or_else(|| {
             panic!(
@@ -525,6 +528,7 @@ async fn web_api(
     }
     merge_body(&mut params, &headers, &body);
     params.insert("_token".into(), json!(token));
+    params.insert("_at_ms".into(), json!(now_ms()));
     let mut st = lock(&state);
     let (status, retry_after, reply) =
         match st.failures.get_mut(&method).and_then(VecDeque::pop_front) {
@@ -1020,6 +1024,14 @@ pub fn event_callback(event: Value, event_id: &str) -> Value {
         "authorizations": [{"enterprise_id": null, "team_id": FakeSlack::TEAM, "user_id": FakeSlack::BOT_USER,
             "is_bot": true, "is_enterprise_install": false}],
         "is_ext_shared_channel": false, "event_context": format!("4-fake-{event_id}")})
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Unix time in seconds.

@@ -305,6 +305,11 @@ fn slack_dm_to_agent_thread_and_back_in_socket_mode() {
         .collect();
     assert_eq!(tries.len(), 2, "one refused try and one retry: {tries:#?}");
     assert_eq!(tries[0]["_status"], json!(429));
+    let waited = tries[1]["_at_ms"].as_u64().unwrap() - tries[0]["_at_ms"].as_u64().unwrap();
+    assert!(
+        waited >= 950,
+        "retried {waited} ms after a 429 that said Retry-After: 1"
+    );
 
     // Slack redelivers an event (same event id): it is handled once.
     let again = fake::dm("U1", "DU1", "1000.001100", "are you still there?");
@@ -414,6 +419,23 @@ fn slack_mention_in_a_channel_and_support_history() {
     let answer = fake.wait_posted("CGENERAL", |m| m.text.contains("help.example.com"), WAIT);
     assert_eq!(answer.thread_ts.as_deref(), Some("3000.000100"));
 
+    // Someone else presses a button under Bo's answer: nothing happens for them but a
+    // pointer to ask their own question, and the buttons stay for Bo.
+    fake.send_interaction(fake::block_action(
+        "U1",
+        "CGENERAL",
+        &answer.ts,
+        Some("3000.000100"),
+        "relaydesk-2",
+        "agent",
+    ));
+    fake.wait_posted(
+        "CGENERAL",
+        |m| m.text.contains("belong to another question"),
+        WAIT,
+    );
+    assert!(blocks_text(&fake.posted("CGENERAL")[0]).contains("button"));
+
     // A handoff from the channel goes on in private, and the thread says so.
     fake.send_event(fake::app_mention(
         "U2",
@@ -435,6 +457,27 @@ fn slack_mention_in_a_channel_and_support_history() {
     let card = fake.wait_posted(AGENTS, |m| m.text.contains("Ticket #1"), WAIT);
     assert!(card.text.contains("unverified"), "{card:?}");
 
+    // A later mention in the public thread goes to the ticket; the answer stays private.
+    fake.send_event(fake::app_mention(
+        "U2",
+        "CGENERAL",
+        "3000.000300",
+        Some("3000.000100"),
+        "<@UBOT> my account id is 4711",
+    ));
+    fake.wait_posted(AGENTS, |m| m.text.contains("4711"), WAIT);
+    agent_says(
+        &fake,
+        &card,
+        "3000.000400",
+        "Thanks Bo, account 4711 is fixed.",
+    );
+    fake.wait_posted("DU2", |m| m.text.contains("account 4711 is fixed"), WAIT);
+    assert!(!fake
+        .posted("CGENERAL")
+        .iter()
+        .any(|m| m.text.contains("is fixed")));
+
     // /support history lists it, in the person's direct messages.
     let typed = fake.send_command(fake::slash_command("U2", "CGENERAL", "history"));
     let ack = fake
@@ -445,7 +488,7 @@ fn slack_mention_in_a_channel_and_support_history() {
         "the channel is told where the answer is: {ack}"
     );
     let list = fake.wait_posted("DU2", |m| m.text.contains("Your conversations"), WAIT);
-    assert!(list.text.contains("Ticket #1 · sales · queued"), "{list:?}");
+    assert!(list.text.contains("Ticket #1 · sales · assigned"), "{list:?}");
 
     // /support with a question is answered like a direct message.
     fake.send_command(fake::slash_command(
@@ -489,6 +532,80 @@ fn slack_burst_to_one_channel_queues_and_drains_in_order() {
         .map(|i| format!("*Ada:* burst line {i:02}"))
         .collect();
     assert_eq!(lines, expected, "every line, once, in order");
+
+    // A reply longer than Slack takes in one message arrives whole, in parts.
+    let long: String = (0..700).map(|i| format!("w{i:03} ")).collect();
+    fake.send_event(fake::channel_message(
+        "UAG",
+        AGENTS,
+        "6000.900000",
+        Some(&card.ts),
+        long.trim(),
+    ));
+    fake.wait_posted("DU1", |m| m.text.contains("w699"), WAIT);
+    let parts: Vec<String> = fake
+        .posted("DU1")
+        .into_iter()
+        .filter_map(|m| m.text.strip_prefix("*Grace:* w").map(|t| format!("w{t}")))
+        .collect();
+    assert!(parts.len() >= 2, "{parts:?}");
+    let joined = parts.join(" ");
+    let words: Vec<&str> = joined.split_whitespace().collect();
+    let sent: Vec<&str> = long.split_whitespace().collect();
+    assert_eq!(words, sent, "split at the limit, nothing cut");
+}
+
+/// Runs one statement on the workspace's SQLite database, beside the running bot.
+fn sqlite_exec(ws: &Workspace, sql: &str) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", ws.path().join("data/relaydesk.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let mut db = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("open the database");
+        sqlx::query(sql).execute(&mut db).await.expect(sql);
+        db.close().await.expect("close the database");
+    });
+}
+
+#[test]
+fn an_event_that_cannot_be_stored_is_not_acknowledged() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let _bot = Bot::start(&ws);
+    fake.wait_connected(WAIT);
+    let hello = fake.send_event(fake::dm("U1", "DU1", "7000.000100", "hello?"));
+    assert!(fake.wait_ack(&hello, WAIT).is_some());
+
+    // The database refuses writes: the event stays unacknowledged, so Slack keeps it.
+    sqlite_exec(&ws, "alter table inbound_seen rename to inbound_seen_away");
+    let question = fake::dm(
+        "U1",
+        "DU1",
+        "7000.000200",
+        "How do I get an email when an agent replies?",
+    );
+    let refused = fake.send_event_with_id(question.clone(), "EvWHILEDOWN");
+    assert_eq!(
+        fake.wait_ack(&refused, Duration::from_secs(3)),
+        None,
+        "an event that was not stored was acknowledged"
+    );
+    assert!(!fake
+        .posted("DU1")
+        .iter()
+        .any(|m| m.text.contains("help.example.com")));
+
+    // The database is back; Slack's redelivery is handled, once.
+    sqlite_exec(&ws, "alter table inbound_seen_away rename to inbound_seen");
+    let redelivered = fake.send_event_with_id(question, "EvWHILEDOWN");
+    assert!(fake.wait_ack(&redelivered, WAIT).is_some());
+    fake.wait_posted("DU1", |m| m.text.contains("help.example.com"), WAIT);
 }
 
 #[test]
@@ -634,7 +751,30 @@ fn slack_events_api_over_signed_http() {
         None,
     );
     assert_eq!(status, 200);
-    fake.wait_posted(AGENTS, |m| m.text.contains("Ticket #1"), WAIT);
+    let card = fake.wait_posted(AGENTS, |m| m.text.contains("Ticket #1"), WAIT);
+
+    // The agent answers in the card's thread; the person gets it in their DM.
+    let reply = fake::event_callback(
+        fake::channel_message(
+            "UAG",
+            AGENTS,
+            "4000.000300",
+            Some(&card.ts),
+            "Hello Ada, Grace here.",
+        ),
+        "EvAGENT",
+    )
+    .to_string();
+    let (status, _) = fake::signed_post(
+        &events,
+        &reply,
+        "application/json",
+        SECRET,
+        fake::now(),
+        None,
+    );
+    assert_eq!(status, 200);
+    fake.wait_posted("DU1", |m| m.text == "*Grace:* Hello Ada, Grace here.", WAIT);
 
     // And the slash command.
     let command = fake.localize(fake::slash_command("U1", "DU1", "history"));

@@ -210,12 +210,12 @@ pub fn block_action(ev: &SlackInteractionBlockActionsEvent, cx: &Context) -> Eve
         .unwrap_or_else(|| ev.trigger_id.0.clone());
     Event::Incoming(Incoming {
         id: ids::press(&pressed),
+        shared: !is_agent_channel && !ids::is_direct(&channel),
         channel,
         thread,
         user: user.id.0.clone(),
         content: Content::Choice(value),
         files: Vec::new(),
-        shared: false,
     })
 }
 
@@ -328,16 +328,16 @@ pub fn text_of(message: &Outbound) -> String {
     }
 }
 
-/// The message content: plain text, or a section with buttons when there are choices.
+/// The message content: plain text, or sections with buttons when there are choices.
 pub fn content_of(message: &Outbound) -> SlackMessageContent {
     let text = text_of(message);
     if message.choices.is_empty() {
         return SlackMessageContent::new().with_text(text);
     }
-    let blocks = vec![
-        section(&text),
-        SlackBlock::Actions(SlackActionsBlock::new(buttons(&message.choices))),
-    ];
+    let mut blocks: Vec<SlackBlock> = sections(&text).into_iter().map(section).collect();
+    blocks.push(SlackBlock::Actions(SlackActionsBlock::new(buttons(
+        &message.choices,
+    ))));
     SlackMessageContent::new()
         .with_text(text)
         .with_blocks(blocks)
@@ -346,24 +346,48 @@ pub fn content_of(message: &Outbound) -> SlackMessageContent {
 /// After a button press: the message as it was, with the choice made instead of the
 /// buttons. `text` is the message's text as Slack returned it (already escaped).
 pub fn chosen_content(text: &str, label: &str) -> SlackMessageContent {
-    let blocks = vec![
-        section(text),
-        SlackBlock::Context(SlackContextBlock::new(vec![
-            SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(format!(
-                "✓ {}",
-                escape(label)
-            ))),
-        ])),
-    ];
+    let mut blocks: Vec<SlackBlock> = sections(text).into_iter().map(section).collect();
+    blocks.push(SlackBlock::Context(SlackContextBlock::new(vec![
+        SlackContextBlockElement::MarkDown(mrkdwn(format!("✓ {}", escape(label)))),
+    ])));
     SlackMessageContent::new()
         .with_text(text.to_string())
         .with_blocks(blocks)
 }
 
+/// A section holds 3,000 characters of mrkdwn.
+const SECTION_MAX: usize = 3000;
+
+/// Escaped text in pieces that fit a section, never cutting an entity such as `&amp;`.
+fn sections(escaped: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = escaped;
+    while rest.chars().count() > SECTION_MAX {
+        let mut cut = rest
+            .char_indices()
+            .nth(SECTION_MAX)
+            .map_or(rest.len(), |(i, _)| i);
+        if let Some(amp) = rest[..cut].rfind('&') {
+            if !rest[amp..cut].contains(';') {
+                cut = amp;
+            }
+        }
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    out.push(rest);
+    out
+}
+
+/// Verbatim: Slack turns nothing in it into a mention or a link by itself.
+fn mrkdwn(text: String) -> SlackBlockMarkDownText {
+    SlackBlockMarkDownText::new(text).with_verbatim(true)
+}
+
 fn section(text: &str) -> SlackBlock {
-    SlackBlock::Section(SlackSectionBlock::new().with_text(SlackBlockText::MarkDown(
-        SlackBlockMarkDownText::new(text.to_string()),
-    )))
+    SlackBlock::Section(
+        SlackSectionBlock::new().with_text(SlackBlockText::MarkDown(mrkdwn(text.to_string()))),
+    )
 }
 
 fn buttons(choices: &[Choice]) -> Vec<SlackActionBlockElement> {
@@ -510,6 +534,16 @@ mod tests {
             "*Ada &lt;admin&gt;:* &lt;!channel&gt; &lt;@U2&gt; &lt;https://evil|click&gt; &amp; more"
         );
         assert!(!text.contains('<'));
+    }
+
+    #[test]
+    fn long_sections_split_between_entities() {
+        let text = escape(&format!("{}&rest", "a".repeat(SECTION_MAX - 2)));
+        let parts = sections(&text);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].chars().count() <= SECTION_MAX);
+        assert!(parts[1].starts_with("&amp;rest"), "{}", parts[1]);
+        assert_eq!(parts.concat(), text);
     }
 
     #[test]

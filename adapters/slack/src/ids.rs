@@ -17,6 +17,11 @@ pub fn address(channel: &str, thread: Option<&str>) -> Address {
     }
 }
 
+/// A direct-message channel (Slack's ids for them start with `D`).
+pub fn is_direct(channel: &str) -> bool {
+    channel.starts_with('D')
+}
+
 /// An edit, identified by the `ts` of the `message_changed` event.
 pub fn edit(event_ts: &str) -> String {
     format!("edit:{event_ts}")

@@ -54,14 +54,12 @@ impl Intake {
                 return Ok(());
             }
         };
-        let (channel, agent_side) = (
-            incoming.channel.clone(),
-            self.agent_channels.contains(&incoming.channel),
-        );
+        let channel = incoming.channel.clone();
         self.submit(incoming).await?;
-        // The person's message shows the choice made instead of the buttons. Ticket cards
-        // are redrawn by the engine as the ticket changes.
-        if !agent_side {
+        // In a direct message the pressed message shows the choice made instead of the
+        // buttons. Ticket cards are redrawn by the engine as the ticket changes; in a
+        // shared channel anyone can press, so the buttons stay for the one they were for.
+        if ids::is_direct(&channel) {
             let message = actions.message.as_ref();
             let label = actions
                 .actions

@@ -25,6 +25,9 @@ use crate::web::{Upload, Web};
 /// holds 3,000: splitting there keeps every message renderable.
 pub const MAX_LEN: usize = 3000;
 
+/// The longest a delivery (a message, or a file's download and upload) may take.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// How Slack delivers events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -192,6 +195,19 @@ impl ChannelAdapter for SlackAdapter {
     }
 
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        // A call that hangs must not hold up every other channel's messages.
+        match tokio::time::timeout(SEND_TIMEOUT, self.send_now(message)).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Transient(format!(
+                "Slack did not answer within {} s",
+                SEND_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+}
+
+impl SlackAdapter {
+    async fn send_now(&self, message: &Outbound) -> Result<Delivered, SendError> {
         let channel = &message.to.channel;
         match &message.action {
             Action::Post => self.post(message).await,

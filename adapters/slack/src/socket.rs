@@ -83,6 +83,12 @@ fn on_error(
     _client: Client,
     _state: SlackClientEventsUserState,
 ) -> http::StatusCode {
-    tracing::warn!(error = %err, "Slack event not acknowledged; Slack will send it again");
+    // A protocol error's text holds the whole envelope (message text included): only
+    // its kind is logged.
+    let error = match err.downcast_ref::<slack_morphism::errors::SlackClientError>() {
+        Some(e) => crate::web::describe(e),
+        None => err.to_string(),
+    };
+    tracing::warn!(%error, "Slack event not acknowledged; Slack will send it again");
     http::StatusCode::INTERNAL_SERVER_ERROR
 }

@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{Action, ChannelAdapter, Outbound, SendError};
+use crate::adapter::{Action, ChannelAdapter, Outbound, OutboundKind, SendError};
 use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::store::{DeliveryState, OutboxItem, Receipt, RowAction, Store, StoreError};
@@ -190,6 +190,11 @@ impl Dispatcher {
         let mut rows = rows.into_iter();
         while let Some(row) = rows.next() {
             match self.deliver(adapter, row).await? {
+                // A card is the ticket's thread: agents can answer under it at once, so
+                // it is linked at once rather than with the rest of the batch.
+                Outcome::Delivered(receipt) if receipt.kind == OutboundKind::TicketCard => {
+                    self.store.delivered(&[receipt], self.clock.now()).await?;
+                }
                 Outcome::Delivered(receipt) => receipts.push(receipt),
                 Outcome::Settled => {}
                 Outcome::HoldUntil(until) => {

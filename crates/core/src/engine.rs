@@ -291,7 +291,19 @@ impl Engine {
             tracing::debug!(address = %ev.address, id, "change to a message relaydesk does not know");
             return Ok(Handled::Ignored);
         };
+        let agent_side = self.queue_of_channel(&ev.address).is_some();
         let new_text = match &ev.content {
+            // An agent's reply edited into a note or a command is taken back from the
+            // person rather than shown to them.
+            Content::Edited { text, .. }
+                if agent_side
+                    && !matches!(
+                        AgentCommand::parse(&Content::Text(text.clone())),
+                        AgentCommand::Reply(_)
+                    ) =>
+            {
+                None
+            }
             Content::Edited { text, .. } => Some(text.as_str()),
             _ => None,
         };
@@ -321,12 +333,19 @@ impl Engine {
                     None => RowAction::Delete(copy.id),
                 };
                 let text = parts.get(n).cloned().unwrap_or_default();
-                self.push(t, conversation_id, copy, text, action).await?;
+                self.push(t, (conversation_id, message_id), copy, text, action)
+                    .await?;
             }
             let posted = if edits { group.len() } else { 0 };
             for text in parts.into_iter().skip(posted) {
-                self.push(t, conversation_id, first, text, RowAction::Post)
-                    .await?;
+                self.push(
+                    t,
+                    (conversation_id, message_id),
+                    first,
+                    text,
+                    RowAction::Post,
+                )
+                .await?;
             }
         }
         Ok(Handled::Done)
@@ -336,16 +355,17 @@ impl Engine {
     async fn push(
         &self,
         t: &mut Turn,
-        conversation_id: i64,
+        (conversation_id, message_id): (i64, i64),
         copy: &crate::store::Copy,
         text: String,
         action: RowAction,
     ) -> Result<(), StoreError> {
         t.rows += 1;
         t.wrote = true;
+        // Rows that add parts stay linked to the message, so later changes find them.
         let row = NewOutbound {
             conversation_id,
-            message_id: None,
+            message_id: Some(message_id),
             to: copy.to.clone(),
             parent_id: copy.parent_id,
             kind: copy.kind,
@@ -368,6 +388,9 @@ impl Engine {
             Content::Choice(v) => v.as_str(),
             _ => "",
         };
+        if ev.content == Content::History {
+            return self.history(t, ev, user_id, latest).await;
+        }
         let mut conv = match latest {
             Some(c) if self.is_open(&c, t.now) => c,
             previous => {
@@ -388,23 +411,20 @@ impl Engine {
             }
         };
         let mut changed = false;
-        if conv.user_address != ev.address {
-            conv.user_address = ev.address.clone();
+        // Once a ticket is open, replies go to the private place when there is one: a
+        // later @mention in a channel must not pull the conversation back into public.
+        let reply_to = match &ev.private_address {
+            Some(private) if conv.state.has_ticket() => private,
+            _ => &ev.address,
+        };
+        if conv.user_address != *reply_to {
+            conv.user_address = reply_to.clone();
             changed = true;
         }
         if matches!(ev.content, Content::Text(_)) && text.chars().any(char::is_alphabetic) {
             let lang = detect_lang(text);
             changed |= lang != conv.lang;
             conv.lang = lang;
-        }
-        if ev.content == Content::History {
-            let list = t.tx.conversations_of(user_id, 10).await?;
-            let list = say::history(conv.lang, &list);
-            if changed {
-                t.tx.save_conversation(&conv, &[], t.now).await?;
-            }
-            self.tell_user(t, &conv, &list, Vec::new()).await?;
-            return Ok(Handled::Done);
         }
         let message_id =
             t.tx.insert_message(
@@ -424,8 +444,14 @@ impl Engine {
                 self.bot_turn(t, &mut conv, ev, text).await?;
                 if conv.state.has_ticket() {
                     let thread = self.ticket_thread(t, &conv).await?;
-                    self.post_files(t, &conv, thread, message_id, &ev.files)
-                        .await?;
+                    self.post_files(
+                        t,
+                        &conv,
+                        thread,
+                        (message_id, &ev.author.display_name),
+                        &ev.files,
+                    )
+                    .await?;
                 }
             }
             State::Queued | State::Assigned | State::Solved => {
@@ -438,24 +464,34 @@ impl Engine {
                     conv.solved_at = None;
                     self.notice(t, &conv, "The person wrote again: ticket reopened.")
                         .await?;
+                    self.update_card(t, &conv).await?;
                     changed = true;
                 }
+                // A file on its own goes as the file, without an empty line before it.
+                if !text.is_empty() || ev.files.is_empty() {
+                    let thread = self.ticket_thread(t, &conv).await?;
+                    let sender = Some(ev.author.display_name.clone());
+                    self.post(
+                        t,
+                        &conv,
+                        thread,
+                        OutboundKind::Relay,
+                        text,
+                        sender,
+                        Vec::new(),
+                        Some(message_id),
+                    )
+                    .await?;
+                }
                 let thread = self.ticket_thread(t, &conv).await?;
-                let sender = Some(ev.author.display_name.clone());
-                self.post(
+                self.post_files(
                     t,
                     &conv,
                     thread,
-                    OutboundKind::Relay,
-                    text,
-                    sender,
-                    Vec::new(),
-                    Some(message_id),
+                    (message_id, &ev.author.display_name),
+                    &ev.files,
                 )
                 .await?;
-                let thread = self.ticket_thread(t, &conv).await?;
-                self.post_files(t, &conv, thread, message_id, &ev.files)
-                    .await?;
                 if changed {
                     t.tx.save_conversation(&conv, &[], t.now).await?;
                 }
@@ -485,7 +521,13 @@ impl Engine {
     ) -> Result<(), StoreError> {
         let offered = t.tx.offered_choices(conv.id).await?;
         let choice = match &ev.content {
-            Content::Choice(v) => Some(v.clone()),
+            Content::Choice(v) if offered.iter().any(|c| c.value == *v) => Some(v.clone()),
+            Content::Choice(_) => {
+                // A button under someone else's answer, or under one long answered.
+                self.reply(t, conv, &say::not_your_choice(conv.lang), Vec::new())
+                    .await?;
+                return Ok(());
+            }
             _ => pick_choice(&offered, text),
         };
         if let Some(feedback) = choice.as_deref().filter(|c| FEEDBACK.contains(c)) {
@@ -622,7 +664,7 @@ impl Engine {
         t: &mut Turn,
         conv: &Conversation,
         target: Target,
-        message_id: i64,
+        (message_id, sender): (i64, &str),
         files: &[FileRef],
     ) -> Result<(), StoreError> {
         if files.is_empty() {
@@ -632,22 +674,73 @@ impl Engine {
             Target::Address(a) => (a, None),
             Target::Parent(a, p) => (a, Some(p)),
         };
-        t.rows += 1;
-        t.wrote = true;
-        let row = NewOutbound {
-            conversation_id: conv.id,
-            message_id: Some(message_id),
-            to,
-            parent_id,
-            kind: OutboundKind::Relay,
-            text: String::new(),
-            sender: None,
-            choices: Vec::new(),
-            files: files.to_vec(),
-            action: RowAction::Post,
-            idempotency_key: format!("{}#{}", t.key, t.rows),
+        // One row per file: a retry re-sends only the file that failed.
+        for file in files {
+            t.rows += 1;
+            t.wrote = true;
+            let row = NewOutbound {
+                conversation_id: conv.id,
+                message_id: Some(message_id),
+                to: to.clone(),
+                parent_id,
+                kind: OutboundKind::Relay,
+                text: String::new(),
+                sender: Some(sender.to_string()),
+                choices: Vec::new(),
+                files: vec![file.clone()],
+                action: RowAction::Post,
+                idempotency_key: format!("{}#{}", t.key, t.rows),
+            };
+            t.tx.enqueue(&row, t.now).await?;
+        }
+        Ok(())
+    }
+
+    /// `/support history`: the person's conversations, answered where they asked,
+    /// without opening or closing anything.
+    async fn history(
+        &self,
+        t: &mut Turn,
+        ev: &Inbound,
+        user_id: i64,
+        latest: Option<Conversation>,
+    ) -> Result<Handled, StoreError> {
+        let conv = match latest {
+            Some(c) => c,
+            None => {
+                let new = NewConversation {
+                    user_id,
+                    user_address: ev.address.clone(),
+                    lang: crate::text::Lang::En,
+                    previous_id: None,
+                };
+                t.tx.insert_conversation(&new, t.now).await?
+            }
         };
-        t.tx.enqueue(&row, t.now).await.map(drop)
+        let list = t.tx.conversations_of(user_id, 10).await?;
+        let list = say::history(conv.lang, &list);
+        let message = NewMessage {
+            conversation_id: conv.id,
+            author: Author::Bot,
+            author_name: "relaydesk",
+            body: &list,
+            source: None,
+            files: &[],
+        };
+        let message_id = t.tx.insert_message(&message, t.now).await?;
+        let to = Target::Address(ev.address.clone());
+        self.post(
+            t,
+            &conv,
+            to,
+            OutboundKind::Bot,
+            &list,
+            None,
+            Vec::new(),
+            Some(message_id),
+        )
+        .await?;
+        Ok(Handled::Done)
     }
 
     /// The ticket card shows the ticket's state and the buttons that fit it.
@@ -785,20 +878,29 @@ impl Engine {
                     self.update_card(t, &conv).await?;
                 }
                 let sender = Some(self.shown_agent_name(agent).to_string());
+                if !body.is_empty() {
+                    let to = Target::Address(conv.user_address.clone());
+                    self.post(
+                        t,
+                        &conv,
+                        to,
+                        OutboundKind::Relay,
+                        body,
+                        sender,
+                        Vec::new(),
+                        Some(message_id),
+                    )
+                    .await?;
+                }
                 let to = Target::Address(conv.user_address.clone());
-                self.post(
+                self.post_files(
                     t,
                     &conv,
                     to,
-                    OutboundKind::Relay,
-                    body,
-                    sender,
-                    Vec::new(),
-                    Some(message_id),
+                    (message_id, self.shown_agent_name(agent)),
+                    &ev.files,
                 )
                 .await?;
-                let to = Target::Address(conv.user_address.clone());
-                self.post_files(t, &conv, to, message_id, &ev.files).await?;
             }
         }
         Ok(Handled::Done)

@@ -98,6 +98,13 @@ pub fn history(lang: Lang, conversations: &[crate::types::Conversation]) -> Stri
     out
 }
 
+pub fn not_your_choice(lang: Lang) -> String {
+    match lang {
+        Lang::En => "Those buttons belong to another question. Ask me yours in a full sentence and I'll answer.".into(),
+        Lang::Ko => "그 버튼은 다른 질문에 대한 것이에요. 궁금한 점을 문장으로 적어 주시면 답변드릴게요.".into(),
+    }
+}
+
 pub fn no_queue(lang: Lang) -> String {
     match lang {
         Lang::En => {

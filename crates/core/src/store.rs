@@ -318,7 +318,7 @@ pub trait Tx: Send {
         now: Millis,
     ) -> Result<i64, StoreError>;
 
-    /// The conversation's messages, oldest first.
+    /// The conversation's messages, oldest first, leaving out those their author deleted.
     async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError>;
 
     /// Writes an outbox row; returns its id.

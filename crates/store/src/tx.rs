@@ -348,7 +348,7 @@ impl Tx for SqlTx {
 
     async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError> {
         let sql = format!(
-            "select {} from message where conversation_id = $1 order by id",
+            "select {} from message where conversation_id = $1 and deleted_at is null order by id",
             rows::MESSAGE_COLUMNS
         );
         let rows: Vec<MessageRow> =

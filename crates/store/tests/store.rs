@@ -302,6 +302,7 @@ on_both!(
     agents_hear_when_a_reply_cannot_be_delivered,
     edits_deletions_and_card_changes_follow_the_copies,
     history_and_a_handoff_from_a_shared_place,
+    a_deleted_message_stays_out_of_the_transcript,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -878,4 +879,24 @@ async fn history_and_a_handoff_from_a_shared_place(db: &TestDb) {
         "{}",
         list.text
     );
+}
+
+async fn a_deleted_message_stays_out_of_the_transcript(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    let oops = desk.event(
+        "chat:dm-ada",
+        &ada(),
+        Content::Text("my password is hunter2".into()),
+    );
+    desk.engine.handle(&oops).await.unwrap();
+    let gone = desk.event("chat:dm-ada", &ada(), Content::Deleted { id: oops.id });
+    desk.engine.handle(&gone).await.unwrap();
+    desk.open_ticket().await;
+    let transcript = desk
+        .to_agents()
+        .into_iter()
+        .find(|(o, _)| o.text.starts_with("Transcript"))
+        .expect("a transcript")
+        .0;
+    assert!(!transcript.text.contains("hunter2"), "{}", transcript.text);
 }
