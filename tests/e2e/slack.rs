@@ -96,6 +96,17 @@ impl Drop for Bot {
     }
 }
 
+/// The fake with its people, and relaydesk connected to it in Socket Mode with
+/// `slack:CAGENTS` as the agent channel.
+fn socket_mode() -> (FakeSlack, Workspace, Bot) {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let bot = Bot::start(&ws);
+    fake.wait_connected(WAIT);
+    (fake, ws, bot)
+}
+
 fn users(fake: &FakeSlack) {
     fake.add_user("U1", "Ada", Some("ada@example.com"), "T1");
     fake.add_user("U2", "Bo", Some("bo@elsewhere.example"), "T9");
@@ -173,11 +184,7 @@ fn agent_says(fake: &FakeSlack, card: &Posted, ts: &str, text: &str) {
 
 #[test]
 fn slack_dm_to_agent_thread_and_back_in_socket_mode() {
-    let fake = FakeSlack::start();
-    users(&fake);
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
-    let _bot = Bot::start(&ws);
-    fake.wait_connected(WAIT);
+    let (fake, _ws, _bot) = socket_mode();
 
     let card = handoff(&fake);
     assert!(card.text.contains("Ada"), "{card:?}");
@@ -402,11 +409,7 @@ fn slack_restart_resumes_the_same_thread_and_files_are_copied() {
 
 #[test]
 fn slack_mention_in_a_channel_and_support_history() {
-    let fake = FakeSlack::start();
-    users(&fake);
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
-    let _bot = Bot::start(&ws);
-    fake.wait_connected(WAIT);
+    let (fake, _ws, _bot) = socket_mode();
 
     // Someone who is not from a trusted workspace asks in #general.
     fake.send_event(fake::app_mention(
@@ -488,7 +491,10 @@ fn slack_mention_in_a_channel_and_support_history() {
         "the channel is told where the answer is: {ack}"
     );
     let list = fake.wait_posted("DU2", |m| m.text.contains("Your conversations"), WAIT);
-    assert!(list.text.contains("Ticket #1 · sales · assigned"), "{list:?}");
+    assert!(
+        list.text.contains("Ticket #1 · sales · assigned"),
+        "{list:?}"
+    );
 
     // /support with a question is answered like a direct message.
     fake.send_command(fake::slash_command(
@@ -501,11 +507,7 @@ fn slack_mention_in_a_channel_and_support_history() {
 
 #[test]
 fn slack_burst_to_one_channel_queues_and_drains_in_order() {
-    let fake = FakeSlack::start();
-    users(&fake);
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
-    let _bot = Bot::start(&ws);
-    fake.wait_connected(WAIT);
+    let (fake, _ws, _bot) = socket_mode();
     let card = handoff(&fake);
 
     fake.fail_next("chat.postMessage", 429, Some(1));
@@ -574,11 +576,7 @@ fn sqlite_exec(ws: &Workspace, sql: &str) {
 
 #[test]
 fn an_event_that_cannot_be_stored_is_not_acknowledged() {
-    let fake = FakeSlack::start();
-    users(&fake);
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
-    let _bot = Bot::start(&ws);
-    fake.wait_connected(WAIT);
+    let (fake, ws, _bot) = socket_mode();
     let hello = fake.send_event(fake::dm("U1", "DU1", "7000.000100", "hello?"));
     assert!(fake.wait_ack(&hello, WAIT).is_some());
 

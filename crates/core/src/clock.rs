@@ -43,8 +43,13 @@ impl Clock for ManualClock {
 
 /// The UTC calendar date of a time, as `YYYY-MM-DD`.
 pub fn date(at: Millis) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = at.div_euclid(86_400_000) + 719_468;
+    let (year, month, day) = civil(at.div_euclid(86_400_000));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Year, month and day of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -52,8 +57,7 @@ pub fn date(at: Millis) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
