@@ -144,6 +144,17 @@ pub async fn serve(
         config.helpcenter.reload_secs,
         shutdown.clone(),
     );
+    if store.dialect() == "sqlite" {
+        // This process owns the file: what a crashed run had claimed is sent again now
+        // (delivery is at least once) rather than when the claims would have expired.
+        let released = store.release_claims().await?;
+        if released > 0 {
+            tracing::info!(
+                rows = released,
+                "outbox rows claimed before a restart are sent again"
+            );
+        }
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (wake, progress) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     store

@@ -65,7 +65,10 @@ struct Bot {
 impl Bot {
     fn start(ws: &Workspace) -> Bot {
         let child = with_tokens(ws.command(&["run"]))
-            .env("RUST_LOG", "info,relaydesk_slack=debug")
+            .env(
+                "RUST_LOG",
+                "info,relaydesk_slack=debug,slack_morphism=debug,relaydesk_core=debug",
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -368,6 +371,13 @@ fn slack_restart_resumes_the_same_thread_and_files_are_copied() {
     let before = fake.connections();
     bot.kill();
 
+    // It comes back with a lower limit for copied files.
+    let toml = std::fs::read_to_string(ws.path().join("bot.toml")).expect("read bot.toml");
+    std::fs::write(
+        ws.path().join("bot.toml"),
+        format!("{toml}\n[relay]\nmax_file_mb = 1\n"),
+    )
+    .expect("write bot.toml");
     let _bot = Bot::start(&ws);
     fake.wait_connections(before + 1, WAIT);
     fake.send_event(fake::dm("U1", "DU1", "2000.000100", "I'm back, any news?"));
@@ -405,6 +415,21 @@ fn slack_restart_resumes_the_same_thread_and_files_are_copied() {
     let shared = fake.wait_call("files.completeUploadExternal", |_| true, WAIT);
     assert_eq!(shared["channel_id"], json!(AGENTS));
     assert_eq!(shared["thread_ts"], json!(card.ts));
+
+    // A file over `[relay] max_file_mb` arrives as a notice with its link.
+    let big = fake.host_file("backup.zip", vec![7u8; 1536 * 1024]);
+    let mut with_big = fake::dm("U1", "DU1", "2000.000300", "");
+    with_big["subtype"] = json!("file_share");
+    with_big["files"] = json!([{"id": "F2", "name": "backup.zip", "title": "backup.zip",
+        "mimetype": "application/zip", "url_private": big, "url_private_download": big}]);
+    fake.send_event(with_big);
+    let notice = fake.wait_posted(AGENTS, |m| m.text.contains("backup.zip"), WAIT);
+    assert!(
+        notice.text.contains("larger than 1 MB") && notice.text.contains(&big),
+        "{notice:?}"
+    );
+    assert_eq!(notice.thread_ts.as_deref(), Some(card.ts.as_str()));
+    assert!(!fake.uploaded().iter().any(|(name, _)| name == "backup.zip"));
 }
 
 #[test]

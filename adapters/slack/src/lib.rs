@@ -25,8 +25,9 @@ use crate::web::{Upload, Web};
 /// holds 3,000: splitting there keeps every message renderable.
 pub const MAX_LEN: usize = 3000;
 
-/// The longest a delivery (a message, or a file's download and upload) may take.
-const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// The longest a delivery (a message, or a file's download and upload) may take: less
+/// than the dispatcher's claim on a row, so that no other process sends it meanwhile.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(50);
 
 /// How Slack delivers events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,11 +134,16 @@ impl SlackAdapter {
                 Upload::Shared(id) => last = Some(id),
                 Upload::TooLarge => {
                     let mb = self.settings.max_file_bytes / (1024 * 1024);
-                    let text = format!(
-                        "📎 {} is larger than {mb} MB, so it was not copied here: {}",
-                        convert::escape(&file.name),
-                        convert::escape(&file.url)
-                    );
+                    let (name, url) = (convert::escape(&file.name), convert::escape(&file.url));
+                    let text = match &message.sender {
+                        Some(who) => format!(
+                            "📎 *{}* sent {name}. It is larger than {mb} MB, so it was not copied here: {url}",
+                            convert::escape(who)
+                        ),
+                        None => format!(
+                            "📎 {name} is larger than {mb} MB, so it was not copied here: {url}"
+                        ),
+                    };
                     let content =
                         slack_morphism::prelude::SlackMessageContent::new().with_text(text);
                     last = Some(self.web.post(channel, thread, content).await?);

@@ -470,6 +470,16 @@ impl SqlStore {
         })
     }
 
+    /// Gives back every claim on the outbox. Only for a database one process owns
+    /// (SQLite), at start: a claim left by a crash would otherwise hold its channel
+    /// until its lease ran out. Returns how many rows were claimed.
+    pub async fn release_claims(&self) -> Result<u64, StoreError> {
+        let sql = "update outbox set claimed_by = null, claimed_until = null
+                   where state = 'pending' and claimed_until is not null";
+        on_pool!(&self.outbox, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
+            .map_err(db_error)
+    }
+
     /// The state and platform message id of the row another row goes under or changes.
     async fn parent_state(
         &self,
