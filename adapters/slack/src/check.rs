@@ -63,12 +63,7 @@ pub struct TokenReport {
 
 /// Calls `auth.test` with the bot token.
 pub async fn bot_token(api_url: &str, token: &str) -> Result<TokenReport, String> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| format!("TLS: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
+    let https = crate::web::https_connector().map_err(|e| format!("TLS: {e}"))?;
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
     let url = format!("{}/auth.test", api_url.trim_end_matches('/'));
     let req = hyper::Request::post(url.as_str())

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use relaydesk_core::adapter::{Content, Inbound, InboundSink, SinkError};
-use relaydesk_core::Person;
 use slack_morphism::prelude::*;
 
 use crate::convert::{self, Context, Event, Incoming};
@@ -110,12 +109,7 @@ impl Intake {
     async fn submit(&self, incoming: Incoming) -> Result<(), SinkError> {
         let author = match &incoming.content {
             // Edits and deletions find their message by id; who made them is not needed.
-            Content::Edited { .. } | Content::Deleted { .. } => Person {
-                platform: ids::NAME.into(),
-                id: incoming.user.clone(),
-                display_name: incoming.user.clone(),
-                verified_email: None,
-            },
+            Content::Edited { .. } | Content::Deleted { .. } => web::person_by_id(&incoming.user),
             _ => self.web.person(&incoming.user).await,
         };
         let private_address = if incoming.shared {

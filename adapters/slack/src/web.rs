@@ -47,14 +47,7 @@ pub enum WebError {
 impl Web {
     /// `api_url` may be plain `http://` (proxies, tests).
     pub fn new(api_url: &str, bot_token: &str, trusted_teams: &[String]) -> Result<Web, WebError> {
-        let https = || -> Result<HttpsConnector<HttpConnector>, WebError> {
-            Ok(hyper_rustls::HttpsConnectorBuilder::new()
-                .with_native_roots()
-                .map_err(|e| WebError::Tls(e.to_string()))?
-                .https_or_http()
-                .enable_http1()
-                .build())
-        };
+        let https = || https_connector().map_err(WebError::Tls);
         let api = url::Url::parse(api_url).map_err(|_| WebError::BadUrl(api_url.into()))?;
         let connector =
             Connector::with_connector(https()?).with_slack_api_url(api_url.trim_end_matches('/'));
@@ -94,12 +87,7 @@ impl Web {
             Ok(info) => person_of(&info.user, &self.trusted_teams),
             Err(e) => {
                 tracing::warn!(user, error = %describe(&e), "users.info failed; the person is shown by their id");
-                return Person {
-                    platform: ids::NAME.into(),
-                    id: user.into(),
-                    display_name: user.into(),
-                    verified_email: None,
-                };
+                return person_by_id(user);
             }
         };
         lock(&self.people).insert(user.to_string(), (person.clone(), Instant::now()));
@@ -253,6 +241,26 @@ pub enum Upload {
     /// Shared in the channel; the Slack file id.
     Shared(String),
     TooLarge,
+}
+
+/// HTTPS, or plain HTTP for proxies and tests, with the system's roots.
+pub(crate) fn https_connector() -> Result<HttpsConnector<HttpConnector>, String> {
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| e.to_string())?
+        .https_or_http()
+        .enable_http1()
+        .build())
+}
+
+/// A Slack user known only by their id (Slack could not say more, or need not).
+pub(crate) fn person_by_id(user: &str) -> Person {
+    Person {
+        platform: ids::NAME.into(),
+        id: user.into(),
+        display_name: user.into(),
+        verified_email: None,
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

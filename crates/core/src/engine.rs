@@ -131,6 +131,15 @@ struct Turn {
     wrote: bool,
 }
 
+impl Turn {
+    /// The idempotency key of the next outbox row this event writes.
+    fn next_key(&mut self) -> String {
+        self.rows += 1;
+        self.wrote = true;
+        format!("{}#{}", self.key, self.rows)
+    }
+}
+
 impl Engine {
     /// `wake` is notified after every commit that wrote outbox rows.
     pub fn new(
@@ -360,8 +369,6 @@ impl Engine {
         text: String,
         action: RowAction,
     ) -> Result<(), StoreError> {
-        t.rows += 1;
-        t.wrote = true;
         // Rows that add parts stay linked to the message, so later changes find them.
         let row = NewOutbound {
             conversation_id,
@@ -374,7 +381,7 @@ impl Engine {
             choices: Vec::new(),
             files: Vec::new(),
             action,
-            idempotency_key: format!("{}#{}", t.key, t.rows),
+            idempotency_key: t.next_key(),
         };
         t.tx.enqueue(&row, t.now).await.map(drop)
     }
@@ -442,16 +449,10 @@ impl Engine {
         match conv.state {
             State::Bot | State::Triage | State::Verifying => {
                 self.bot_turn(t, &mut conv, ev, text).await?;
-                if conv.state.has_ticket() {
+                if conv.state.has_ticket() && !ev.files.is_empty() {
                     let thread = self.ticket_thread(t, &conv).await?;
-                    self.post_files(
-                        t,
-                        &conv,
-                        thread,
-                        (message_id, &ev.author.display_name),
-                        &ev.files,
-                    )
-                    .await?;
+                    let from = (message_id, ev.author.display_name.as_str());
+                    self.post_files(t, &conv, thread, from, &ev.files).await?;
                 }
             }
             State::Queued | State::Assigned | State::Solved => {
@@ -467,14 +468,14 @@ impl Engine {
                     self.update_card(t, &conv).await?;
                     changed = true;
                 }
+                let thread = self.ticket_thread(t, &conv).await?;
                 // A file on its own goes as the file, without an empty line before it.
                 if !text.is_empty() || ev.files.is_empty() {
-                    let thread = self.ticket_thread(t, &conv).await?;
                     let sender = Some(ev.author.display_name.clone());
                     self.post(
                         t,
                         &conv,
-                        thread,
+                        thread.clone(),
                         OutboundKind::Relay,
                         text,
                         sender,
@@ -483,15 +484,8 @@ impl Engine {
                     )
                     .await?;
                 }
-                let thread = self.ticket_thread(t, &conv).await?;
-                self.post_files(
-                    t,
-                    &conv,
-                    thread,
-                    (message_id, &ev.author.display_name),
-                    &ev.files,
-                )
-                .await?;
+                let from = (message_id, ev.author.display_name.as_str());
+                self.post_files(t, &conv, thread, from, &ev.files).await?;
                 if changed {
                     t.tx.save_conversation(&conv, &[], t.now).await?;
                 }
@@ -676,8 +670,6 @@ impl Engine {
         };
         // One row per file: a retry re-sends only the file that failed.
         for file in files {
-            t.rows += 1;
-            t.wrote = true;
             let row = NewOutbound {
                 conversation_id: conv.id,
                 message_id: Some(message_id),
@@ -689,7 +681,7 @@ impl Engine {
                 choices: Vec::new(),
                 files: vec![file.clone()],
                 action: RowAction::Post,
-                idempotency_key: format!("{}#{}", t.key, t.rows),
+                idempotency_key: t.next_key(),
             };
             t.tx.enqueue(&row, t.now).await?;
         }
@@ -719,27 +711,8 @@ impl Engine {
         };
         let list = t.tx.conversations_of(user_id, 10).await?;
         let list = say::history(conv.lang, &list);
-        let message = NewMessage {
-            conversation_id: conv.id,
-            author: Author::Bot,
-            author_name: "relaydesk",
-            body: &list,
-            source: None,
-            files: &[],
-        };
-        let message_id = t.tx.insert_message(&message, t.now).await?;
-        let to = Target::Address(ev.address.clone());
-        self.post(
-            t,
-            &conv,
-            to,
-            OutboundKind::Bot,
-            &list,
-            None,
-            Vec::new(),
-            Some(message_id),
-        )
-        .await?;
+        self.tell_at(t, &conv, ev.address.clone(), &list, Vec::new())
+            .await?;
         Ok(Handled::Done)
     }
 
@@ -766,8 +739,6 @@ impl Engine {
             ),
             _ => "Status: waiting for an agent".to_string(),
         };
-        t.rows += 1;
-        t.wrote = true;
         let row = NewOutbound {
             conversation_id: conv.id,
             message_id: None,
@@ -782,7 +753,7 @@ impl Engine {
             choices: card_choices(conv.state),
             files: Vec::new(),
             action: RowAction::Update(card.id),
-            idempotency_key: format!("{}#{}", t.key, t.rows),
+            idempotency_key: t.next_key(),
         };
         t.tx.enqueue(&row, t.now).await.map(drop)
     }
@@ -981,6 +952,19 @@ impl Engine {
         text: &str,
         choices: Vec<Choice>,
     ) -> Result<i64, StoreError> {
+        let to = conv.user_address.clone();
+        self.tell_at(t, conv, to, text, choices).await
+    }
+
+    /// A bot message to the person at `to`, stored and posted; returns the stored message.
+    async fn tell_at(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        to: Address,
+        text: &str,
+        choices: Vec<Choice>,
+    ) -> Result<i64, StoreError> {
         let message = NewMessage {
             conversation_id: conv.id,
             author: Author::Bot,
@@ -990,11 +974,10 @@ impl Engine {
             files: &[],
         };
         let message_id = t.tx.insert_message(&message, t.now).await?;
-        let to = Target::Address(conv.user_address.clone());
         self.post(
             t,
             conv,
-            to,
+            Target::Address(to),
             OutboundKind::Bot,
             text,
             None,
@@ -1069,8 +1052,6 @@ impl Engine {
         let last = parts.len() - 1;
         let mut first = None;
         for (i, part) in parts.into_iter().enumerate() {
-            t.rows += 1;
-            t.wrote = true;
             let row = NewOutbound {
                 conversation_id: conv.id,
                 message_id,
@@ -1087,7 +1068,7 @@ impl Engine {
                 },
                 files: Vec::new(),
                 action: RowAction::Post,
-                idempotency_key: format!("{}#{}", t.key, t.rows),
+                idempotency_key: t.next_key(),
             };
             let id = t.tx.enqueue(&row, t.now).await?;
             first.get_or_insert(id);
@@ -1097,6 +1078,7 @@ impl Engine {
 }
 
 /// Where an outbox row goes.
+#[derive(Clone)]
 enum Target {
     Address(Address),
     /// Into the thread of this outbox row (a ticket card) in this channel.
