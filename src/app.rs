@@ -9,7 +9,9 @@ use relaydesk_core::clock::{Clock, SystemClock};
 use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
 use relaydesk_core::knowledge::Knowledge;
 use relaydesk_core::runtime::{self, EngineSink};
-use relaydesk_core::{Capabilities, ChannelAdapter, Engine, EngineConfig, Queue, State, Store};
+use relaydesk_core::{
+    Capabilities, ChannelAdapter, Engine, EngineConfig, OutboxQueue, Queue, Reports, State,
+};
 use relaydesk_kb::LiveHelpCenter;
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
@@ -49,7 +51,6 @@ pub fn queues(config: &Config) -> Vec<Queue> {
             name: q.name.clone(),
             phrases: q.phrases.clone(),
             agent_channel: q.agent_channel.clone(),
-            triage: q.triage.clone(),
         })
         .collect()
 }
@@ -58,21 +59,11 @@ pub fn queues(config: &Config) -> Vec<Queue> {
 /// process still splits a reply to a Slack channel at Slack's limit.
 fn capabilities(adapters: &[Arc<dyn ChannelAdapter>]) -> HashMap<String, Capabilities> {
     let mut caps = HashMap::from([
-        (
-            "slack".to_string(),
-            Capabilities {
-                max_len: relaydesk_slack::MAX_LEN,
-                threads: true,
-                buttons: true,
-                edits: true,
-            },
-        ),
+        ("slack".to_string(), relaydesk_slack::CAPABILITIES),
         (
             "discord".to_string(),
             Capabilities {
                 max_len: 2000,
-                threads: true,
-                buttons: true,
                 edits: true,
             },
         ),
@@ -138,7 +129,6 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let store = open_store(config).await?;
     let helpcenter = load_helpcenter(config);
-    let sweeping = spawn_sweeper(store.clone(), config.close_after_ms(), shutdown.clone());
     let reloading = spawn_reloader(
         helpcenter.clone(),
         config.helpcenter.reload_secs,
@@ -175,6 +165,7 @@ pub async fn serve(
         engine_config,
         wake.clone(),
     ));
+    let ticking = spawn_timers(engine.clone(), shutdown.clone());
     let worker = format!("{}-{}", hostname(), std::process::id());
     let dispatcher = Dispatcher::new(
         engine.clone(),
@@ -187,7 +178,7 @@ pub async fn serve(
     let result = runtime::run(adapters, sink, dispatcher, shutdown.clone()).await;
     shutdown.cancel();
     let _ = reloading.await;
-    let _ = sweeping.await;
+    let _ = ticking.await;
     store.close().await;
     result.map_err(anyhow::Error::from)
 }
@@ -202,29 +193,21 @@ pub fn batch_size(store: &SqlStore) -> usize {
     }
 }
 
-/// Closes solved tickets once `close_after` has passed and forgets old inbound ids,
-/// every minute and at start.
-fn spawn_sweeper(
-    store: Arc<SqlStore>,
-    close_after: i64,
-    shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    const FORGET_AFTER: i64 = 7 * 24 * 3600 * 1000;
+/// Runs the engine's timers every minute and at start.
+fn spawn_timers(engine: Arc<Engine>, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tick.tick() => {}
+                _ = every.tick() => {}
             }
-            let now = SystemClock.now();
-            match store
-                .sweep(now, now - close_after, now - FORGET_AFTER)
-                .await
-            {
-                Ok(0) => {}
-                Ok(closed) => tracing::info!(closed, "closed solved tickets"),
-                Err(e) => tracing::warn!(error = %e, "housekeeping failed; will try again"),
+            match engine.tick(engine.clock().now()).await {
+                Ok(ticked) if ticked.closed > 0 => {
+                    tracing::info!(closed = ticked.closed, "closed solved tickets")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "timers failed; will try again"),
             }
         }
     })

@@ -76,7 +76,6 @@ async fn run(
             name: "support".into(),
             phrases: vec!["talk to an agent".into()],
             agent_channel: Address::new("desk", "agents"),
-            triage: Vec::new(),
         }],
         capabilities: HashMap::from([
             ("chat".into(), chat.capabilities()),
@@ -297,7 +296,7 @@ impl ChannelAdapter for Counter {
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
         let n = self.sent.fetch_add(1, Ordering::SeqCst);
         if let Some(j) = message
-            .text
+            .text()
             .strip_prefix("bench ")
             .and_then(|j| j.parse::<usize>().ok())
         {
@@ -307,9 +306,7 @@ impl ChannelAdapter for Counter {
             }
         }
         self.progress.notify_waiters();
-        Ok(Delivered {
-            message_id: format!("{}-{n}", self.name),
-        })
+        Ok(Delivered::message(format!("{}-{n}", self.name)))
     }
 }
 

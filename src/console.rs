@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use relaydesk_core::adapter::{AdapterError, Delivered, InboundSink, OutboundKind};
+use relaydesk_core::adapter::{AdapterError, Body, Delivered, InboundSink, OutboundKind};
+use relaydesk_core::i18n;
 use relaydesk_core::{
     Address, Capabilities, ChannelAdapter, Content, Inbound, Outbound, Person, SendError,
 };
@@ -78,9 +79,18 @@ impl ConsoleAdapter {
         let _ = out.flush();
     }
 
+    /// The words, with whose they are when they are relayed.
+    fn print_text(&self, prefix: &str, message: &Outbound) {
+        let text = message.text();
+        match &message.payload.sender {
+            Some(who) => self.print(prefix, &format!("[{who}] {text}")),
+            None => self.print(prefix, &text),
+        }
+    }
+
     /// The console cannot show files: it lists them with their links.
     fn print_files(&self, prefix: &str, message: &Outbound) {
-        for file in &message.files {
+        if let Body::File(file) = &message.payload.body {
             let kb = file.size.div_ceil(1024);
             self.print(
                 prefix,
@@ -93,7 +103,7 @@ impl ConsoleAdapter {
     pub fn resume(&self, thread: Address, ticket: i64, queue: &str) {
         self.print(
             "console> ",
-            &format!("Ticket #{ticket} ({queue}) is open: /agent answers there."),
+            &i18n::agents().console_ticket_open(ticket, queue),
         );
         self.set_thread(thread);
     }
@@ -112,9 +122,7 @@ impl ConsoleAdapter {
                 return self.event_for_user(line);
             }
             if rest.trim().is_empty() {
-                let usage =
-                    "Write `/agent <reply>`, or `/agent !close reason`, `/agent !note text`.";
-                self.print("console> ", usage);
+                self.print("console> ", i18n::agents().console_agent_usage());
                 return None;
             }
             let thread = self
@@ -123,10 +131,7 @@ impl ConsoleAdapter {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone();
             let Some(thread) = thread else {
-                self.print(
-                    "console> ",
-                    "No ticket is open in this console yet: nothing for /agent to answer.",
-                );
+                self.print("console> ", i18n::agents().console_no_ticket());
                 return None;
             };
             return Some(Inbound {
@@ -139,11 +144,7 @@ impl ConsoleAdapter {
             });
         }
         if line.trim() == "/help" {
-            self.print(
-                "console> ",
-                "Type as the person asking for help. `/agent <text>` answers as the agent in the current ticket \
-                 (`/agent !close reason`, `/agent !note text`, `/agent !claim`). `/quit` or Ctrl-D leaves.",
-            );
+            self.print("console> ", i18n::agents().console_welcome());
             return None;
         }
         self.event_for_user(line)
@@ -170,8 +171,6 @@ impl ChannelAdapter for ConsoleAdapter {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             max_len: self.max_len,
-            threads: true,
-            buttons: false,
             edits: false,
         }
     }
@@ -183,10 +182,7 @@ impl ChannelAdapter for ConsoleAdapter {
     ) -> Result<(), AdapterError> {
         let interactive = std::io::stdin().is_terminal();
         if interactive {
-            self.print(
-                "console> ",
-                "relaydesk console. Ask a question; `/help` lists the commands.",
-            );
+            self.print("console> ", i18n::agents().console_hello());
         }
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         loop {
@@ -211,7 +207,10 @@ impl ChannelAdapter for ConsoleAdapter {
                 continue;
             };
             if let Err(e) = sink.submit(event).await {
-                self.print("console> ", &format!("{e}. Please send it again."));
+                self.print(
+                    "console> ",
+                    &i18n::agents().console_send_again(&e.to_string()),
+                );
                 continue;
             }
             sink.settled(NAME).await;
@@ -223,28 +222,20 @@ impl ChannelAdapter for ConsoleAdapter {
         if self.agent_channels.contains(channel) {
             let prefix = format!("agent[{channel}]> ");
             let id = self.unique_id("t");
-            let thread = match (&message.to.thread, message.kind) {
+            let thread = match (&message.to.thread, message.payload.kind) {
                 (Some(thread), kind) if kind != OutboundKind::TicketCard => thread.clone(),
                 _ => id.clone(),
             };
             self.set_thread(message.to.channel_only().in_thread(thread));
-            match &message.sender {
-                Some(who) => self.print(&prefix, &format!("[{who}] {}", message.text)),
-                None => self.print(&prefix, &message.text),
-            }
+            self.print_text(&prefix, message);
             self.print_files(&prefix, message);
-            return Ok(Delivered { message_id: id });
+            return Ok(Delivered::message(id));
         }
-        match &message.sender {
-            Some(who) => self.print("bot> ", &format!("[{who}] {}", message.text)),
-            None => self.print("bot> ", &message.text),
-        }
-        for (i, choice) in message.choices.iter().enumerate() {
+        self.print_text("bot> ", message);
+        for (i, choice) in message.payload.body.choices().iter().enumerate() {
             self.print("bot> ", &format!("  {}) {}", i + 1, choice.label));
         }
         self.print_files("bot> ", message);
-        Ok(Delivered {
-            message_id: self.unique_id("m"),
-        })
+        Ok(Delivered::message(self.unique_id("m")))
     }
 }

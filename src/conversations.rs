@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use relaydesk_core::store::ConversationDetail;
-use relaydesk_core::{Author, Millis, Store};
+use relaydesk_core::{Author, Millis, Reports};
 
 use crate::app;
 use crate::cli::{ConversationsCommand, ExportFormat};

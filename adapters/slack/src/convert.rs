@@ -223,9 +223,10 @@ pub fn block_action(ev: &SlackInteractionBlockActionsEvent, cx: &Context) -> Eve
 /// person's direct messages, whose channel the caller looks up.
 pub fn command_content(text: Option<&str>) -> Content {
     let text = text.unwrap_or_default().trim();
-    match text.to_lowercase().as_str() {
-        "history" | "내역" | "기록" => Content::History,
-        _ => Content::Text(text.to_string()),
+    if relaydesk_core::i18n::is_history_request(text) {
+        Content::History
+    } else {
+        Content::Text(text.to_string())
     }
 }
 
@@ -321,8 +322,8 @@ pub fn escape(text: &str) -> String {
 /// The text of an outbound message as Slack shows it: relayed words under the name of
 /// whoever wrote them.
 pub fn text_of(message: &Outbound) -> String {
-    let body = escape(&message.text);
-    match (&message.sender, message.kind) {
+    let body = escape(&message.text());
+    match (&message.payload.sender, message.payload.kind) {
         (Some(who), OutboundKind::Relay) => format!("*{}:* {body}", escape(who)),
         _ => body,
     }
@@ -331,12 +332,13 @@ pub fn text_of(message: &Outbound) -> String {
 /// The message content: plain text, or sections with buttons when there are choices.
 pub fn content_of(message: &Outbound) -> SlackMessageContent {
     let text = text_of(message);
-    if message.choices.is_empty() {
+    let choices = message.payload.body.choices();
+    if choices.is_empty() {
         return SlackMessageContent::new().with_text(text);
     }
     let mut blocks: Vec<SlackBlock> = sections(&text).into_iter().map(section).collect();
     blocks.push(SlackBlock::Actions(SlackActionsBlock::new(buttons(
-        &message.choices,
+        choices,
     ))));
     SlackMessageContent::new()
         .with_text(text)
@@ -520,13 +522,15 @@ mod tests {
         let relay = Outbound {
             id: 1,
             to: "slack:C1".parse().unwrap(),
-            kind: OutboundKind::Relay,
-            text: "<!channel> <@U2> <https://evil|click> & more".into(),
-            sender: Some("Ada <admin>".into()),
-            choices: Vec::new(),
-            files: Vec::new(),
             action: relaydesk_core::adapter::Action::Post,
             idempotency_key: "k".into(),
+            payload: relaydesk_core::adapter::Payload {
+                kind: OutboundKind::Relay,
+                sender: Some("Ada <admin>".into()),
+                body: relaydesk_core::adapter::Body::Text(
+                    "<!channel> <@U2> <https://evil|click> & more".into(),
+                ),
+            },
         };
         let text = text_of(&relay);
         assert_eq!(

@@ -117,7 +117,7 @@ async fn commands(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes)
             // Slack shows this text to the person who typed the command.
             Json(serde_json::json!({
                 "response_type": "ephemeral",
-                "text": "Sorry, relaydesk could not take your request just now. Please try again in a minute."
+                "text": relaydesk_core::i18n::agents().not_taken()
             }))
             .into_response()
         }

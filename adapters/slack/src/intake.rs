@@ -103,7 +103,11 @@ impl Intake {
             shared: false,
         };
         self.submit(incoming).await?;
-        Ok(elsewhere.then(|| "I've answered you in a direct message.".to_string()))
+        Ok(elsewhere.then(|| {
+            relaydesk_core::i18n::agents()
+                .answered_in_private()
+                .to_string()
+        }))
     }
 
     async fn submit(&self, incoming: Incoming) -> Result<(), SinkError> {
@@ -131,6 +135,6 @@ impl Intake {
             files: incoming.files,
             private_address,
         };
-        self.sink.submit(event).await
+        self.sink.submit(event).await.map(drop)
     }
 }

@@ -14,8 +14,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use relaydesk_core::adapter::{
-    Action, AdapterError, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound, SendError,
+    Action, AdapterError, Body, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound,
+    SendError,
 };
+use relaydesk_core::i18n;
 use tokio_util::sync::CancellationToken;
 
 use crate::intake::Intake;
@@ -24,6 +26,12 @@ use crate::web::{Upload, Web};
 /// Slack's limit is 40,000 characters, but a section block (a message with buttons)
 /// holds 3,000: splitting there keeps every message renderable.
 pub const MAX_LEN: usize = 3000;
+
+/// What Slack can do, as the engine needs to know it.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    max_len: MAX_LEN,
+    edits: true,
+};
 
 /// The longest a delivery (a message, or a file's download and upload) may take: less
 /// than the dispatcher's claim on a row, so that no other process sends it meanwhile.
@@ -116,43 +124,35 @@ impl SlackAdapter {
     async fn post(&self, message: &Outbound) -> Result<Delivered, SendError> {
         let channel = &message.to.channel;
         let thread = message.to.thread.as_deref();
-        let mut last = None;
-        if !message.text.is_empty() || message.files.is_empty() {
-            let content = convert::content_of(message);
-            last = Some(self.web.post(channel, thread, content).await?);
-        }
-        for file in &message.files {
-            let comment = message
-                .sender
-                .as_ref()
-                .map(|who| format!("*{}* sent a file", convert::escape(who)));
-            match self
+        let say = i18n::agents();
+        let who = message
+            .payload
+            .sender
+            .as_ref()
+            .map(|who| format!("*{}*", convert::escape(who)));
+        let Body::File(file) = &message.payload.body else {
+            let id = self
                 .web
-                .upload(channel, thread, file, comment, self.settings.max_file_bytes)
-                .await?
-            {
-                Upload::Shared(id) => last = Some(id),
-                Upload::TooLarge => {
-                    let mb = self.settings.max_file_bytes / (1024 * 1024);
-                    let (name, url) = (convert::escape(&file.name), convert::escape(&file.url));
-                    let text = match &message.sender {
-                        Some(who) => format!(
-                            "📎 *{}* sent {name}. It is larger than {mb} MB, so it was not copied here: {url}",
-                            convert::escape(who)
-                        ),
-                        None => format!(
-                            "📎 {name} is larger than {mb} MB, so it was not copied here: {url}"
-                        ),
-                    };
-                    let content =
-                        slack_morphism::prelude::SlackMessageContent::new().with_text(text);
-                    last = Some(self.web.post(channel, thread, content).await?);
-                }
+                .post(channel, thread, convert::content_of(message))
+                .await?;
+            return Ok(Delivered::message(id));
+        };
+        let comment = who.as_deref().map(|who| say.file_sent(who));
+        let id = match self
+            .web
+            .upload(channel, thread, file, comment, self.settings.max_file_bytes)
+            .await?
+        {
+            Upload::Shared(id) => id,
+            Upload::TooLarge => {
+                let mb = self.settings.max_file_bytes / (1024 * 1024);
+                let (name, url) = (convert::escape(&file.name), convert::escape(&file.url));
+                let text = format!("📎 {}", say.file_too_large(who.as_deref(), &name, mb, &url));
+                let content = slack_morphism::prelude::SlackMessageContent::new().with_text(text);
+                self.web.post(channel, thread, content).await?
             }
-        }
-        Ok(Delivered {
-            message_id: last.unwrap_or_default(),
-        })
+        };
+        Ok(Delivered::message(id))
     }
 }
 
@@ -163,12 +163,7 @@ impl ChannelAdapter for SlackAdapter {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            max_len: MAX_LEN,
-            threads: true,
-            buttons: true,
-            edits: true,
-        }
+        CAPABILITIES
     }
 
     async fn run(
@@ -220,11 +215,11 @@ impl SlackAdapter {
             Action::Update { message_id } => {
                 let content = convert::content_of(message);
                 let ts = self.web.update(channel, message_id, content).await?;
-                Ok(Delivered { message_id: ts })
+                Ok(Delivered::message(ts))
             }
             Action::Delete { message_id } => {
                 let ts = self.web.delete(channel, message_id).await?;
-                Ok(Delivered { message_id: ts })
+                Ok(Delivered::message(ts))
             }
         }
     }

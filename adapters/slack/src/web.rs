@@ -276,14 +276,11 @@ pub fn person_of(user: &SlackUser, trusted_teams: &HashSet<String>) -> Person {
         .or_else(|| nonempty(user.real_name.as_ref()))
         .or_else(|| nonempty(user.name.as_ref()))
         .unwrap_or_else(|| user.id.0.clone());
-    let trusted = user
-        .team_id
-        .as_ref()
-        .is_some_and(|t| trusted_teams.contains(&t.0));
-    let verified_email = profile
-        .and_then(|p| p.email.as_ref())
-        .filter(|_| trusted)
-        .map(|e| e.0.clone());
+    let verified_email = relaydesk_core::desk::identity::vouched_email(
+        user.team_id.as_ref().map(|t| t.0.as_str()),
+        trusted_teams,
+        profile.and_then(|p| p.email.as_ref()).map(|e| e.0.as_str()),
+    );
     Person {
         platform: ids::NAME.into(),
         id: user.id.0.clone(),

@@ -1,5 +1,6 @@
 //! The adapter port: what a platform connector must do, and the messages it carries.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +15,7 @@ use crate::types::{Address, Person};
 pub struct Capabilities {
     /// Longest message, in characters; longer text is split into several messages.
     pub max_len: usize,
-    pub threads: bool,
-    pub buttons: bool,
-    /// Posted messages can be changed and removed.
+    /// Posted messages can be changed and removed: edits follow, cards are redrawn.
     pub edits: bool,
 }
 
@@ -24,8 +23,6 @@ impl Default for Capabilities {
     fn default() -> Self {
         Capabilities {
             max_len: 2000,
-            threads: true,
-            buttons: false,
             edits: false,
         }
     }
@@ -108,18 +105,171 @@ pub struct Outbound {
     pub id: i64,
     /// Where to post; `thread` is set when it goes into a thread.
     pub to: Address,
-    pub kind: OutboundKind,
-    pub text: String,
-    /// Whose words these are when they are relayed (agent or user display name);
-    /// `None` for the bot's own messages.
-    pub sender: Option<String>,
-    pub choices: Vec<Choice>,
-    /// Files to copy over with the message.
-    pub files: Vec<FileRef>,
     /// Post a new message, or change or remove one posted before.
     pub action: Action,
     /// Stable across retries of the same row.
     pub idempotency_key: String,
+    /// What it says.
+    pub payload: Payload,
+}
+
+impl Outbound {
+    /// The words as plain text (a card's lines, a prompt without its choices).
+    pub fn text(&self) -> Cow<'_, str> {
+        self.payload.body.text()
+    }
+}
+
+/// What a message is and says: the one outbound body, from the engine through the
+/// outbox to the adapter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payload {
+    /// What the message is, for adapters that render kinds differently.
+    pub kind: OutboundKind,
+    /// Whose words these are when they are relayed (agent or user display name);
+    /// `None` for the bot's own messages.
+    pub sender: Option<String>,
+    /// The message itself.
+    pub body: Body,
+}
+
+/// The body of an outbound message, structured so that each adapter renders it in its
+/// own idiom (Slack blocks, Discord embeds and components, console lines).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// Words.
+    Text(String),
+    /// Words with choices under them: buttons where the adapter has them, numbered
+    /// lines otherwise.
+    Prompt {
+        /// The question.
+        text: String,
+        /// What the person may pick.
+        choices: Vec<Choice>,
+    },
+    /// A ticket card, with its buttons.
+    Card {
+        /// What the card shows.
+        card: Box<TicketCard>,
+        /// Its buttons (claim, close, reopen).
+        choices: Vec<Choice>,
+    },
+    /// A file copied over from the other side.
+    File(FileRef),
+}
+
+impl Body {
+    /// Words, with choices when there are any.
+    pub fn words(text: impl Into<String>, choices: Vec<Choice>) -> Body {
+        let text = text.into();
+        if choices.is_empty() {
+            Body::Text(text)
+        } else {
+            Body::Prompt { text, choices }
+        }
+    }
+
+    /// The words as plain text: a card's lines, a prompt without its choices, nothing
+    /// for a file.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Body::Text(text) | Body::Prompt { text, .. } => Cow::Borrowed(text),
+            Body::Card { card, .. } => Cow::Owned(card.lines().join("\n")),
+            Body::File(_) => Cow::Borrowed(""),
+        }
+    }
+
+    /// The choices offered with it.
+    pub fn choices(&self) -> &[Choice] {
+        match self {
+            Body::Prompt { choices, .. } | Body::Card { choices, .. } => choices,
+            Body::Text(_) | Body::File(_) => &[],
+        }
+    }
+}
+
+/// A ticket card: what agents see of a ticket at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketCard {
+    /// The ticket number.
+    pub number: i64,
+    /// The queue it is in.
+    pub queue: String,
+    /// Who asked, as their platform names them.
+    pub person: String,
+    /// The person's platform (`slack`, `discord`, `console`).
+    pub platform: String,
+    /// The person's id on that platform.
+    pub person_id: String,
+    /// The verified email, and who vouches for it; `None`: unverified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<Verified>,
+    /// The person's language (`en`, `ko`).
+    pub lang: String,
+    /// The conversation this ticket continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<i64>,
+    /// The ticket's priority, once triage sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// Triage answers: question and answer, as shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triage: Vec<(String, String)>,
+    /// Where the ticket stands; `None` on the card as first posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CardStatus>,
+}
+
+/// A verified email and who vouches for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verified {
+    /// The email.
+    pub email: String,
+    /// Who verified it (`slack`, `email code`, `signed link`).
+    pub by: String,
+}
+
+/// Where a ticket stands, as its card shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardStatus {
+    /// The conversation's state.
+    pub state: crate::types::State,
+    /// Who has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Why it closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl TicketCard {
+    /// The card as lines of text, in the agents' language.
+    pub fn lines(&self) -> Vec<String> {
+        let say = crate::i18n::agents();
+        let identity = match &self.verified {
+            Some(v) => say.card_verified(&v.email, &v.by),
+            None => say.card_unverified().to_string(),
+        };
+        let mut lines = vec![
+            say.card_title(self.number, &self.queue),
+            say.card_from(&self.person, &self.platform, &self.person_id, &identity),
+            say.card_language(&self.lang),
+        ];
+        if let Some(priority) = &self.priority {
+            lines.push(say.card_priority(priority));
+        }
+        for (question, answer) in &self.triage {
+            lines.push(format!("{question}: {answer}"));
+        }
+        if let Some(previous) = self.continues {
+            lines.push(say.card_continues(previous));
+        }
+        lines.push(say.card_hint().to_string());
+        if let Some(s) = &self.status {
+            lines.push(say.card_status(s.state, s.assignee.as_deref(), s.reason.as_deref()));
+        }
+        lines
+    }
 }
 
 /// What to do with an outbound message.
@@ -170,9 +320,22 @@ impl OutboundKind {
 /// A successful delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
-    /// The platform's id of the posted message (Slack `ts`, Discord snowflake). For a
-    /// ticket card it becomes the ticket's thread.
+    /// The platform's id of the posted message (Slack `ts`, Discord snowflake).
     pub message_id: String,
+    /// The thread the platform started for it, when it started one (a Discord forum
+    /// post or thread); for a ticket card it becomes the ticket's thread. `None`: the
+    /// message's own id is its thread (Slack).
+    pub thread: Option<String>,
+}
+
+impl Delivered {
+    /// A message whose own id is its thread.
+    pub fn message(id: impl Into<String>) -> Delivered {
+        Delivered {
+            message_id: id.into(),
+            thread: None,
+        }
+    }
 }
 
 /// Why a delivery failed, as the dispatcher needs to know it.
@@ -202,12 +365,25 @@ pub struct AdapterError {
 #[error("the message could not be stored; it was not acknowledged")]
 pub struct SinkError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
+/// What became of a submitted event, once it is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Stored and acted upon.
+    Handled,
+    /// Seen before: nothing was done again.
+    Duplicate,
+    /// Stored nothing: not for relaydesk (e.g. agents talking outside a ticket).
+    Ignored,
+}
+
 /// Where adapters hand inbound events. Implemented by the engine's runtime.
 #[async_trait]
 pub trait InboundSink: Send + Sync {
     /// Stores and handles one event; returns once it is committed (a redelivered event
-    /// returns Ok too). Only then may the adapter acknowledge it to the platform.
-    async fn submit(&self, event: Inbound) -> Result<(), SinkError>;
+    /// is accepted too). Only then may the adapter acknowledge it to the platform; an
+    /// adapter that must answer sooner (an interaction's deadline) answers "working on
+    /// it" first and follows up after.
+    async fn submit(&self, event: Inbound) -> Result<Accepted, SinkError>;
 
     /// Waits until nothing is left to deliver through the named adapter.
     async fn settled(&self, adapter: &str);
@@ -228,6 +404,8 @@ pub trait ChannelAdapter: Send + Sync {
         shutdown: CancellationToken,
     ) -> Result<(), AdapterError>;
 
-    /// Posts one message and returns the platform's id for it.
+    /// Posts (or changes, or removes) one message and returns the platform's id for
+    /// it. A promise every adapter keeps: nothing it sends can ping anyone — mentions
+    /// of everyone, a channel, a user or a role in the text arrive as plain words.
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError>;
 }

@@ -252,13 +252,9 @@ impl Dispatcher {
         let message = Outbound {
             id: row.id,
             to,
-            kind: row.kind,
-            text: row.text,
-            sender: row.sender,
-            choices: row.choices,
-            files: row.files,
             action,
             idempotency_key: row.idempotency_key,
+            payload: row.payload,
         };
         let result = adapter.send(&message).await;
         let now = self.clock.now();
@@ -266,8 +262,9 @@ impl Dispatcher {
             Ok(delivered) => {
                 return Ok(Outcome::Delivered(Receipt {
                     id: row.id,
-                    kind: message.kind,
+                    kind: message.payload.kind,
                     platform_message_id: delivered.message_id,
+                    thread: delivered.thread,
                 }))
             }
             Err(SendError::RateLimited { retry_after }) => {

@@ -4,12 +4,13 @@
 
 pub mod adapter;
 pub mod clock;
+pub mod desk;
 pub mod dispatch;
 pub mod engine;
+pub mod i18n;
 pub mod intent;
 pub mod knowledge;
 pub mod memory;
-pub mod messages;
 pub mod runtime;
 pub mod store;
 pub mod text;
@@ -19,6 +20,6 @@ pub use adapter::{
     Capabilities, ChannelAdapter, Choice, Content, Inbound, InboundSink, Outbound, OutboundKind,
     SendError,
 };
-pub use engine::{Engine, EngineConfig, Handled, Queue};
-pub use store::{Store, StoreError};
+pub use engine::{Engine, EngineConfig, Handled, Queue, Ticked};
+pub use store::{OutboxQueue, Reports, Store, StoreError};
 pub use types::{Address, Author, Conversation, Message, Millis, Person, State};

@@ -139,6 +139,6 @@ impl ChannelAdapter for MemoryAdapter {
             observe(message);
         }
         self.sent_signal.notify_waiters();
-        Ok(Delivered { message_id: id })
+        Ok(Delivered::message(id))
     }
 }

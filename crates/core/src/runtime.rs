@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{ChannelAdapter, Inbound, InboundSink, SinkError};
+use crate::adapter::{Accepted, ChannelAdapter, Inbound, InboundSink, SinkError};
 use crate::dispatch::Dispatcher;
 use crate::engine::{Engine, EngineError, Handled};
 use crate::store::Store;
@@ -85,14 +85,15 @@ async fn run_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Pending>, ba
 
 #[async_trait]
 impl InboundSink for EngineSink {
-    async fn submit(&self, event: Inbound) -> Result<(), SinkError> {
+    async fn submit(&self, event: Inbound) -> Result<Accepted, SinkError> {
         let (id, address) = (event.id.clone(), event.address.clone());
         match self.handle(event).await {
             Ok(Handled::Duplicate) => {
                 tracing::info!(%id, %address, "already handled; skipped");
-                Ok(())
+                Ok(Accepted::Duplicate)
             }
-            Ok(_) => Ok(()),
+            Ok(Handled::Done) => Ok(Accepted::Handled),
+            Ok(Handled::Ignored) => Ok(Accepted::Ignored),
             Err(e) => {
                 tracing::error!(error = %e, %id, %address, "message not stored");
                 Err(SinkError(Box::new(e)))

@@ -6,19 +6,70 @@
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::adapter::{Choice, FileRef, OutboundKind};
+use crate::adapter::{Body, Choice, FileRef, OutboundKind, Payload};
 use crate::text::Lang;
 use crate::types::{Address, Author, Conversation, Message, Millis, Person};
+
+/// What a store error was caused by: the database driver's own error.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// A store failure. The message is for logs; people are told something kinder.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
-    #[error("database error: {0}")]
-    Query(String),
+    /// The database cannot be reached (down, timed out, out of connections): worth
+    /// trying again later.
+    #[error("the database is unavailable: {message}")]
+    Unavailable {
+        /// What happened, without secrets.
+        message: String,
+        /// The driver's error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
+    /// A row that must be unique exists already.
+    #[error("already stored: {message}")]
+    Unique {
+        /// Which constraint, without the values.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<Cause>,
+    },
+    /// The database refused a statement.
+    #[error("database error: {message}")]
+    Query {
+        /// What happened, without secrets.
+        message: String,
+        /// The driver's error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
+    /// What is stored contradicts what the code expects.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// The database cannot be reached; `message` says why.
+    pub fn unavailable(message: impl Into<String>) -> StoreError {
+        StoreError::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The database refused something; `message` says what.
+    pub fn query(message: impl Into<String>) -> StoreError {
+        StoreError::Query {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// True when the failure was a unique constraint.
+    pub fn is_unique(&self) -> bool {
+        matches!(self, StoreError::Unique { .. })
+    }
 }
 
 /// A conversation about to be created.
@@ -52,13 +103,10 @@ pub struct NewOutbound {
     /// Deliver into the thread started by this outbox row once it is delivered (a
     /// ticket card whose thread id is not known yet).
     pub parent_id: Option<i64>,
-    pub kind: OutboundKind,
-    pub text: String,
-    pub sender: Option<String>,
-    pub choices: Vec<Choice>,
-    pub files: Vec<FileRef>,
     pub action: RowAction,
     pub idempotency_key: String,
+    /// What it says.
+    pub payload: Payload,
 }
 
 /// What an outbox row does: post, or change or remove what another row posted.
@@ -105,7 +153,8 @@ pub struct Copy {
 pub struct Card {
     /// The outbox row.
     pub id: i64,
-    pub text: String,
+    /// The card ([`Body::Card`]; plain text for cards stored before cards had fields).
+    pub body: Body,
 }
 
 /// A claimed outbox row, ready for an adapter.
@@ -114,11 +163,6 @@ pub struct OutboxItem {
     pub id: i64,
     pub conversation_id: i64,
     pub to: Address,
-    pub kind: OutboundKind,
-    pub text: String,
-    pub sender: Option<String>,
-    pub choices: Vec<Choice>,
-    pub files: Vec<FileRef>,
     /// `post`, `update` or `delete`.
     pub action: RowAction,
     pub idempotency_key: String,
@@ -127,6 +171,8 @@ pub struct OutboxItem {
     pub parent: Option<(DeliveryState, Option<String>)>,
     /// The state and platform message id of the row an update or delete is about.
     pub target: Option<(DeliveryState, Option<String>)>,
+    /// What it says.
+    pub payload: Payload,
 }
 
 /// A delivered row and the platform's id for the message it became.
@@ -135,6 +181,8 @@ pub struct Receipt {
     pub id: i64,
     pub kind: OutboundKind,
     pub platform_message_id: String,
+    /// The thread the platform started for it, if it is not the message itself.
+    pub thread: Option<String>,
 }
 
 /// Where an outbox row stands.
@@ -209,9 +257,9 @@ pub struct ConversationSummary {
     pub updated_at: Millis,
 }
 
-/// One transaction. Dropping it without `commit` rolls everything back.
+/// Events seen before, so that a redelivery is handled once.
 #[async_trait]
-pub trait Tx: Send {
+pub trait InboundTx: Send {
     /// Records an inbound event id; false when it was seen before.
     async fn remember_inbound(
         &mut self,
@@ -219,7 +267,11 @@ pub trait Tx: Send {
         id: &str,
         now: Millis,
     ) -> Result<bool, StoreError>;
+}
 
+/// People, as their platforms know them.
+#[async_trait]
+pub trait PersonTx: Send {
     /// Creates or refreshes the person; returns their id and their most recent
     /// conversation. Holds the person's row until commit, so that one person's events
     /// are handled one at a time.
@@ -228,7 +280,11 @@ pub trait Tx: Send {
         person: &Person,
         now: Millis,
     ) -> Result<(i64, Option<Conversation>), StoreError>;
+}
 
+/// Conversations: finding, creating and saving them, and the choices last offered.
+#[async_trait]
+pub trait ConversationTx: Send {
     /// The person's most recent conversation.
     async fn latest_conversation(
         &mut self,
@@ -244,16 +300,25 @@ pub trait Tx: Send {
         thread: &Address,
     ) -> Result<Option<Conversation>, StoreError>;
 
+    /// Creates a conversation in state `bot`.
     async fn insert_conversation(
         &mut self,
         new: &NewConversation,
         now: Millis,
     ) -> Result<Conversation, StoreError>;
 
-    /// Writes every mutable field of the conversation, and the choices last offered.
+    /// Writes every mutable field of the conversation.
     async fn save_conversation(
         &mut self,
         conversation: &Conversation,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// Remembers the choices the bot offered last in this conversation (replacing
+    /// those offered before), so that a typed "2" can pick one.
+    async fn offer_choices(
+        &mut self,
+        conversation_id: i64,
         offered: &[Choice],
         now: Millis,
     ) -> Result<(), StoreError>;
@@ -261,6 +326,64 @@ pub trait Tx: Send {
     /// The choices last offered to the person in this conversation.
     async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError>;
 
+    /// The person's conversations, newest first.
+    async fn conversations_of(
+        &mut self,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Conversation>, StoreError>;
+
+    /// The next ticket number, never handed out twice.
+    async fn next_ticket_number(&mut self) -> Result<i64, StoreError>;
+}
+
+/// The messages of a conversation, and the changes their authors make to them.
+#[async_trait]
+pub trait MessageTx: Send {
+    /// Stores a message; returns its id.
+    async fn insert_message(
+        &mut self,
+        message: &NewMessage<'_>,
+        now: Millis,
+    ) -> Result<i64, StoreError>;
+
+    /// The conversation's messages, oldest first, leaving out those their author deleted.
+    async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError>;
+
+    /// The stored message that came from the platform's message `id` in the channel
+    /// of `address`: its id and conversation.
+    async fn message_by_source(
+        &mut self,
+        address: &Address,
+        id: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// Records a change to a stored message: its new text, or its removal (`None`).
+    async fn edit_message(
+        &mut self,
+        message_id: i64,
+        body: Option<&str>,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+}
+
+/// Outbox rows written in the transaction, and what earlier rows posted.
+#[async_trait]
+pub trait OutboxTx: Send {
+    /// Writes an outbox row; returns its id.
+    async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError>;
+
+    /// The outbox rows that posted copies of a stored message, in order.
+    async fn copies(&mut self, message_id: i64) -> Result<Vec<Copy>, StoreError>;
+
+    /// The conversation's ticket card, as first posted.
+    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError>;
+}
+
+/// Help-center answers and the person's feedback on them: what deflection figures are
+/// made of.
+#[async_trait]
+pub trait AnswerTx: Send {
     /// Records a help-center answer: the question, the message that answered it and the
     /// articles shown (none when the bot declined).
     async fn record_answer(
@@ -279,59 +402,20 @@ pub trait Tx: Send {
         feedback: &str,
         now: Millis,
     ) -> Result<(), StoreError>;
+}
 
-    /// The conversation's ticket card, as first posted.
-    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError>;
-
-    /// The stored message that came from the platform's message `id` in the channel
-    /// of `address`: its id and conversation.
-    async fn message_by_source(
-        &mut self,
-        address: &Address,
-        id: &str,
-    ) -> Result<Option<(i64, i64)>, StoreError>;
-
-    /// Records a change to a stored message: its new text, or its removal (`None`).
-    async fn edit_message(
-        &mut self,
-        message_id: i64,
-        body: Option<&str>,
-        now: Millis,
-    ) -> Result<(), StoreError>;
-
-    /// The outbox rows that posted copies of a stored message, in order.
-    async fn copies(&mut self, message_id: i64) -> Result<Vec<Copy>, StoreError>;
-
-    /// The person's conversations, newest first.
-    async fn conversations_of(
-        &mut self,
-        user_id: i64,
-        limit: i64,
-    ) -> Result<Vec<Conversation>, StoreError>;
-
-    /// The next ticket number, never handed out twice.
-    async fn next_ticket_number(&mut self) -> Result<i64, StoreError>;
-
-    async fn insert_message(
-        &mut self,
-        message: &NewMessage<'_>,
-        now: Millis,
-    ) -> Result<i64, StoreError>;
-
-    /// The conversation's messages, oldest first, leaving out those their author deleted.
-    async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError>;
-
-    /// Writes an outbox row; returns its id.
-    async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError>;
-
+/// One transaction over every aggregate: an event's dedupe, state change, messages and
+/// outbox rows commit together or not at all. Dropping it without `commit` rolls
+/// everything back.
+#[async_trait]
+pub trait Tx: InboundTx + PersonTx + ConversationTx + MessageTx + OutboxTx + AnswerTx {
+    /// Makes everything the transaction wrote durable, at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// A durable store: SQLite or PostgreSQL in `crates/store`.
+/// The outbox as the dispatcher works it: claims, receipts, retries.
 #[async_trait]
-pub trait Store: Send + Sync {
-    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
-
+pub trait OutboxQueue: Send + Sync {
     /// Claims up to `limit` due rows for these adapters until `now + lease`: no other
     /// dispatcher gets them meanwhile. A row waits while its parent is pending, or while
     /// an earlier row of its channel is waiting or claimed, so each channel stays in order.
@@ -344,8 +428,9 @@ pub trait Store: Send + Sync {
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError>;
 
-    /// Marks rows delivered, in one transaction, and links each to the platform's
-    /// message; a ticket card's message becomes its conversation's thread.
+    /// Marks rows delivered and links each to the platform's message; a ticket card's
+    /// message becomes its conversation's thread. The thread is linked before the rows
+    /// are marked (in one statement), so a crash in between at worst posts a card again.
     async fn delivered(&self, receipts: &[Receipt], now: Millis) -> Result<(), StoreError>;
 
     /// Gives a claimed row back, to be tried again at `at`. A `failure` counts as an
@@ -361,22 +446,8 @@ pub trait Store: Send + Sync {
     /// Marks a row as failed for good.
     async fn failed(&self, id: i64, error: &str, now: Millis) -> Result<(), StoreError>;
 
-    /// Housekeeping: closes tickets solved before `close_solved_before`, and forgets
-    /// inbound ids seen before `forget_inbound_before` (platforms redeliver within
-    /// hours, not weeks). Returns how many tickets it closed.
-    async fn sweep(
-        &self,
-        now: Millis,
-        close_solved_before: Millis,
-        forget_inbound_before: Millis,
-    ) -> Result<u64, StoreError>;
-
     /// How many rows for `adapter` are still pending.
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError>;
-
-    async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError>;
-
-    async fn conversation(&self, id: i64) -> Result<Option<ConversationDetail>, StoreError>;
 
     /// Calls `wake` whenever another process enqueues work (PostgreSQL LISTEN/NOTIFY);
     /// a no-op where one process owns the database.
@@ -386,4 +457,29 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// Read models: what the CLI (and later the web pages) list and show.
+#[async_trait]
+pub trait Reports: Send + Sync {
+    /// The newest conversations, newest first.
+    async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError>;
+
+    /// A conversation with its person, messages, deliveries and answers.
+    async fn conversation(&self, id: i64) -> Result<Option<ConversationDetail>, StoreError>;
+}
+
+/// A durable store: SQLite or PostgreSQL in `crates/store`. Each event's work is one
+/// [`Tx`]; the outbox queue and the read models are ports of their own.
+#[async_trait]
+pub trait Store: OutboxQueue + Reports + Send + Sync {
+    /// Opens a transaction.
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
+
+    /// Conversations still solved that were solved before `before`, oldest first, at
+    /// most `limit`: the engine's timer closes them.
+    async fn solved_before(&self, before: Millis, limit: i64) -> Result<Vec<i64>, StoreError>;
+
+    /// Forgets inbound ids seen before `before`; returns how many.
+    async fn forget_inbound(&self, before: Millis) -> Result<u64, StoreError>;
 }

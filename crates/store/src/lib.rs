@@ -11,8 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use relaydesk_core::adapter::OutboundKind;
 use relaydesk_core::store::{
-    AnswerRecord, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, Receipt,
-    Store, StoreError, Tx,
+    AnswerRecord, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, OutboxQueue,
+    Receipt, Reports, Store, StoreError, Tx,
 };
 use relaydesk_core::Millis;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -61,11 +61,11 @@ impl SqlStore {
     pub async fn connect_without_migrating(url: &str) -> Result<SqlStore, StoreError> {
         let shown = redact_url(url);
         let unavailable = |e: sqlx::Error| {
-            StoreError::Unavailable(format!("cannot open {shown}: {}", describe(&e)))
+            StoreError::unavailable(format!("cannot open {shown}: {}", describe(&e)))
         };
         let (db, outbox) = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Unavailable(format!("bad database url {shown}: {e}")))?
+                .map_err(|e| StoreError::unavailable(format!("bad database url {shown}: {e}")))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -78,7 +78,7 @@ impl SqlStore {
                 .filter(|d| !d.as_os_str().is_empty())
             {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Unavailable(format!(
+                    StoreError::unavailable(format!(
                         "cannot create the folder {} for {shown}: {e}",
                         dir.display()
                     ))
@@ -95,7 +95,7 @@ impl SqlStore {
             (Db::Sqlite(pool.clone()), Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Unavailable(format!("bad database url {shown}: {e}")))?;
+                .map_err(|e| StoreError::unavailable(format!("bad database url {shown}: {e}")))?;
             let connect = |size: u32, options: PgConnectOptions| {
                 PgPoolOptions::new()
                     .max_connections(size)
@@ -110,7 +110,7 @@ impl SqlStore {
             let outbox = connect(4, relaxed).await.map_err(unavailable)?;
             (Db::Postgres(pool), Db::Postgres(outbox))
         } else {
-            return Err(StoreError::Unavailable(format!(
+            return Err(StoreError::unavailable(format!(
                 "unsupported database url {shown}: use sqlite://path/to/file.db or postgres://user@host/db"
             )));
         };
@@ -123,7 +123,7 @@ impl SqlStore {
             Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await,
             Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await,
         };
-        result.map_err(|e| StoreError::Query(format!("migration failed: {e}")))
+        result.map_err(|e| StoreError::query(format!("migration failed: {e}")))
     }
 
     /// `sqlite` or `postgres`.
@@ -198,8 +198,18 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(describe(&e)),
-        other => StoreError::Query(describe(&other)),
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable {
+            message: describe(&e),
+            source: Some(Box::new(e)),
+        },
+        sqlx::Error::Database(ref db) if db.is_unique_violation() => StoreError::Unique {
+            message: db.constraint().unwrap_or("unique").to_string(),
+            source: Some(Box::new(e)),
+        },
+        other => StoreError::Query {
+            message: describe(&other),
+            source: Some(Box::new(other)),
+        },
     }
 }
 
@@ -212,6 +222,22 @@ impl Store for SqlStore {
         Ok(Box::new(self.begin_sql().await?))
     }
 
+    async fn solved_before(&self, before: Millis, limit: i64) -> Result<Vec<i64>, StoreError> {
+        let sql = "select id from conversation where state = 'solved' and solved_at < $1
+                   order by solved_at limit $2";
+        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(before).bind(limit).fetch_all(pool).await)
+            .map_err(db_error)
+    }
+
+    async fn forget_inbound(&self, before: Millis) -> Result<u64, StoreError> {
+        let sql = "delete from inbound_seen where created_at < $1";
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(before).execute(pool).await.map(|r| r.rows_affected()))
+            .map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl OutboxQueue for SqlStore {
     async fn claim(
         &self,
         adapters: &[String],
@@ -304,7 +330,7 @@ impl Store for SqlStore {
             .filter(|r| r.kind == OutboundKind::TicketCard)
         {
             on_pool!(&self.outbox, pool => sqlx::query(link)
-                .bind(&r.platform_message_id).bind(now).bind(r.id).execute(pool).await.map(|_| ()))
+                .bind(r.thread.as_ref().unwrap_or(&r.platform_message_id)).bind(now).bind(r.id).execute(pool).await.map(|_| ()))
             .map_err(db_error)?;
         }
         let sql = tx::mark_delivered_sql(receipts.len());
@@ -341,31 +367,38 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn sweep(
-        &self,
-        now: Millis,
-        close_solved_before: Millis,
-        forget_inbound_before: Millis,
-    ) -> Result<u64, StoreError> {
-        let close = "update conversation set state = 'closed', closed_at = $1, updated_at = $1,
-                     close_reason = coalesce(close_reason, 'solved')
-                     where state = 'solved' and solved_at < $2";
-        let closed =
-            on_pool!(&self.db, pool => sqlx::query(close).bind(now).bind(close_solved_before)
-            .execute(pool).await.map(|r| r.rows_affected()))
-            .map_err(db_error)?;
-        let forget = "delete from inbound_seen where created_at < $1";
-        on_pool!(&self.db, pool => sqlx::query(forget).bind(forget_inbound_before).execute(pool).await.map(|_| ()))
-            .map_err(db_error)?;
-        Ok(closed)
-    }
-
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError> {
         let sql = "select count(*) from outbox where state = 'pending' and adapter = $1";
         on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await)
             .map_err(db_error)
     }
 
+    async fn watch_outbox(&self, wake: Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(());
+        };
+        let mut listener = PgListener::connect_with(pool).await.map_err(db_error)?;
+        listener.listen(OUTBOX_CHANNEL).await.map_err(db_error)?;
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(_) => wake.notify_one(),
+                    Err(e) => {
+                        // The listener reconnects on the next recv; wake anyway, in case
+                        // a notification was lost meanwhile.
+                        tracing::warn!(error = %e, "outbox listener interrupted");
+                        wake.notify_one();
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Reports for SqlStore {
     async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
         let sql = "select c.id, c.state, c.ticket_number, c.queue, p.display_name, p.platform, c.updated_at,
                    (select count(*) from message m where m.conversation_id = c.id) as messages
@@ -432,29 +465,6 @@ impl Store for SqlStore {
                 .map(DeliveryRow::into_record)
                 .collect::<Result<Vec<DeliveryRecord>, _>>()?,
         }))
-    }
-
-    async fn watch_outbox(&self, wake: Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
-        let Db::Postgres(pool) = &self.db else {
-            return Ok(());
-        };
-        let mut listener = PgListener::connect_with(pool).await.map_err(db_error)?;
-        listener.listen(OUTBOX_CHANNEL).await.map_err(db_error)?;
-        tokio::spawn(async move {
-            loop {
-                match listener.recv().await {
-                    Ok(_) => wake.notify_one(),
-                    Err(e) => {
-                        // The listener reconnects on the next recv; wake anyway, in case
-                        // a notification was lost meanwhile.
-                        tracing::warn!(error = %e, "outbox listener interrupted");
-                        wake.notify_one();
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
-        });
-        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Rows as the database returns them, and their conversion to domain types.
 
-use relaydesk_core::adapter::{Choice, FileRef, OutboundKind};
+use relaydesk_core::adapter::{Body, Choice, FileRef, OutboundKind, Payload, TicketCard};
 use relaydesk_core::store::{
     ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, RowAction, StoreError,
 };
@@ -37,6 +37,49 @@ pub(crate) fn parse_kind(s: &str) -> Result<OutboundKind, StoreError> {
 
 pub(crate) fn parse_choices(json: &str) -> Result<Vec<Choice>, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("stored choices: {e}")))
+}
+
+/// How a body is kept in the outbox's `body`, `choices` and `files` columns: words as
+/// they are, a ticket card as JSON, a file in `files`.
+pub(crate) fn body_columns(body: &Body) -> (String, String, String) {
+    let none = || "[]".to_string();
+    match body {
+        Body::Text(text) => (text.clone(), none(), none()),
+        Body::Prompt { text, choices } => (text.clone(), choices_json(choices), none()),
+        Body::Card { card, choices } => (
+            serde_json::to_string(card).unwrap_or_default(),
+            choices_json(choices),
+            none(),
+        ),
+        Body::File(file) => (
+            String::new(),
+            none(),
+            files_json(std::slice::from_ref(file)),
+        ),
+    }
+}
+
+/// The body [`body_columns`] wrote. A ticket card's is a JSON object; a card's text
+/// that is not one (stored before cards had fields) stays text.
+pub(crate) fn parse_body(
+    kind: OutboundKind,
+    body: &str,
+    choices: &str,
+    files: &str,
+) -> Result<Body, StoreError> {
+    if let Some(file) = parse_files(files)?.into_iter().next() {
+        return Ok(Body::File(file));
+    }
+    let choices = parse_choices(choices)?;
+    if kind == OutboundKind::TicketCard && body.starts_with('{') {
+        if let Ok(card) = serde_json::from_str::<TicketCard>(body) {
+            return Ok(Body::Card {
+                card: Box::new(card),
+                choices,
+            });
+        }
+    }
+    Ok(Body::words(body, choices))
 }
 
 pub(crate) fn choices_json(choices: &[Choice]) -> String {
@@ -182,16 +225,19 @@ impl OutboxRow {
                 channel: self.channel,
                 thread: self.thread,
             },
-            kind: parse_kind(&self.kind)?,
-            text: self.body,
-            sender: self.sender,
-            choices: parse_choices(&self.choices)?,
-            files: parse_files(&self.files)?,
             action: parse_action(&self.action, self.target_id)?,
             idempotency_key: self.idempotency_key,
             attempts: self.attempts,
             parent,
             target,
+            payload: {
+                let kind = parse_kind(&self.kind)?;
+                Payload {
+                    kind,
+                    sender: self.sender,
+                    body: parse_body(kind, &self.body, &self.choices, &self.files)?,
+                }
+            },
         })
     }
 }

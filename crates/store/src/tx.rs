@@ -1,8 +1,11 @@
 //! One engine transaction on either dialect.
 
 use async_trait::async_trait;
-use relaydesk_core::adapter::Choice;
-use relaydesk_core::store::{Card, Copy, NewConversation, NewMessage, NewOutbound, StoreError, Tx};
+use relaydesk_core::adapter::{Choice, OutboundKind};
+use relaydesk_core::store::{
+    AnswerTx, Card, ConversationTx, Copy, InboundTx, MessageTx, NewConversation, NewMessage,
+    NewOutbound, OutboxTx, PersonTx, StoreError, Tx,
+};
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
 use sqlx::{Postgres, Sqlite, Transaction};
 
@@ -58,7 +61,7 @@ impl SqlTx {
 }
 
 #[async_trait]
-impl Tx for SqlTx {
+impl InboundTx for SqlTx {
     async fn remember_inbound(
         &mut self,
         address: &Address,
@@ -73,7 +76,10 @@ impl Tx for SqlTx {
         .map_err(db_error)?;
         Ok(done == 1)
     }
+}
 
+#[async_trait]
+impl PersonTx for SqlTx {
     async fn upsert_person(
         &mut self,
         person: &Person,
@@ -117,7 +123,10 @@ impl Tx for SqlTx {
         .map_err(db_error)?;
         Ok((id, self.latest_conversation(id).await?))
     }
+}
 
+#[async_trait]
+impl ConversationTx for SqlTx {
     async fn latest_conversation(
         &mut self,
         user_id: i64,
@@ -182,25 +191,36 @@ impl Tx for SqlTx {
     async fn save_conversation(
         &mut self,
         conv: &Conversation,
-        offered: &[Choice],
         now: Millis,
     ) -> Result<(), StoreError> {
         let sql = "update conversation set state = $1, user_adapter = $2, user_channel = $3, user_thread = $4,
                    lang = $5, queue = $6, ticket_number = $7, agent_adapter = $8, agent_channel = $9,
                    agent_thread = $10, assignee = $11, close_reason = $12, solved_at = $13, closed_at = $14,
-                   offered_choices = $15, updated_at = $16
-                   where id = $17";
+                   updated_at = $15
+                   where id = $16";
         let (u, a) = (&conv.user_address, conv.agent_address.as_ref());
-        let offered = rows::choices_json(offered);
         on_tx!(&mut self.conn, c => sqlx::query(sql)
             .bind(conv.state.as_str()).bind(&u.adapter).bind(&u.channel).bind(&u.thread)
             .bind(conv.lang.as_str()).bind(&conv.queue).bind(conv.ticket_number)
             .bind(a.map(|a| &a.adapter)).bind(a.map(|a| &a.channel)).bind(a.and_then(|a| a.thread.as_ref()))
             .bind(&conv.assignee).bind(&conv.close_reason).bind(conv.solved_at).bind(conv.closed_at)
-            .bind(&offered).bind(now).bind(conv.id)
+            .bind(now).bind(conv.id)
             .execute(&mut **c).await.map(|_| ()))
         .map_err(db_error)?;
         Ok(())
+    }
+
+    async fn offer_choices(
+        &mut self,
+        conversation_id: i64,
+        offered: &[Choice],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "update conversation set offered_choices = $1, updated_at = $2 where id = $3";
+        let offered = rows::choices_json(offered);
+        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(&offered).bind(now).bind(conversation_id)
+            .execute(&mut **c).await.map(|_| ()))
+        .map_err(db_error)
     }
 
     async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError> {
@@ -210,44 +230,55 @@ impl Tx for SqlTx {
         rows::parse_choices(&json)
     }
 
-    async fn record_answer(
+    async fn conversations_of(
         &mut self,
-        conversation_id: i64,
-        message_id: i64,
-        question: &str,
-        articles: &[String],
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let sql = "insert into kb_answer (conversation_id, message_id, question, articles, created_at, updated_at)
-                   values ($1, $2, $3, $4, $5, $5)";
-        let articles = serde_json::to_string(articles).unwrap_or_else(|_| "[]".into());
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).bind(message_id).bind(question).bind(&articles).bind(now)
-            .execute(&mut **c).await.map(|_| ()))
-        .map_err(db_error)
-    }
-
-    async fn record_feedback(
-        &mut self,
-        conversation_id: i64,
-        feedback: &str,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let sql = "update kb_answer set feedback = $1, updated_at = $2
-                   where id = (select max(id) from kb_answer where conversation_id = $3)";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(feedback).bind(now).bind(conversation_id)
-            .execute(&mut **c).await.map(|_| ()))
-        .map_err(db_error)
-    }
-
-    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError> {
-        let sql = "select id, body from outbox where conversation_id = $1 and kind = 'ticket_card' and action = 'post'
-                   order by id limit 1";
-        let card: Option<(i64, String)> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(conversation_id).fetch_optional(&mut **c).await)
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let sql = format!(
+            "select {} from conversation where person_id = $1 order by id desc limit $2",
+            rows::conversation_columns_of("conversation")
+        );
+        let found: Vec<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(user_id).bind(limit).fetch_all(&mut **c).await)
         .map_err(db_error)?;
-        Ok(card.map(|(id, text)| Card { id, text }))
+        found
+            .into_iter()
+            .map(ConversationRow::into_conversation)
+            .collect()
+    }
+
+    async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
+        let sql = "update counter set value = value + 1 where name = 'ticket' returning value";
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await)
+            .map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl MessageTx for SqlTx {
+    async fn insert_message(&mut self, m: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError> {
+        let sql = "insert into message (conversation_id, author, author_name, body, source_adapter, source_channel,
+                   source_message_id, files, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
+        let (adapter, channel, id) = match m.source {
+            Some((a, id)) => (Some(&a.adapter), Some(&a.channel), Some(id)),
+            None => (None, None, None),
+        };
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(m.conversation_id).bind(m.author.as_str()).bind(m.author_name).bind(m.body)
+            .bind(adapter).bind(channel).bind(id).bind(rows::files_json(m.files)).bind(now)
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)
+    }
+
+    async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "select {} from message where conversation_id = $1 and deleted_at is null order by id",
+            rows::MESSAGE_COLUMNS
+        );
+        let rows: Vec<MessageRow> =
+            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(conversation_id).fetch_all(&mut **c).await).map_err(db_error)?;
+        rows.into_iter().map(MessageRow::into_message).collect()
     }
 
     async fn message_by_source(
@@ -284,6 +315,25 @@ impl Tx for SqlTx {
         }
         .map_err(db_error)
     }
+}
+
+#[async_trait]
+impl OutboxTx for SqlTx {
+    async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError> {
+        let sql = "insert into outbox (conversation_id, message_id, parent_id, adapter, channel, thread, kind, body,
+                   sender, choices, idempotency_key, next_attempt_at, created_at, updated_at, files, action, target_id)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13, $14, $15) returning id";
+        let (body, choices, files) = rows::body_columns(&row.payload.body);
+        let id = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(row.conversation_id).bind(row.message_id).bind(row.parent_id)
+            .bind(&row.to.adapter).bind(&row.to.channel).bind(&row.to.thread)
+            .bind(row.payload.kind.as_str()).bind(&body).bind(&row.payload.sender).bind(&choices)
+            .bind(&row.idempotency_key).bind(now)
+            .bind(&files).bind(row.action.as_str()).bind(row.action.target())
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)?;
+        Ok(id)
+    }
 
     async fn copies(&mut self, message_id: i64) -> Result<Vec<Copy>, StoreError> {
         let sql = "select id, adapter, channel, thread, parent_id, kind, sender from outbox
@@ -308,70 +358,58 @@ impl Tx for SqlTx {
             .collect()
     }
 
-    async fn conversations_of(
-        &mut self,
-        user_id: i64,
-        limit: i64,
-    ) -> Result<Vec<Conversation>, StoreError> {
-        let sql = format!(
-            "select {} from conversation where person_id = $1 order by id desc limit $2",
-            rows::conversation_columns_of("conversation")
-        );
-        let found: Vec<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(user_id).bind(limit).fetch_all(&mut **c).await)
+    async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError> {
+        let sql = "select id, body, choices from outbox where conversation_id = $1 and kind = 'ticket_card' and action = 'post'
+                   order by id limit 1";
+        let card: Option<(i64, String, String)> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(conversation_id).fetch_optional(&mut **c).await)
         .map_err(db_error)?;
-        found
-            .into_iter()
-            .map(ConversationRow::into_conversation)
-            .collect()
+        card.map(|(id, body, choices)| {
+            Ok(Card {
+                id,
+                body: rows::parse_body(OutboundKind::TicketCard, &body, &choices, "[]")?,
+            })
+        })
+        .transpose()
     }
+}
 
-    async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
-        let sql = "update counter set value = value + 1 where name = 'ticket' returning value";
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await)
-            .map_err(db_error)
-    }
-
-    async fn insert_message(&mut self, m: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError> {
-        let sql = "insert into message (conversation_id, author, author_name, body, source_adapter, source_channel,
-                   source_message_id, files, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
-        let (adapter, channel, id) = match m.source {
-            Some((a, id)) => (Some(&a.adapter), Some(&a.channel), Some(id)),
-            None => (None, None, None),
-        };
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(m.conversation_id).bind(m.author.as_str()).bind(m.author_name).bind(m.body)
-            .bind(adapter).bind(channel).bind(id).bind(rows::files_json(m.files)).bind(now)
-            .fetch_one(&mut **c).await)
+#[async_trait]
+impl AnswerTx for SqlTx {
+    async fn record_answer(
+        &mut self,
+        conversation_id: i64,
+        message_id: i64,
+        question: &str,
+        articles: &[String],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "insert into kb_answer (conversation_id, message_id, question, articles, created_at, updated_at)
+                   values ($1, $2, $3, $4, $5, $5)";
+        let articles = serde_json::to_string(articles).unwrap_or_else(|_| "[]".into());
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conversation_id).bind(message_id).bind(question).bind(&articles).bind(now)
+            .execute(&mut **c).await.map(|_| ()))
         .map_err(db_error)
     }
 
-    async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError> {
-        let sql = format!(
-            "select {} from message where conversation_id = $1 and deleted_at is null order by id",
-            rows::MESSAGE_COLUMNS
-        );
-        let rows: Vec<MessageRow> =
-            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(conversation_id).fetch_all(&mut **c).await).map_err(db_error)?;
-        rows.into_iter().map(MessageRow::into_message).collect()
+    async fn record_feedback(
+        &mut self,
+        conversation_id: i64,
+        feedback: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "update kb_answer set feedback = $1, updated_at = $2
+                   where id = (select max(id) from kb_answer where conversation_id = $3)";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(feedback).bind(now).bind(conversation_id)
+            .execute(&mut **c).await.map(|_| ()))
+        .map_err(db_error)
     }
+}
 
-    async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError> {
-        let sql = "insert into outbox (conversation_id, message_id, parent_id, adapter, channel, thread, kind, body,
-                   sender, choices, idempotency_key, next_attempt_at, created_at, updated_at, files, action, target_id)
-                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13, $14, $15) returning id";
-        let choices = rows::choices_json(&row.choices);
-        let id = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(row.conversation_id).bind(row.message_id).bind(row.parent_id)
-            .bind(&row.to.adapter).bind(&row.to.channel).bind(&row.to.thread)
-            .bind(row.kind.as_str()).bind(&row.text).bind(&row.sender).bind(&choices)
-            .bind(&row.idempotency_key).bind(now)
-            .bind(rows::files_json(&row.files)).bind(row.action.as_str()).bind(row.action.target())
-            .fetch_one(&mut **c).await)
-        .map_err(db_error)?;
-        Ok(id)
-    }
-
+#[async_trait]
+impl Tx for SqlTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         on_tx!(self.conn, tx => tx.commit().await).map_err(db_error)
     }

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relaydesk_core::adapter::Action;
-use relaydesk_core::clock::ManualClock;
+use relaydesk_core::clock::{Clock, ManualClock};
 use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
 use relaydesk_core::knowledge::NoKnowledge;
 use relaydesk_core::memory::MemoryAdapter;
-use relaydesk_core::store::DeliveryState;
+use relaydesk_core::store::{DeliveryState, OutboxQueue, Reports};
 use relaydesk_core::{
     Address, Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Handled, Inbound,
-    Outbound, OutboundKind, Person, Queue, SendError, State, Store,
+    Outbound, OutboundKind, Person, Queue, SendError, State,
 };
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
@@ -134,13 +134,11 @@ impl Desk {
                     name: "support".into(),
                     phrases: vec!["talk to an agent".into(), "상담사에게 문의".into()],
                     agent_channel: "desk:agents".parse().unwrap(),
-                    triage: vec![],
                 },
                 Queue {
                     name: "sales".into(),
                     phrases: vec!["talk to sales".into()],
                     agent_channel: "desk:sales".parse().unwrap(),
-                    triage: vec![],
                 },
             ],
             capabilities: HashMap::from([
@@ -242,7 +240,7 @@ impl Desk {
         let cards: Vec<_> = self
             .to_agents()
             .into_iter()
-            .filter(|(o, _)| o.kind == relaydesk_core::OutboundKind::TicketCard)
+            .filter(|(o, _)| o.payload.kind == relaydesk_core::OutboundKind::TicketCard)
             .collect();
         cards.last().expect("a ticket card was posted").1.clone()
     }
@@ -297,7 +295,7 @@ on_both!(
     solved_reopens_then_closes_after_four_days,
     agent_commands_and_choices,
     a_batch_is_one_transaction_and_skips_repeats,
-    the_sweep_closes_solved_tickets_and_forgets_old_ids,
+    the_timer_closes_solved_tickets_and_forgets_old_ids,
     a_temporary_failure_keeps_the_channel_in_order,
     agents_hear_when_a_reply_cannot_be_delivered,
     edits_deletions_and_card_changes_follow_the_copies,
@@ -335,15 +333,19 @@ async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
     desk.deliver().await;
 
     let user = desk.to_user();
-    assert!(user[0].text.contains("couldn't find"), "{}", user[0].text);
-    assert!(user[1].text.contains("ticket #1"), "{}", user[1].text);
+    assert!(
+        user[0].text().contains("couldn't find"),
+        "{}",
+        user[0].text()
+    );
+    assert!(user[1].text().contains("ticket #1"), "{}", user[1].text());
     let agents = desk.to_agents();
     assert!(
-        agents[0].0.text.starts_with("Ticket #1 · support"),
+        agents[0].0.text().starts_with("Ticket #1 · support"),
         "{}",
-        agents[0].0.text
+        agents[0].0.text()
     );
-    assert!(agents[0].0.text.contains("unverified"));
+    assert!(agents[0].0.text().contains("unverified"));
     let thread = desk.card_thread();
     assert_eq!(
         agents[1].0.to,
@@ -352,7 +354,7 @@ async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
     );
     assert!(agents[1]
         .0
-        .text
+        .text()
         .contains("Ada: my invoice shows the wrong company name"));
 
     desk.agent_says(&thread, "Hi Ada, I'm fixing it now.").await;
@@ -363,11 +365,11 @@ async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
     desk.deliver().await;
     let user = desk.to_user();
     assert_eq!(user.len(), 3, "the note and // stay internal: {user:#?}");
-    assert_eq!(user[2].text, "Hi Ada, I'm fixing it now.");
-    assert_eq!(user[2].sender.as_deref(), Some("Grace"));
+    assert_eq!(user[2].text(), "Hi Ada, I'm fixing it now.");
+    assert_eq!(user[2].payload.sender.as_deref(), Some("Grace"));
     let last = desk.to_agents().last().unwrap().0.clone();
     assert_eq!(
-        (last.text.as_str(), last.sender.as_deref()),
+        (last.text().as_ref(), last.payload.sender.as_deref()),
         ("thank you!", Some("Ada"))
     );
     assert_eq!(last.to.thread.as_deref(), Some(thread.as_str()));
@@ -378,7 +380,7 @@ async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
         .to_user()
         .last()
         .unwrap()
-        .text
+        .text()
         .contains("Ticket #1 has been closed (fixed the invoice)"));
     let closed = desk
         .store
@@ -441,7 +443,7 @@ async fn two_dispatchers_deliver_each_row_once_in_order(db: &TestDb) {
     b.await.unwrap();
     let relayed: Vec<String> = desk.to_agents()[before..]
         .iter()
-        .map(|(o, _)| o.text.clone())
+        .map(|(o, _)| o.text().into_owned())
         .collect();
     let expected: Vec<String> = (0..200).map(|i| format!("message {i}")).collect();
     assert_eq!(relayed, expected, "each once, in order");
@@ -469,7 +471,7 @@ async fn rate_limit_is_honoured_in_order(db: &TestDb) {
     desk.deliver().await;
     let texts: Vec<String> = desk.to_agents()[before..]
         .iter()
-        .map(|(o, _)| o.text.clone())
+        .map(|(o, _)| o.text().into_owned())
         .collect();
     assert_eq!(texts, ["burst 0", "burst 1", "burst 2"]);
 }
@@ -483,7 +485,7 @@ async fn long_message_is_split_and_nothing_lost(db: &TestDb) {
     desk.deliver().await;
     let parts: Vec<String> = desk.to_agents()[before..]
         .iter()
-        .map(|(o, _)| o.text.clone())
+        .map(|(o, _)| o.text().into_owned())
         .collect();
     assert!(
         parts.len() >= 100,
@@ -500,8 +502,16 @@ async fn empty_message_gets_a_clear_reply(db: &TestDb) {
     desk.user_says("hi").await;
     desk.deliver().await;
     let user = desk.to_user();
-    assert!(user[0].text.contains("arrived empty"), "{}", user[0].text);
-    assert!(user[1].text.contains("full sentence"), "{}", user[1].text);
+    assert!(
+        user[0].text().contains("arrived empty"),
+        "{}",
+        user[0].text()
+    );
+    assert!(
+        user[1].text().contains("full sentence"),
+        "{}",
+        user[1].text()
+    );
 }
 
 async fn solved_reopens_then_closes_after_four_days(db: &TestDb) {
@@ -509,9 +519,9 @@ async fn solved_reopens_then_closes_after_four_days(db: &TestDb) {
     desk.user_says("상담사에게 문의하고 싶어요").await;
     desk.deliver().await;
     assert!(
-        desk.to_user()[0].text.contains("티켓 #1"),
+        desk.to_user()[0].text().contains("티켓 #1"),
         "answers in Korean: {}",
-        desk.to_user()[0].text
+        desk.to_user()[0].text()
     );
     let thread = desk.card_thread();
     desk.agent_says(&thread, "!solve").await;
@@ -579,10 +589,10 @@ async fn agent_commands_and_choices(db: &TestDb) {
         .to_user()
         .last()
         .unwrap()
-        .text
+        .text()
         .contains("Grace is now handling"));
     assert!(
-        desk.to_agents().last().unwrap().0.text.contains("!claim"),
+        desk.to_agents().last().unwrap().0.text().contains("!claim"),
         "unknown command gets the command list"
     );
     assert!(conv
@@ -606,7 +616,11 @@ async fn a_batch_is_one_transaction_and_skips_repeats(db: &TestDb) {
         .unwrap();
     assert_eq!(handled, [Handled::Done, Handled::Done, Handled::Duplicate]);
     desk.deliver().await;
-    let relayed: Vec<String> = desk.to_agents().into_iter().map(|(o, _)| o.text).collect();
+    let relayed: Vec<String> = desk
+        .to_agents()
+        .into_iter()
+        .map(|(o, _)| o.text().into_owned())
+        .collect();
     assert_eq!(
         relayed.iter().filter(|t| t.as_str() == "hello?").count(),
         1,
@@ -633,19 +647,31 @@ async fn postgres_commits_wake_other_processes() {
     assert!(woke.is_ok(), "no notification reached the other store");
 }
 
-async fn the_sweep_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
-    let desk = Desk::new(db.store().await).await;
+async fn the_timer_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
+    let editable = Capabilities {
+        edits: true,
+        ..caps(1000)
+    };
+    let desk = Desk::build(db.store().await, editable).await;
     desk.user_says("talk to an agent").await;
     desk.deliver().await;
     desk.agent_says(&desk.card_thread(), "!solve").await;
+    desk.deliver().await;
     let day = 24 * 3600 * 1000;
-    let now = START + 5 * day;
+    let (told, seen) = (desk.to_user().len(), desk.to_agents().len());
+    desk.clock.advance(3 * day);
     assert_eq!(
-        desk.store
-            .sweep(now, now - 4 * day, now - 7 * day)
-            .await
-            .unwrap(),
-        1
+        desk.engine.tick(desk.clock.now()).await.unwrap().closed,
+        0,
+        "not yet: solved less than four days ago"
+    );
+    desk.clock.advance(2 * day);
+    let now = desk.clock.now();
+    assert_eq!(desk.engine.tick(now).await.unwrap().closed, 1);
+    assert_eq!(
+        desk.engine.tick(now).await.unwrap().closed,
+        0,
+        "closed once"
     );
     let conv = desk
         .store
@@ -658,9 +684,40 @@ async fn the_sweep_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
         (conv.state, conv.close_reason.as_deref()),
         (State::Closed, Some("solved"))
     );
-    // Ids older than the cut-off are forgotten: a week later the same id is new again.
-    desk.store.sweep(now, now, START + 1).await.unwrap();
-    desk.clock.advance(8 * day);
+    desk.deliver().await;
+    // The person is told, the agents are told, and the card says closed.
+    let user = desk.to_user();
+    assert_eq!(user.len(), told + 1);
+    assert!(
+        user[told]
+            .text()
+            .contains("Ticket #1 was solved 4 days ago and is now closed"),
+        "{}",
+        user[told].text()
+    );
+    let agents: Vec<_> = desk
+        .to_agents()
+        .into_iter()
+        .skip(seen)
+        .map(|(o, _)| o)
+        .collect();
+    assert!(
+        agents.iter().any(
+            |o| o.payload.kind == relaydesk_core::OutboundKind::TicketCard
+                && o.text().ends_with("Status: closed (solved)")
+                && matches!(o.action, Action::Update { .. })
+        ),
+        "card redrawn: {agents:?}"
+    );
+    assert!(
+        agents
+            .iter()
+            .any(|o| o.text().starts_with("Closed: solved 4 days ago")),
+        "{agents:?}"
+    );
+    // Ids older than a week are forgotten: a week later the same id is new again.
+    desk.clock.advance(3 * day);
+    desk.engine.tick(desk.clock.now()).await.unwrap();
     let repeat = Inbound {
         id: "ev1".into(),
         address: "chat:dm-ada".parse().unwrap(),
@@ -690,7 +747,7 @@ async fn a_temporary_failure_keeps_the_channel_in_order(db: &TestDb) {
     desk.deliver().await;
     let texts: Vec<String> = desk.to_agents()[before..]
         .iter()
-        .map(|(o, _)| o.text.clone())
+        .map(|(o, _)| o.text().into_owned())
         .collect();
     assert_eq!(texts, ["try 0", "try 1", "try 2"]);
     let detail = desk.store.conversation(1).await.unwrap().unwrap();
@@ -713,10 +770,10 @@ async fn agents_hear_when_a_reply_cannot_be_delivered(db: &TestDb) {
     desk.deliver().await;
     let last = desk.to_agents().last().unwrap().0.clone();
     assert!(
-        last.text
+        last.text()
             .contains("could not be delivered (channel_not_found)"),
         "{}",
-        last.text
+        last.text()
     );
     assert_eq!(last.to.thread.as_deref(), Some(thread.as_str()));
     let detail = desk.store.conversation(1).await.unwrap().unwrap();
@@ -736,7 +793,6 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
         Capabilities {
             max_len: 1000,
             edits: true,
-            ..Capabilities::default()
         },
     )
     .await;
@@ -750,7 +806,7 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
     desk.engine.handle(&order).await.unwrap();
     desk.deliver().await;
     let (copy, copy_id) = desk.to_agents()[before].clone();
-    assert_eq!(copy.text, "my order is 1234");
+    assert_eq!(copy.text(), "my order is 1234");
 
     // The person fixes a typo, then takes the message back.
     let fix = desk.event(
@@ -770,7 +826,7 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
             message_id: copy_id.clone()
         }
     );
-    assert_eq!(edit.text, "my order is 1243");
+    assert_eq!(edit.text(), "my order is 1243");
     assert_eq!(edit.to.thread.as_deref(), Some(thread.as_str()));
     let gone = desk.event(
         "chat:dm-ada",
@@ -801,7 +857,7 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
         .to_agents()
         .into_iter()
         .find(|(o, _)| {
-            matches!(o.action, Action::Update { .. }) && o.kind == OutboundKind::TicketCard
+            matches!(o.action, Action::Update { .. }) && o.payload.kind == OutboundKind::TicketCard
         })
         .expect("the card was redrawn")
         .0;
@@ -812,12 +868,12 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
         }
     );
     assert!(
-        card.text.contains("Status: claimed by Grace"),
+        card.text().contains("Status: claimed by Grace"),
         "{}",
-        card.text
+        card.text()
     );
-    assert_eq!(card.choices.len(), 1);
-    assert_eq!(card.choices[0].value, "close");
+    assert_eq!(card.payload.body.choices().len(), 1);
+    assert_eq!(card.payload.body.choices()[0].value, "close");
 
     // Where the person's side cannot edit, an agent's edit arrives as a new message.
     desk.agent_says(&thread, "Your refund is 10 EUR").await;
@@ -838,8 +894,8 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
     desk.deliver().await;
     let last = desk.to_user().pop().unwrap();
     assert_eq!(last.action, Action::Post);
-    assert_eq!(last.text, "(edited) Your refund is 12 EUR");
-    assert_eq!(last.sender.as_deref(), Some("Grace"));
+    assert_eq!(last.text(), "(edited) Your refund is 12 EUR");
+    assert_eq!(last.payload.sender.as_deref(), Some("Grace"));
 }
 
 async fn history_and_a_handoff_from_a_shared_place(db: &TestDb) {
@@ -856,7 +912,7 @@ async fn history_and_a_handoff_from_a_shared_place(db: &TestDb) {
     let said_at = |to: &str| {
         user.iter()
             .filter(|o| o.to.to_string() == to)
-            .map(|o| o.text.clone())
+            .map(|o| o.text().into_owned())
             .collect::<Vec<_>>()
     };
     let in_thread = said_at("chat:general/t1");
@@ -875,9 +931,9 @@ async fn history_and_a_handoff_from_a_shared_place(db: &TestDb) {
     let list = desk.to_user().pop().unwrap();
     assert_eq!(list.to.to_string(), "chat:dm-ada");
     assert!(
-        list.text.contains("Ticket #1 · sales · queued"),
+        list.text().contains("Ticket #1 · sales · queued"),
         "{}",
-        list.text
+        list.text()
     );
 }
 
@@ -895,8 +951,12 @@ async fn a_deleted_message_stays_out_of_the_transcript(db: &TestDb) {
     let transcript = desk
         .to_agents()
         .into_iter()
-        .find(|(o, _)| o.text.starts_with("Transcript"))
+        .find(|(o, _)| o.text().starts_with("Transcript"))
         .expect("a transcript")
         .0;
-    assert!(!transcript.text.contains("hunter2"), "{}", transcript.text);
+    assert!(
+        !transcript.text().contains("hunter2"),
+        "{}",
+        transcript.text()
+    );
 }

@@ -1,0 +1,217 @@
+//! The conversation engine: one event in, one transaction of state changes, messages
+//! and outbox rows out. It knows no platform and no database.
+//!
+//! Each room holds one concern; every state change goes through the state machine in
+//! [`crate::desk::lifecycle`], every outbox row through [`turn`].
+//!
+//! | room | what happens there |
+//! | --- | --- |
+//! | `mod.rs` | the engine, its configuration, and which room an event goes to |
+//! | `turn.rs` | the transaction, idempotency keys, the one "store then post" path |
+//! | `person.rs` | a person's message: their conversation found or started, relayed to a ticket |
+//! | `selfservice.rs` | help-center answers, feedback, and what starts a handoff |
+//! | `handoff.rs` | opening a ticket: the card, the transcript, the number to the person |
+//! | `card.rs` | the ticket card redrawn as the ticket moves |
+//! | `agent.rs` | agents' commands and replies in a ticket thread |
+//! | `edits.rs` | edits and deletions following to the copies |
+//! | `history.rs` | the person's list of conversations |
+//! | `timers.rs` | [`Engine::tick`]: what time alone changes |
+//! | `failures.rs` | a delivery that failed for good |
+
+mod agent;
+mod card;
+mod edits;
+mod failures;
+mod handoff;
+mod history;
+mod person;
+mod selfservice;
+mod timers;
+mod turn;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::adapter::{Capabilities, Content, Inbound};
+use crate::clock::Clock;
+use crate::intent::IntentMatcher;
+use crate::knowledge::Knowledge;
+use crate::store::{Store, StoreError};
+use crate::types::{Address, Millis};
+
+pub use timers::Ticked;
+use turn::Turn;
+
+/// A queue of agents: the phrases that reach it and the channel where its tickets go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    /// The queue's name, shown on cards and to the person.
+    pub name: String,
+    /// Phrases that hand the conversation to this queue.
+    pub phrases: Vec<String>,
+    /// Where its tickets go.
+    pub agent_channel: Address,
+}
+
+/// How the engine behaves; built from `bot.toml`.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The first queue takes handoffs that name no queue ("No, I still need help").
+    pub queues: Vec<Queue>,
+    /// How long a solved conversation stays reopenable before it closes.
+    pub close_after: Millis,
+    /// Relay agents' replies as "Support" instead of their names.
+    pub anonymous_agents: bool,
+    /// Each adapter's capabilities, by adapter name.
+    pub capabilities: HashMap<String, Capabilities>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            queues: Vec::new(),
+            close_after: 4 * 24 * 60 * 60 * 1000,
+            anonymous_agents: false,
+            capabilities: HashMap::new(),
+        }
+    }
+}
+
+/// What became of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Stored and acted upon.
+    Done,
+    /// Seen before; nothing was done again.
+    Duplicate,
+    /// Not for the engine (an agent-channel message outside any ticket thread).
+    Ignored,
+}
+
+/// Why an event could not be handled. Nothing of it was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed; the transaction was rolled back.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine is shutting down and takes no more events.
+    #[error("relaydesk is stopping")]
+    Stopped,
+}
+
+/// The conversation engine.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    knowledge: Arc<dyn Knowledge>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    intents: IntentMatcher,
+    wake: Arc<Notify>,
+}
+
+impl Engine {
+    /// `wake` is notified after every commit that wrote outbox rows.
+    pub fn new(
+        store: Arc<dyn Store>,
+        knowledge: Arc<dyn Knowledge>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+        wake: Arc<Notify>,
+    ) -> Engine {
+        let intents = IntentMatcher::new(
+            config
+                .queues
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (i, &q.phrases[..])),
+        );
+        Engine {
+            store,
+            knowledge,
+            clock,
+            config,
+            intents,
+            wake,
+        }
+    }
+
+    /// The configuration it was built with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The store it writes to.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The clock it reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Notified after every commit that wrote outbox rows.
+    pub fn wake(&self) -> &Arc<Notify> {
+        &self.wake
+    }
+
+    /// Handles one inbound event in one transaction.
+    pub async fn handle(&self, event: &Inbound) -> Result<Handled, EngineError> {
+        let handled = self.handle_batch(std::slice::from_ref(event)).await?;
+        Ok(handled[0])
+    }
+
+    /// Handles events in order in one transaction: all are stored, or none (on an
+    /// error, hand them to [`Engine::handle`] one by one to find the one that fails).
+    pub async fn handle_batch(&self, events: &[Inbound]) -> Result<Vec<Handled>, EngineError> {
+        let mut turn = Turn::begin(self, String::new()).await?;
+        let mut handled = Vec::with_capacity(events.len());
+        for event in events {
+            handled.push(self.apply(&mut turn, event).await?);
+        }
+        turn.commit(self).await?;
+        Ok(handled)
+    }
+
+    /// Routes one event of a turn to its room.
+    async fn apply(&self, t: &mut Turn, event: &Inbound) -> Result<Handled, StoreError> {
+        if !t
+            .tx
+            .remember_inbound(&event.address, &event.id, t.now)
+            .await?
+        {
+            return Ok(Handled::Duplicate);
+        }
+        // With the time, a platform id seen again after its dedupe record was swept
+        // away still gets keys of its own.
+        t.rekey(format!(
+            "{}:{}@{}",
+            event.address.channel_only(),
+            event.id,
+            t.now
+        ));
+        if let Content::Edited { id, .. } | Content::Deleted { id } = &event.content {
+            return self.changed(t, event, id).await;
+        }
+        match self.queue_of_channel(&event.address) {
+            Some(_) => self.agent_event(t, event).await,
+            None => self.person_event(t, event).await,
+        }
+    }
+
+    fn queue_of_channel(&self, address: &Address) -> Option<&Queue> {
+        self.config.queues.iter().find(|q| {
+            q.agent_channel.adapter == address.adapter && q.agent_channel.channel == address.channel
+        })
+    }
+
+    fn capabilities(&self, adapter: &str) -> Capabilities {
+        self.config
+            .capabilities
+            .get(adapter)
+            .copied()
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,124 @@
+//! A person's message: their conversation found (or a new one started after the last
+//! one closed), the message stored, then answered by the bot or relayed to the ticket.
+
+use crate::adapter::{Content, Inbound};
+use crate::desk::Trigger;
+use crate::i18n;
+use crate::store::{NewConversation, NewMessage, StoreError};
+use crate::text::detect_lang;
+use crate::types::{Author, Conversation, State};
+
+use super::turn::Turn;
+use super::{Engine, Handled};
+
+impl Engine {
+    /// Handles a message from the person's side.
+    pub(super) async fn person_event(
+        &self,
+        t: &mut Turn,
+        ev: &Inbound,
+    ) -> Result<Handled, StoreError> {
+        let (user_id, latest) = t.tx.upsert_person(&ev.author, t.now).await?;
+        if ev.content == Content::History {
+            return self.history(t, ev, user_id, latest).await;
+        }
+        let text = match &ev.content {
+            Content::Text(s) | Content::Choice(s) => s.as_str(),
+            _ => "",
+        };
+        let mut conv = self.open_conversation(t, ev, user_id, latest, text).await?;
+        if self.follow_the_person(&mut conv, ev, text) {
+            t.tx.save_conversation(&conv, t.now).await?;
+        }
+        let message = NewMessage {
+            conversation_id: conv.id,
+            author: Author::User,
+            author_name: &ev.author.display_name,
+            body: text,
+            source: Some((&ev.address, &ev.id)),
+            files: &ev.files,
+        };
+        let message_id = t.tx.insert_message(&message, t.now).await?;
+        let from = (message_id, ev.author.display_name.as_str());
+        match conv.state {
+            State::Bot | State::Triage | State::Verifying => {
+                self.bot_turn(t, &mut conv, ev, text).await?;
+                if conv.state.has_ticket() && !ev.files.is_empty() {
+                    let thread = self.ticket_thread(t, &conv).await?;
+                    self.post_files(t, &conv, thread, from, &ev.files).await?;
+                }
+            }
+            State::Queued | State::Assigned | State::Solved => {
+                if conv.state == State::Solved {
+                    self.advance(t, &mut conv, Trigger::PersonWrote)
+                        .await?
+                        .map_err(refused)?;
+                    self.notice(t, &conv, i18n::agents().person_reopened())
+                        .await?;
+                }
+                let thread = self.ticket_thread(t, &conv).await?;
+                self.relay(t, &conv, thread, from, text, &ev.files).await?;
+            }
+            State::Closed => unreachable!("closed conversations are replaced when found"),
+        }
+        Ok(Handled::Done)
+    }
+
+    /// The person's open conversation, or a new one that links to the last (which is
+    /// closed first if its time was up).
+    async fn open_conversation(
+        &self,
+        t: &mut Turn,
+        ev: &Inbound,
+        user_id: i64,
+        latest: Option<Conversation>,
+        text: &str,
+    ) -> Result<Conversation, StoreError> {
+        let previous = match latest {
+            Some(c) if c.is_open(t.now, self.config.close_after) => return Ok(c),
+            previous => previous,
+        };
+        let previous_id = previous.as_ref().map(|p| p.id);
+        if let Some(mut p) = previous.filter(|p| p.state != State::Closed) {
+            // Solved long enough ago: the timer may not have come round to it yet.
+            self.advance(t, &mut p, Trigger::Expire)
+                .await?
+                .map_err(refused)?;
+        }
+        let new = NewConversation {
+            user_id,
+            user_address: ev.address.clone(),
+            lang: detect_lang(text),
+            previous_id,
+        };
+        t.tx.insert_conversation(&new, t.now).await
+    }
+
+    /// Where to answer and in which language follow the person; true when either
+    /// changed.
+    fn follow_the_person(&self, conv: &mut Conversation, ev: &Inbound, text: &str) -> bool {
+        let mut changed = false;
+        // Once a ticket is open, replies go to the private place when there is one: a
+        // later @mention in a channel must not pull the conversation back into public.
+        let reply_to = match &ev.private_address {
+            Some(private) if conv.state.has_ticket() => private,
+            _ => &ev.address,
+        };
+        if conv.user_address != *reply_to {
+            conv.user_address = reply_to.clone();
+            changed = true;
+        }
+        if matches!(ev.content, Content::Text(_)) && text.chars().any(char::is_alphabetic) {
+            let lang = detect_lang(text);
+            changed |= lang != conv.lang;
+            conv.lang = lang;
+        }
+        changed
+    }
+}
+
+/// A move the engine only makes from a state that allows it: refused, the stored data
+/// contradicts the state machine.
+pub(super) fn refused(r: crate::desk::Refused) -> StoreError {
+    StoreError::Corrupt(r.to_string())
+}
