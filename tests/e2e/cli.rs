@@ -186,3 +186,28 @@ fn kb_eval_public_names_a_missing_folder_or_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn documented_but_unimplemented_keys_are_refused() {
+    let ws = Workspace::new();
+    let text = std::fs::read_to_string(ws.path().join("bot.toml")).unwrap()
+        + "\n[[queue]]\nname = \"billing\"\nagent_channel = \"console:billing\"\ntriage = [\"order-number\"]\n";
+    std::fs::write(ws.path().join("triage.toml"), text).unwrap();
+    let out = ws.run(&["--config", "triage.toml", "check"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("queue[2].triage (queue `billing`): triage questions are not supported"),
+        "{stderr}"
+    );
+
+    let out = ws
+        .command(&["check"])
+        .env("RELAYDESK__DISCORD__ENABLED", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("no Discord adapter"), "{stdout}");
+    assert!(!stdout.contains("# configuration is valid"), "{stdout}");
+}
