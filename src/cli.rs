@@ -113,8 +113,21 @@ pub enum KbCommand {
         dir: PathBuf,
         #[arg(long, default_value_t = 1000)]
         articles: usize,
+        /// The folder holding the public retrieval sets (see `kb eval-public`).
+        #[arg(long, default_value = DEFAULT_PUBLIC_SETS)]
+        public_sets: PathBuf,
+    },
+    /// Retrieval figures on the public sets: one JSON line each for KorQuAD 1.0 dev and
+    /// StackFAQ (a benchmark: the sets are not in the repository).
+    EvalPublic {
+        /// The folder holding `KorQuAD_v1.0_dev.json` and `StackFAQ.json`.
+        dir: PathBuf,
     },
 }
+
+/// Where `kb make-benchmark` looks for the public sets: beside the checkout, as they are
+/// kept on the project's machine.
+pub const DEFAULT_PUBLIC_SETS: &str = "../shared/data/retrieval";
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {

@@ -61,15 +61,19 @@ impl Default for Helpcenter {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Web {
+    /// Where Slack's HTTP mode listens.
     pub bind: String,
-    pub public_url: String,
+    /// Reserved for the web pages, which this version does not have: setting it is an
+    /// error rather than a value nothing reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl Default for Web {
     fn default() -> Self {
         Web {
             bind: "127.0.0.1:8080".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: None,
         }
     }
 }
@@ -207,6 +211,7 @@ pub struct QueueConfig {
     /// `slack:C…`, `discord:<id>` or `console:<name>`.
     #[serde(with = "address_string")]
     pub agent_channel: Address,
+    /// Triage question ids. Not supported in this version: a non-empty list is an error.
     #[serde(default)]
     pub triage: Vec<String>,
 }
@@ -324,9 +329,20 @@ impl Config {
                 self.console.max_len
             ));
         }
+        if self.web.public_url.is_some() {
+            return invalid(
+                "web.public_url: this version has no web pages to link to, so nothing would use it; remove the key (Slack's request URLs are set in its app manifest)".into(),
+            );
+        }
         for (i, q) in self.queues.iter().enumerate() {
             if q.name.trim().is_empty() {
                 return invalid(format!("queue[{i}].name is empty"));
+            }
+            if !q.triage.is_empty() {
+                return invalid(format!(
+                    "queue[{i}].triage (queue `{}`): triage questions are not supported in this version; remove the key",
+                    q.name
+                ));
             }
             if self.queues[..i].iter().any(|other| other.name == q.name) {
                 return invalid(format!(
@@ -438,6 +454,56 @@ mod tests {
             err.contains("line 3") && err.contains("adapter:channel"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn triage_questions_are_refused_not_ignored() {
+        let text = "[[queue]]\nname = \"support\"\nagent_channel = \"console:support\"\n\n\
+                    [[queue]]\nname = \"billing\"\nagent_channel = \"console:billing\"\ntriage = [\"order-number\"]\n";
+        let err = Config::parse(text, "bot.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("queue[1].triage")
+                && err.contains("`billing`")
+                && err.contains("not supported in this version"),
+            "{err}"
+        );
+        let empty =
+            "[[queue]]\nname = \"support\"\nagent_channel = \"console:support\"\ntriage = []\n";
+        let c = Config::parse(empty, "bot.toml", &[]).unwrap();
+        assert!(c.queues[0].triage.is_empty());
+        let env = vec![(
+            "RELAYDESK__QUEUE".to_string(),
+            "[{name = \"x\", agent_channel = \"console:x\", triage = [\"t\"]}]".to_string(),
+        )];
+        let err = Config::parse("", "bot.toml", &env).unwrap_err().to_string();
+        assert!(err.contains("queue[0].triage"), "{err}");
+    }
+
+    #[test]
+    fn web_public_url_is_refused_not_ignored() {
+        let err = Config::parse(
+            "[web]\npublic_url = \"https://desk.example.com\"\n",
+            "bot.toml",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("web.public_url") && err.contains("remove the key"),
+            "{err}"
+        );
+        let c = Config::parse("[web]\nbind = \"0.0.0.0:3000\"\n", "bot.toml", &[]).unwrap();
+        assert_eq!(c.web.bind, "0.0.0.0:3000");
+        assert!(!c.masked_toml().contains("public_url"));
+    }
+
+    #[test]
+    fn the_shipped_bot_toml_is_valid() {
+        let text = include_str!("../bot.toml");
+        let c = Config::parse(text, "bot.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.queues.len(), 2);
     }
 
     #[test]

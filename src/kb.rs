@@ -1,6 +1,6 @@
-//! `relaydesk kb search|eval|reindex|make-benchmark`.
+//! `relaydesk kb search|eval|reindex|make-benchmark|eval-public`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use relaydesk_kb::{eval, public_sets, HelpCenter, Knowledge, Lookup};
@@ -79,7 +79,12 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
             std::fs::write(&marker, b"")
                 .with_context(|| format!("cannot write {}", marker.display()))?;
         }
-        KbCommand::MakeBenchmark { dir, articles } => {
+        KbCommand::MakeBenchmark {
+            dir,
+            articles,
+            public_sets,
+        } => {
+            public_sets_dir(&public_sets)?;
             // The configured articles first, so that its eval questions still apply.
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -95,13 +100,14 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
                     copied += 1;
                 }
             }
-            let written = public_sets::write_benchmark_helpcenter(&dir, articles - copied)
-                .with_context(|| {
-                    format!(
-                        "cannot write the benchmark help center into {}",
-                        dir.display()
-                    )
-                })?;
+            let written =
+                public_sets::write_benchmark_helpcenter(&public_sets, &dir, articles - copied)
+                    .with_context(|| {
+                        format!(
+                            "cannot write the benchmark help center into {}",
+                            dir.display()
+                        )
+                    })?;
             println!(
                 "{} articles in {}: {copied} from {} and {written} made from the public retrieval sets",
                 copied + written,
@@ -109,11 +115,41 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
                 source.display()
             );
         }
+        KbCommand::EvalPublic { dir } => {
+            public_sets_dir(&dir)?;
+            for report in public_sets::evaluate_dir(&dir)
+                .with_context(|| format!("cannot evaluate the public sets in {}", dir.display()))?
+            {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+        }
     }
     Ok(())
 }
 
-fn load(dir: &std::path::Path, config: &Config) -> anyhow::Result<HelpCenter> {
+/// Fails unless `dir` holds both public sets, naming what is missing.
+fn public_sets_dir(dir: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        dir.is_dir(),
+        "public retrieval sets not found: no folder {} (give the folder holding {} and {})",
+        dir.display(),
+        public_sets::KORQUAD_FILE,
+        public_sets::STACKFAQ_FILE
+    );
+    let missing: Vec<&str> = [public_sets::KORQUAD_FILE, public_sets::STACKFAQ_FILE]
+        .into_iter()
+        .filter(|file| !dir.join(file).is_file())
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "public retrieval sets not found: {} has no {}",
+        dir.display(),
+        missing.join(" and no ")
+    );
+    Ok(())
+}
+
+fn load(dir: &Path, config: &Config) -> anyhow::Result<HelpCenter> {
     anyhow::ensure!(
         dir.is_dir(),
         "help-center folder {} not found",

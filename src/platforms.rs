@@ -21,6 +21,8 @@ fn slack_mode(config: &Config) -> Mode {
     }
 }
 
+const DISCORD_MISSING: &str = "[discord] is enabled, but this relaydesk has no Discord adapter yet";
+
 /// The enabled platform adapters (Slack; Discord is not in this version).
 pub fn adapters(config: &Config) -> anyhow::Result<Vec<Arc<dyn ChannelAdapter>>> {
     let mut adapters: Vec<Arc<dyn ChannelAdapter>> = Vec::new();
@@ -28,7 +30,7 @@ pub fn adapters(config: &Config) -> anyhow::Result<Vec<Arc<dyn ChannelAdapter>>>
         adapters.push(Arc::new(slack(config)?));
     }
     if config.discord.enabled {
-        anyhow::bail!("[discord] is enabled, but this relaydesk has no Discord adapter yet");
+        anyhow::bail!(DISCORD_MISSING);
     }
     Ok(adapters)
 }
@@ -72,6 +74,9 @@ fn slack(config: &Config) -> anyhow::Result<SlackAdapter> {
 /// they allow. Returns the problems found.
 pub async fn check(config: &Config) -> Vec<String> {
     let mut problems = Vec::new();
+    if config.discord.enabled {
+        problems.push(DISCORD_MISSING.to_string());
+    }
     if !config.slack.enabled {
         return problems;
     }

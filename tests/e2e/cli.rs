@@ -102,3 +102,112 @@ fn run_without_an_enabled_adapter_says_what_to_do() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("relaydesk console"));
 }
+
+/// A public-sets folder in the published formats: two Korean paragraphs with three
+/// questions, two English threads with three rephrasings (one of them junk).
+fn tiny_public_sets(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("KorQuAD_v1.0_dev.json"),
+        r#"{"data": [{"title": "한글", "paragraphs": [
+            {"context": "세종은 훈민정음을 창제하여 반포하였다.",
+             "qas": [{"question": "훈민정음을 창제한 사람은?"}, {"question": "세종이 반포한 것은?"}]},
+            {"context": "장영실은 측우기를 만들었다.",
+             "qas": [{"question": "측우기를 만든 사람은?"}]}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("StackFAQ.json"),
+        r#"{"root": {"qapair": [
+            {"question": "How do I reset my router password",
+             "answer": ["Hold the reset button for ten seconds."],
+             "rephr": ["forgot my router password", "*"]},
+            {"question": "Why is my printer offline", "answer": "Turn the printer on again.",
+             "rephr": ["printer offline", null]}]}}"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn kb_eval_public_prints_one_json_line_per_set() {
+    let ws = Workspace::new();
+    let sets = ws.path().join("sets");
+    std::fs::create_dir(&sets).unwrap();
+    tiny_public_sets(&sets);
+    let out = ws.run(&["kb", "eval-public", "sets"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    for (line, (set, articles, questions)) in
+        lines.iter().zip([("korquad", 2, 3), ("stackfaq", 2, 2)])
+    {
+        assert_eq!(line["set"], set, "{line}");
+        assert_eq!(line["articles"], articles, "{line}");
+        assert_eq!(line["questions"], questions, "{line}");
+        assert_eq!(line["hit@1"], 1.0, "{line}");
+        assert_eq!(line["hit@3"], 1.0, "{line}");
+        assert_eq!(line["mrr"], 1.0, "{line}");
+        assert!(
+            line["mean_query_us"].as_f64().is_some_and(|t| t >= 0.0),
+            "{line}"
+        );
+        assert!(line["seconds"].as_f64().is_some_and(|t| t >= 0.0), "{line}");
+    }
+}
+
+#[test]
+fn kb_eval_public_names_a_missing_folder_or_file() {
+    let ws = Workspace::new();
+    let out = ws.run(&["kb", "eval-public", "no-such-dir"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("no folder no-such-dir")
+            && stderr.contains("KorQuAD_v1.0_dev.json")
+            && stderr.contains("StackFAQ.json"),
+        "{stderr}"
+    );
+
+    std::fs::create_dir(ws.path().join("half")).unwrap();
+    std::fs::write(ws.path().join("half/StackFAQ.json"), "{}").unwrap();
+    let out = ws.run(&["kb", "eval-public", "half"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("half has no KorQuAD_v1.0_dev.json") && !stderr.contains("no StackFAQ"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn documented_but_unimplemented_keys_are_refused() {
+    let ws = Workspace::new();
+    let text = std::fs::read_to_string(ws.path().join("bot.toml")).unwrap()
+        + "\n[[queue]]\nname = \"billing\"\nagent_channel = \"console:billing\"\ntriage = [\"order-number\"]\n";
+    std::fs::write(ws.path().join("triage.toml"), text).unwrap();
+    let out = ws.run(&["--config", "triage.toml", "check"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("queue[2].triage (queue `billing`): triage questions are not supported"),
+        "{stderr}"
+    );
+
+    let out = ws
+        .command(&["check"])
+        .env("RELAYDESK__DISCORD__ENABLED", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("no Discord adapter"), "{stdout}");
+    assert!(!stdout.contains("# configuration is valid"), "{stdout}");
+}

@@ -1,9 +1,10 @@
 //! The 1,000-article speed benchmark, reproducible from the public sets:
 //!
-//! `cargo run --release -p relaydesk-kb --example bench [-- ARTICLES [HELPCENTER_DIR]]`
+//! `cargo run --release -p relaydesk-kb --example bench -- DATA_DIR [ARTICLES [HELPCENTER_DIR]]`
 //!
-//! Copies the sample help center into a temporary folder, tops it up to ARTICLES
-//! (default 1,000) with articles written by `write_benchmark_helpcenter`, loads it, and
+//! DATA_DIR holds the public sets (`KorQuAD_v1.0_dev.json`, `StackFAQ.json`). Copies the
+//! sample help center into a temporary folder, tops it up to ARTICLES (default 1,000)
+//! with articles written by `write_benchmark_helpcenter`, loads it, and
 //! prints JSON lines: the index size and load time, the evaluation of the sample
 //! questions against the big help center, and the lookup times of public-set questions
 //! whose articles are in it.
@@ -19,6 +20,10 @@ type Error = Box<dyn std::error::Error>;
 
 fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
+    let data = PathBuf::from(
+        args.next()
+            .ok_or("usage: bench DATA_DIR [ARTICLES [HELPCENTER_DIR]]")?,
+    );
     let target: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1_000);
     let sample = args
         .next()
@@ -28,6 +33,7 @@ fn main() -> Result<(), Error> {
     let tmp = tempfile::tempdir()?;
     let copied = copy_markdown(&sample, &tmp.path().join("sample"))?;
     let synthetic = public_sets::write_benchmark_helpcenter(
+        &data,
         &tmp.path().join("synthetic"),
         target.saturating_sub(copied),
     )?;
@@ -47,7 +53,6 @@ fn main() -> Result<(), Error> {
         json!({"set": "sample eval.jsonl", "report": evaluate(&hc, &questions)})
     );
 
-    let data = public_sets::data_dir();
     let mut public = public_sets::korquad_articles(&data.join(KORQUAD_FILE))?.1;
     public.extend(public_sets::stackfaq_articles(&data.join(STACKFAQ_FILE))?.1);
     public.retain(|q| q.expect.iter().all(|id| hc.article(id).is_some()));

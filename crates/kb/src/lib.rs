@@ -16,11 +16,9 @@
 //!   articles whose [confidence](ScoredHit::confidence) reaches
 //!   [`SearchConfig::min_confidence`] → [`Lookup::Articles`]; else [`Lookup::NoMatch`].
 //! * Measuring: [`eval`] runs a question file; [`public_sets`] converts KorQuAD and
-//!   StackFAQ. `cargo run --release -p relaydesk-kb --example public_sets` prints their
-//!   figures, `cargo run --release -p relaydesk-kb --example bench` the 1,000-article
-//!   speed benchmark.
-
-#![warn(missing_docs)]
+//!   StackFAQ from a folder outside the repository. `relaydesk kb eval-public <dir>`
+//!   prints their figures, `cargo run --release -p relaydesk-kb --example bench --
+//!   <dir>` the 1,000-article speed benchmark.
 
 mod article;
 mod config;

@@ -1,8 +1,9 @@
-//! The public retrieval sets in `../shared/data/retrieval/`, turned into help centers
-//! with their questions: KorQuAD 1.0 dev (Korean; each paragraph is an article) and
-//! StackFAQ (English; each thread is an article, its rephrasings are the questions).
-//! They guard the tokenisation and the ranking against regressions, and they supply
-//! the synthetic articles of the 1,000-article speed benchmark.
+//! Public retrieval sets turned into help centers with their questions: KorQuAD 1.0 dev
+//! (Korean; each paragraph is an article) and StackFAQ (English; each thread is an
+//! article, its rephrasings are the questions). They are not part of the repository:
+//! every function takes the folder that holds them ([`KORQUAD_FILE`], [`STACKFAQ_FILE`]).
+//! `relaydesk kb eval-public <dir>` prints their figures; they also supply the
+//! synthetic articles of the 1,000-article speed benchmark.
 
 use crate::article::Article;
 use crate::eval::{rank_metrics, EvalQuestion, RankMetrics};
@@ -11,6 +12,7 @@ use relaydesk_core::text::Lang;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// File name of the KorQuAD 1.0 development set.
 pub const KORQUAD_FILE: &str = "KorQuAD_v1.0_dev.json";
@@ -31,6 +33,51 @@ impl PublicSet {
     pub fn evaluate(&self) -> RankMetrics {
         rank_metrics(&self.help_center, &self.questions)
     }
+
+    /// [`evaluate`](Self::evaluate), timed, with the set's size: one line of
+    /// `relaydesk kb eval-public`.
+    pub fn report(&self, set: &'static str) -> PublicSetReport {
+        let start = Instant::now();
+        let ranks = self.evaluate();
+        let seconds = start.elapsed().as_secs_f64();
+        let mean_us = if ranks.questions == 0 {
+            0.0
+        } else {
+            seconds * 1e6 / ranks.questions as f64
+        };
+        PublicSetReport {
+            set,
+            articles: self.help_center.articles().len(),
+            ranks,
+            mean_query_us: (mean_us * 10.0).round() / 10.0,
+            seconds: (seconds * 1e3).round() / 1e3,
+        }
+    }
+}
+
+/// The figures of one public set. Serialized flat: `set`, `articles`, `hit@1`, `hit@3`,
+/// `mrr`, `questions`, `mean_query_us`, `seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct PublicSetReport {
+    /// Which set: `korquad` or `stackfaq`.
+    pub set: &'static str,
+    /// Articles in its help center.
+    pub articles: usize,
+    /// Ranking over all its questions (`questions` counts them).
+    #[serde(flatten)]
+    pub ranks: RankMetrics,
+    /// Mean time of one search (top 10), in microseconds.
+    pub mean_query_us: f64,
+    /// Time of all the searches, in seconds.
+    pub seconds: f64,
+}
+
+/// Loads both sets from `dir` and reports each, KorQuAD first.
+pub fn evaluate_dir(dir: &Path) -> Result<Vec<PublicSetReport>, PublicSetError> {
+    Ok(vec![
+        korquad(&dir.join(KORQUAD_FILE))?.report("korquad"),
+        stackfaq(&dir.join(STACKFAQ_FILE))?.report("stackfaq"),
+    ])
 }
 
 /// A public data file that cannot be used.
@@ -54,12 +101,6 @@ pub enum PublicSetError {
         #[source]
         source: serde_json::Error,
     },
-}
-
-/// Where the public sets live relative to this crate in the source tree
-/// (`<workspace>/../shared/data/retrieval`).
-pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/retrieval")
 }
 
 #[derive(Deserialize)]
@@ -231,17 +272,12 @@ pub fn stackfaq(path: &Path) -> Result<PublicSet, PublicSetError> {
     })
 }
 
-/// Writes `n` Markdown articles made from the public sets found in [`data_dir`] into
-/// `dir` (in `stackfaq/` and `korquad/` subfolders), for the speed benchmark. Returns
-/// the number of files written.
-pub fn write_benchmark_helpcenter(dir: &Path, n: usize) -> Result<usize, PublicSetError> {
-    write_benchmark_helpcenter_from(&data_dir(), dir, n)
-}
-
-/// [`write_benchmark_helpcenter`] reading the public sets from `data_dir`. All StackFAQ
-/// threads come first (English, several sections each), then KorQuAD paragraphs
-/// (Korean); past the 1,089 available, the same articles repeat under new ids.
-pub fn write_benchmark_helpcenter_from(
+/// Writes `n` Markdown articles made from the public sets in `data_dir` into `dir` (in
+/// `stackfaq/` and `korquad/` subfolders), for the speed benchmark, and returns `n`
+/// (0 when the sets hold no article). All StackFAQ threads come first (English, one
+/// section per answer), then KorQuAD paragraphs (Korean); past the articles available
+/// (1,089 in the published sets), the same articles repeat under new ids.
+pub fn write_benchmark_helpcenter(
     data_dir: &Path,
     dir: &Path,
     n: usize,

@@ -134,6 +134,8 @@ impl SqlStore {
         }
     }
 
+    /// Closes both pools, waiting for the connections in use to be given back; any call
+    /// after it fails. For shutdown, once the engine and the dispatcher have stopped.
     pub async fn close(&self) {
         on_pool!(&self.db, pool => pool.close().await);
         on_pool!(&self.outbox, pool => pool.close().await)
