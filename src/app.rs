@@ -53,11 +53,13 @@ impl Application {
         config: &Config,
         extra: Vec<Arc<dyn ChannelAdapter>>,
     ) -> anyhow::Result<Application> {
-        let built = platforms::build(config)?;
-        let routes = built.iter().filter_map(|b| b.routes.clone());
-        let web = WebServer::bind(&config.web.bind, routes).await?;
-        let mut adapters: Vec<_> = built.into_iter().map(|b| b.adapter).collect();
+        let (mut adapters, mut routes) = (Vec::new(), Vec::new());
+        for built in platforms::build(config)? {
+            adapters.push(built.adapter);
+            routes.extend(built.routes);
+        }
         adapters.extend(extra);
+        let web = WebServer::bind(&config.web.bind, routes).await?;
 
         let store = open_store(config).await?;
         let helpcenter = load_helpcenter(config);

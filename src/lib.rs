@@ -74,11 +74,13 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Run => run(config).await,
         Command::Console => {
-            let console = app::console_adapter(&config);
-            app::resume_console(&config, &console).await?;
-            // Enabled platforms run too, so that the console can serve their people.
-            let app = Application::build_with(&config, vec![console]).await?;
-            run_until_signalled(app).await
+            until_signalled(async {
+                let console = app::console_adapter(&config);
+                app::resume_console(&config, &console).await?;
+                // Enabled platforms run too, so that the console can serve their people.
+                Application::build_with(&config, vec![console]).await
+            })
+            .await
         }
         Command::Check => check(&config).await,
         Command::Migrate => {
@@ -100,15 +102,20 @@ async fn run(config: Config) -> anyhow::Result<()> {
     if platforms::enabled(&config).next().is_none() {
         anyhow::bail!("no adapter is enabled in the configuration: enable [slack], or run `relaydesk console` to try the bot in a terminal");
     }
-    let app = Application::build(&config).await?;
-    run_until_signalled(app).await
+    until_signalled(Application::build(&config)).await
 }
 
-/// Runs `app` until SIGINT or SIGTERM, or until it stops by itself.
-async fn run_until_signalled(app: Application) -> anyhow::Result<()> {
+/// Builds the application with `build` and runs it until SIGINT or SIGTERM (listened
+/// for from the start), or until it stops by itself.
+async fn until_signalled(
+    build: impl std::future::Future<Output = anyhow::Result<Application>>,
+) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(app::stop_on_signals(shutdown.clone()));
-    let outcome = app.run_until_stopped(shutdown.clone()).await;
+    let outcome = match build.await {
+        Ok(app) => app.run_until_stopped(shutdown.clone()).await,
+        Err(e) => Err(e),
+    };
     shutdown.cancel();
     let _ = signals.await;
     outcome

@@ -23,9 +23,9 @@ impl WebServer {
         bind: &str,
         routes: impl IntoIterator<Item = Router>,
     ) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("cannot listen on {bind} ([web].bind)"))?;
+        let listener = TcpListener::bind(bind).await.with_context(|| {
+            format!("cannot listen on {bind} ([web].bind; port 0 takes any free one)")
+        })?;
         let addr = listener
             .local_addr()
             .with_context(|| format!("cannot tell the address bound for {bind}"))?;

@@ -102,3 +102,22 @@ fn run_without_an_enabled_adapter_says_what_to_do() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("relaydesk console"));
 }
+
+#[test]
+fn a_web_address_in_use_is_a_clear_error() {
+    let ws = Workspace::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = ws
+        .command(&["console"])
+        .env("RELAYDESK__WEB__BIND", &addr)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} ([web].bind")),
+        "{stderr}"
+    );
+}
