@@ -84,3 +84,25 @@ pub async fn check(config: &Config) -> Vec<String> {
 fn secret(name: &str) -> SecretString {
     SecretString::from(std::env::var(name).unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_platform_is_listed_once_with_its_capabilities() {
+        let caps = capabilities();
+        assert_eq!(caps.len(), PLATFORMS.len(), "a platform is listed twice");
+        assert_eq!(caps["slack"], relaydesk_slack::CAPABILITIES);
+        assert_eq!(caps["discord"].max_len, 2000);
+    }
+
+    #[test]
+    fn discord_is_refused_until_its_adapter_exists() {
+        let config = Config::parse("[discord]\nenabled = true\n", "bot.toml", &[]).unwrap();
+        let Err(e) = build(&config) else {
+            panic!("Discord was built");
+        };
+        assert!(e.to_string().contains("no Discord adapter yet"), "{e}");
+    }
+}

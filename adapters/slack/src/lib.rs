@@ -259,3 +259,26 @@ impl SlackAdapter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_never_show_a_secret() {
+        let settings = Settings {
+            mode: Mode::Http,
+            api_url: "http://127.0.0.1:1/api".into(),
+            bot_token: "xoxb-secret-1".into(),
+            app_token: "xapp-secret-2".into(),
+            signing_secret: "signing-secret-3".into(),
+            trusted_team_ids: Vec::new(),
+            agent_channels: HashSet::new(),
+            max_file_bytes: 1,
+        };
+        let shown = format!("{settings:?}");
+        for secret in ["xoxb-secret-1", "xapp-secret-2", "signing-secret-3"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}
