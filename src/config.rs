@@ -1,9 +1,18 @@
 //! `bot.toml`: defaults, then the file, then `RELAYDESK__SECTION__KEY` variables.
+//!
+//! Secrets are held in types that mask them (the database URL's password; the platforms'
+//! tokens come from the environment as `SecretString`s): printing the configuration,
+//! with `Debug` or as TOML, cannot show one.
+
+mod database;
 
 use std::path::{Path, PathBuf};
 
 use relaydesk_core::Address;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+
+pub use database::{Database, DatabaseUrl};
 
 /// The whole configuration. Every key has a default; unknown keys are errors.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -20,21 +29,6 @@ pub struct Config {
     pub discord: Discord,
     #[serde(rename = "queue")]
     pub queues: Vec<QueueConfig>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Database {
-    /// `sqlite://path` (created when missing) or `postgres://user@host/db`.
-    pub url: String,
-}
-
-impl Default for Database {
-    fn default() -> Self {
-        Database {
-            url: "sqlite://data/relaydesk.db".into(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -310,7 +304,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
-        if self.database.url.trim().is_empty() {
+        if self.database.url.expose_secret().trim().is_empty() {
             return invalid(
                 "database.url is empty: use sqlite://data/relaydesk.db or postgres://…".into(),
             );
@@ -358,10 +352,17 @@ impl Config {
                     crate::console::USER_CHANNEL
                 ));
             }
-            if !["console", "slack", "discord"].contains(&q.agent_channel.adapter.as_str()) {
+            let adapters: Vec<&str> = crate::platforms::PLATFORMS
+                .iter()
+                .map(|p| p.name)
+                .chain([crate::console::NAME])
+                .collect();
+            if !adapters.contains(&q.agent_channel.adapter.as_str()) {
+                let (last, first) = adapters.split_last().expect("the console at least");
                 return invalid(format!(
-                    "queue[{i}].agent_channel: unknown adapter `{}` (use slack:, discord: or console:)",
-                    q.agent_channel.adapter
+                    "queue[{i}].agent_channel: unknown adapter `{}` (use {}: or {last}:)",
+                    q.agent_channel.adapter,
+                    first.join(":, "),
                 ));
             }
             if q.phrases
@@ -374,11 +375,9 @@ impl Config {
         Ok(())
     }
 
-    /// The configuration as TOML, with secrets masked.
+    /// The configuration as TOML, secrets masked by their types.
     pub fn masked_toml(&self) -> String {
-        let mut shown = self.clone();
-        shown.database.url = relaydesk_store::redact_url(&shown.database.url);
-        toml::to_string_pretty(&shown)
+        toml::to_string_pretty(self)
             .unwrap_or_else(|e| format!("# cannot show the configuration: {e}"))
     }
 
@@ -426,7 +425,7 @@ mod tests {
     #[test]
     fn defaults_with_an_empty_file() {
         let c = Config::parse("", "bot.toml", &[]).unwrap();
-        assert_eq!(c.database.url, "sqlite://data/relaydesk.db");
+        assert_eq!(c.database.url.expose_secret(), "sqlite://data/relaydesk.db");
         assert_eq!(c.conversation.close_after_days, 4.0);
         assert!(!c.slack.enabled);
     }
@@ -519,10 +518,11 @@ mod tests {
             ),
         ];
         let c = Config::parse("[database]\nurl = \"sqlite://a.db\"\n", "bot.toml", &env).unwrap();
-        assert_eq!(c.database.url, "postgres://u:pw@db/x");
+        assert_eq!(c.database.url.expose_secret(), "postgres://u:pw@db/x");
         assert!(c.relay.anonymous);
         assert!(c.masked_toml().contains("postgres://u:***@db/x"));
         assert!(!c.masked_toml().contains("pw"));
+        assert!(!format!("{c:?}").contains("pw"));
         let wrong = vec![(
             "RELAYDESK__DATABASE".to_string(),
             "postgres://u:secret@h/db".to_string(),

@@ -9,9 +9,11 @@ pub mod console;
 mod conversations;
 mod kb;
 mod platforms;
+mod web;
 
 use std::process::ExitCode;
 
+use app::Application;
 use cli::{Cli, Command};
 use config::{Config, LogFormat};
 use tokio_util::sync::CancellationToken;
@@ -72,21 +74,20 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Run => run(config).await,
         Command::Console => {
-            let shutdown = CancellationToken::new();
-            app::stop_on_signals(shutdown.clone());
-            let console = app::console_adapter(&config);
-            app::resume_console(&config, &console).await?;
-            // Enabled platforms run too, so that the console can serve their people.
-            let mut adapters = platforms::adapters(&config)?;
-            adapters.push(console);
-            app::serve(&config, adapters, shutdown).await
+            until_signalled(async {
+                let console = app::console_adapter(&config);
+                app::resume_console(&config, &console).await?;
+                // Enabled platforms run too, so that the console can serve their people.
+                Application::build_with(&config, vec![console]).await
+            })
+            .await
         }
         Command::Check => check(&config).await,
         Command::Migrate => {
             let store = app::open_store(&config).await?;
             println!(
                 "migrations applied to {} ({})",
-                relaydesk_store::redact_url(&config.database.url),
+                config.database.url,
                 store.dialect()
             );
             Ok(())
@@ -98,13 +99,26 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let adapters = platforms::adapters(&config)?;
-    if adapters.is_empty() {
+    if platforms::enabled(&config).next().is_none() {
         anyhow::bail!("no adapter is enabled in the configuration: enable [slack], or run `relaydesk console` to try the bot in a terminal");
     }
+    until_signalled(Application::build(&config)).await
+}
+
+/// Builds the application with `build` and runs it until SIGINT or SIGTERM (listened
+/// for from the start), or until it stops by itself.
+async fn until_signalled(
+    build: impl std::future::Future<Output = anyhow::Result<Application>>,
+) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
-    app::stop_on_signals(shutdown.clone());
-    app::serve(&config, adapters, shutdown).await
+    let signals = tokio::spawn(app::stop_on_signals(shutdown.clone()));
+    let outcome = match build.await {
+        Ok(app) => app.run_until_stopped(shutdown.clone()).await,
+        Err(e) => Err(e),
+    };
+    shutdown.cancel();
+    let _ = signals.await;
+    outcome
 }
 
 async fn check(config: &Config) -> anyhow::Result<()> {
@@ -117,8 +131,7 @@ async fn check(config: &Config) -> anyhow::Result<()> {
     );
     for q in &config.queues {
         if q.agent_channel.adapter != console::NAME
-            && !((q.agent_channel.adapter == "slack" && config.slack.enabled)
-                || (q.agent_channel.adapter == "discord" && config.discord.enabled))
+            && !platforms::is_enabled(config, &q.agent_channel.adapter)
         {
             println!(
                 "# warning: queue `{}` posts to {}, but that adapter is not enabled",

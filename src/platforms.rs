@@ -1,111 +1,108 @@
-//! The platform adapters the configuration enables, built with their secrets from the
-//! environment, and what `relaydesk check` says about them.
+//! Every platform relaydesk knows, in one list: its name, its configuration section,
+//! what it can do, how its adapter is built (secrets read from the environment as
+//! `SecretString`s), what `relaydesk check` says of it, and the HTTP routes it adds to
+//! the web server. Adding a platform is adding an entry to [`PLATFORMS`].
 
+mod discord;
+mod slack;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use anyhow::Context;
-use relaydesk_core::ChannelAdapter;
-use relaydesk_slack::{check as slack_check, Mode, Settings, SlackAdapter};
+use relaydesk_core::{Capabilities, ChannelAdapter};
+use secrecy::SecretString;
 
-use crate::config::{Config, SlackMode};
+use crate::config::Config;
 
-/// A secret from the environment; empty when unset.
-fn secret(name: &str) -> String {
-    std::env::var(name).unwrap_or_default()
+/// A platform, as the rest of the binary knows it.
+pub struct Platform {
+    /// The adapter's name: the first part of its addresses (`slack:C0123`).
+    pub name: &'static str,
+    /// Its section in `bot.toml`, as messages name it: `[slack]`.
+    pub section: &'static str,
+    /// What it can do. Known whether or not this process runs it: a console process
+    /// still splits a reply to a Slack channel at Slack's limit.
+    pub capabilities: Capabilities,
+    /// Whether the configuration enables it.
+    pub enabled: fn(&Config) -> bool,
+    /// Builds its adapter for an enabled section: an error names what is missing.
+    pub build: fn(&Config) -> anyhow::Result<Built>,
+    /// For an enabled section: checks its secrets and, where it can, asks the platform
+    /// what they allow. Returns the problems found; may print what it learnt.
+    pub check: for<'a> fn(&'a Config) -> Checking<'a>,
 }
 
-fn slack_mode(config: &Config) -> Mode {
-    match config.slack.mode {
-        SlackMode::Socket => Mode::Socket,
-        SlackMode::Http => Mode::Http,
-    }
+/// What [`Platform::check`] returns.
+pub type Checking<'a> = Pin<Box<dyn Future<Output = Vec<String>> + Send + 'a>>;
+
+/// A built platform: its adapter, and the routes it adds to the web server (if any).
+pub struct Built {
+    pub adapter: Arc<dyn ChannelAdapter>,
+    pub routes: Option<axum::Router>,
 }
 
-const DISCORD_MISSING: &str = "[discord] is enabled, but this relaydesk has no Discord adapter yet";
+/// The platforms, in the order they are built, checked and named.
+pub const PLATFORMS: &[Platform] = &[slack::PLATFORM, discord::PLATFORM];
 
-/// The enabled platform adapters (Slack; Discord is not in this version).
-pub fn adapters(config: &Config) -> anyhow::Result<Vec<Arc<dyn ChannelAdapter>>> {
-    let mut adapters: Vec<Arc<dyn ChannelAdapter>> = Vec::new();
-    if config.slack.enabled {
-        adapters.push(Arc::new(slack(config)?));
-    }
-    if config.discord.enabled {
-        anyhow::bail!(DISCORD_MISSING);
-    }
-    Ok(adapters)
+/// The platforms the configuration enables.
+pub fn enabled(config: &Config) -> impl Iterator<Item = &'static Platform> + '_ {
+    PLATFORMS.iter().filter(|p| (p.enabled)(config))
 }
 
-fn slack(config: &Config) -> anyhow::Result<SlackAdapter> {
-    let mode = slack_mode(config);
-    let (bot, app, signing) = (
-        secret("SLACK_BOT_TOKEN"),
-        secret("SLACK_APP_TOKEN"),
-        secret("SLACK_SIGNING_SECRET"),
-    );
-    let missing = slack_check::missing_tokens(mode, &bot, &app, &signing);
-    if !missing.is_empty() {
-        anyhow::bail!(
-            "[slack] is enabled but {} {} not set; see the README's Slack section",
-            missing.join(" and "),
-            if missing.len() == 1 { "is" } else { "are" }
-        );
-    }
-    let agent_channels = config
-        .queues
+/// Whether `adapter` names a platform the configuration enables.
+pub fn is_enabled(config: &Config, adapter: &str) -> bool {
+    enabled(config).any(|p| p.name == adapter)
+}
+
+/// Builds every enabled platform.
+pub fn build(config: &Config) -> anyhow::Result<Vec<Built>> {
+    enabled(config).map(|p| (p.build)(config)).collect()
+}
+
+/// Every platform's capabilities, by adapter name.
+pub fn capabilities() -> HashMap<String, Capabilities> {
+    PLATFORMS
         .iter()
-        .filter(|q| q.agent_channel.adapter == relaydesk_slack::ids::NAME)
-        .map(|q| q.agent_channel.channel.clone())
-        .collect();
-    SlackAdapter::new(Settings {
-        mode,
-        api_url: config.slack.api_url.clone(),
-        bot_token: bot,
-        app_token: app,
-        signing_secret: signing,
-        bind: config.web.bind.clone(),
-        trusted_team_ids: config.slack.trusted_team_ids.clone(),
-        agent_channels,
-        max_file_bytes: config.relay.max_file_mb.saturating_mul(1024 * 1024),
-    })
-    .context("cannot set up the Slack adapter")
+        .map(|p| (p.name.to_string(), p.capabilities))
+        .collect()
 }
 
-/// Checks each enabled platform's secrets and, where it can, asks the platform what
-/// they allow. Returns the problems found.
+/// Every enabled platform's problems, each prefixed with its name.
 pub async fn check(config: &Config) -> Vec<String> {
     let mut problems = Vec::new();
-    if config.discord.enabled {
-        problems.push(DISCORD_MISSING.to_string());
-    }
-    if !config.slack.enabled {
-        return problems;
-    }
-    let mode = slack_mode(config);
-    let bot = secret("SLACK_BOT_TOKEN");
-    for name in slack_check::missing_tokens(
-        mode,
-        &bot,
-        &secret("SLACK_APP_TOKEN"),
-        &secret("SLACK_SIGNING_SECRET"),
-    ) {
-        problems.push(format!("slack: {name} is not set"));
-    }
-    if bot.trim().is_empty() {
-        return problems;
-    }
-    match slack_check::bot_token(&config.slack.api_url, &bot).await {
-        Ok(report) => {
-            println!(
-                "# slack: the bot token works: bot user {} in workspace {}",
-                report.bot_user, report.team
-            );
-            for (scope, why) in report.missing_scopes {
-                problems.push(format!(
-                    "slack: the bot token lacks the scope `{scope}` (needed to {why}); add it under OAuth & Permissions and reinstall the app"
-                ));
-            }
-        }
-        Err(e) => problems.push(format!("slack: {e}")),
+    for p in enabled(config) {
+        let found = (p.check)(config).await;
+        problems.extend(found.into_iter().map(|f| format!("{}: {f}", p.name)));
     }
     problems
+}
+
+/// A secret from the environment; empty when unset. Held as a `SecretString` from the
+/// moment it is read.
+fn secret(name: &str) -> SecretString {
+    SecretString::from(std::env::var(name).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_platform_is_listed_once_with_its_capabilities() {
+        let caps = capabilities();
+        assert_eq!(caps.len(), PLATFORMS.len(), "a platform is listed twice");
+        assert_eq!(caps["slack"], relaydesk_slack::CAPABILITIES);
+        assert_eq!(caps["discord"].max_len, 2000);
+    }
+
+    #[test]
+    fn discord_is_refused_until_its_adapter_exists() {
+        let config = Config::parse("[discord]\nenabled = true\n", "bot.toml", &[]).unwrap();
+        let Err(e) = build(&config) else {
+            panic!("Discord was built");
+        };
+        assert!(e.to_string().contains("no Discord adapter yet"), "{e}");
+    }
 }

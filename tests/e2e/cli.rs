@@ -211,3 +211,22 @@ fn documented_but_unimplemented_keys_are_refused() {
     assert!(stdout.contains("no Discord adapter"), "{stdout}");
     assert!(!stdout.contains("# configuration is valid"), "{stdout}");
 }
+
+#[test]
+fn a_web_address_in_use_is_a_clear_error() {
+    let ws = Workspace::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = ws
+        .command(&["console"])
+        .env("RELAYDESK__WEB__BIND", &addr)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} ([web].bind")),
+        "{stderr}"
+    );
+}

@@ -1,9 +1,11 @@
 //! Running the binary in a scratch copy of the shipped configuration.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -27,6 +29,8 @@ impl Workspace {
         self.dir.path()
     }
 
+    /// `relaydesk` with `args`, in this folder. Its web server binds a free port (tests
+    /// run side by side); [`Log::web_addr`] reads back which.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_relaydesk"));
         cmd.args(args)
@@ -35,6 +39,7 @@ impl Workspace {
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("RELAYDESK__")) {
             cmd.env_remove(key);
         }
+        cmd.env("RELAYDESK__WEB__BIND", "127.0.0.1:0");
         cmd
     }
 
@@ -74,6 +79,74 @@ impl Workspace {
             seen: Vec::new(),
             since_say: 0,
         }
+    }
+}
+
+/// A child's standard error, read line by line as it comes.
+pub struct Log {
+    lines: Arc<(Mutex<Vec<String>>, Condvar)>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Log {
+    pub fn read(stderr: impl Read + Send + 'static) -> Log {
+        let lines = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let shared = lines.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                let (lines, arrived) = &*shared;
+                lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                arrived.notify_all();
+            }
+        });
+        Log {
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    /// Waits for a line containing `needle` and returns it; fails with the log so far
+    /// when it does not come.
+    pub fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        let (lines, arrived) = &*self.lines;
+        let mut seen = lines.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(line) = seen.iter().find(|l| l.contains(needle)) {
+                return line.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                panic!(
+                    "the log never said {needle:?}; it said:\n{}",
+                    seen.join("\n")
+                );
+            }
+            seen = arrived
+                .wait_timeout(seen, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// The web server's address (`127.0.0.1:PORT`), from the line it logs once bound.
+    pub fn web_addr(&self) -> String {
+        const SAID: &str = "web server listening on http://";
+        let line = self.wait_for(SAID);
+        let rest = &line[line.find(SAID).expect("found") + SAID.len()..];
+        rest.chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"')
+            .collect()
+    }
+
+    /// Everything logged: waits for the process to close its standard error.
+    pub fn finish(mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let lines = self.lines.0.lock().unwrap_or_else(|e| e.into_inner());
+        lines.join("\n")
     }
 }
 

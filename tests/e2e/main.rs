@@ -1,5 +1,6 @@
 //! End-to-end tests of the built `relaydesk` binary.
 
+mod app;
 mod cli;
 mod console;
 mod fake_slack;

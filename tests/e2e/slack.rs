@@ -1,21 +1,20 @@
 //! The built binary against a fake Slack (Web API + Socket Mode on 127.0.0.1), driving
 //! the real slack-morphism client; and the Events API over signed HTTP requests.
 
-use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::fake_slack::{self as fake, FakeSlack, Posted};
-use crate::helpers::{Workspace, WAIT};
+use crate::helpers::{Log, Workspace, WAIT};
 
 const AGENTS: &str = "CAGENTS";
 const SECRET: &str = "test-signing-secret";
 
 /// A workspace whose `bot.toml` points Slack at the fake: both queues' agent channel is
 /// `agents` (an address such as `slack:CAGENTS` or `console:agents`).
-fn workspace(fake: &FakeSlack, mode: &str, bind: &str, agents: &str) -> Workspace {
+fn workspace(fake: &FakeSlack, mode: &str, agents: &str) -> Workspace {
     let ws = Workspace::new();
     let toml = format!(
         r#"[database]
@@ -24,9 +23,6 @@ url = "sqlite://data/relaydesk.db"
 [helpcenter]
 path = "helpcenter"
 base_url = "https://help.example.com/articles/"
-
-[web]
-bind = "{bind}"
 
 [slack]
 enabled = true
@@ -60,11 +56,12 @@ fn with_tokens(mut cmd: Command) -> Command {
 /// A running `relaydesk run`; killed when dropped. Its log is shown when a test fails.
 struct Bot {
     child: Child,
+    log: Option<Log>,
 }
 
 impl Bot {
     fn start(ws: &Workspace) -> Bot {
-        let child = with_tokens(ws.command(&["run"]))
+        let mut child = with_tokens(ws.command(&["run"]))
             .env(
                 "RUST_LOG",
                 "info,relaydesk_slack=debug,slack_morphism=debug,relaydesk_core=debug",
@@ -73,7 +70,16 @@ impl Bot {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start relaydesk run");
-        Bot { child }
+        let log = Log::read(child.stderr.take().expect("stderr"));
+        Bot {
+            child,
+            log: Some(log),
+        }
+    }
+
+    /// The address its web server listens on.
+    fn web_addr(&self) -> String {
+        self.log.as_ref().expect("log").web_addr()
     }
 
     /// SIGKILL: nothing gets to shut down cleanly.
@@ -90,11 +96,9 @@ impl Drop for Bot {
             let _ = self.child.wait();
         }
         if std::thread::panicking() {
-            let mut log = String::new();
-            if let Some(mut e) = self.child.stderr.take() {
-                let _ = e.read_to_string(&mut log);
+            if let Some(log) = self.log.take() {
+                eprintln!("relaydesk's log:\n{}", log.finish());
             }
-            eprintln!("relaydesk's log:\n{log}");
         }
     }
 }
@@ -104,7 +108,7 @@ impl Drop for Bot {
 fn socket_mode() -> (FakeSlack, Workspace, Bot) {
     let fake = FakeSlack::start();
     users(&fake);
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let ws = workspace(&fake, "socket", "slack:CAGENTS");
     let bot = Bot::start(&ws);
     fake.wait_connected(WAIT);
     (fake, ws, bot)
@@ -364,7 +368,7 @@ fn slack_dm_to_agent_thread_and_back_in_socket_mode() {
 fn slack_restart_resumes_the_same_thread_and_files_are_copied() {
     let fake = FakeSlack::start();
     users(&fake);
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let ws = workspace(&fake, "socket", "slack:CAGENTS");
     let bot = Bot::start(&ws);
     fake.wait_connected(WAIT);
     let card = handoff(&fake);
@@ -634,7 +638,7 @@ fn an_event_that_cannot_be_stored_is_not_acknowledged() {
 #[test]
 fn run_names_a_missing_slack_token() {
     let fake = FakeSlack::start();
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let ws = workspace(&fake, "socket", "slack:CAGENTS");
     let out = ws
         .command(&["run"])
         .env("SLACK_BOT_TOKEN", "xoxb-1")
@@ -649,13 +653,6 @@ fn run_names_a_missing_slack_token() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn stored_conversations(ws: &Workspace) -> String {
     let out = ws.run(&["conversations", "list"]);
     String::from_utf8_lossy(&out.stdout).to_string()
@@ -665,14 +662,10 @@ fn stored_conversations(ws: &Workspace) -> String {
 fn slack_events_api_over_signed_http() {
     let fake = FakeSlack::start();
     users(&fake);
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}");
-    let ws = workspace(&fake, "http", &bind, "slack:CAGENTS");
-    let _bot = Bot::start(&ws);
+    let ws = workspace(&fake, "http", "slack:CAGENTS");
+    let bot = Bot::start(&ws);
+    let bind = bot.web_addr();
     let events = format!("http://{bind}/slack/events");
-    eventually("the Events API listening", || {
-        std::net::TcpStream::connect(&bind).is_ok()
-    });
 
     // Slack's URL check.
     let check =
@@ -825,7 +818,7 @@ fn slack_events_api_over_signed_http() {
 #[test]
 fn check_reports_missing_slack_tokens_and_scopes() {
     let fake = FakeSlack::start();
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "slack:CAGENTS");
+    let ws = workspace(&fake, "socket", "slack:CAGENTS");
 
     let out = ws.run(&["check"]);
     let text =
@@ -878,7 +871,7 @@ fn check_reports_missing_slack_tokens_and_scopes() {
 fn a_slack_user_is_served_from_a_console_agent_channel() {
     let fake = FakeSlack::start();
     users(&fake);
-    let ws = workspace(&fake, "socket", "127.0.0.1:0", "console:agents");
+    let ws = workspace(&fake, "socket", "console:agents");
     let mut console = ws.console_with(with_tokens(ws.command(&["console"])));
     fake.wait_connected(WAIT);
 

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::Mode;
 
@@ -40,14 +41,20 @@ pub const SCOPES: &[(&str, &str)] = &[
 ];
 
 /// The environment variables the mode needs that are unset or empty.
-pub fn missing_tokens(mode: Mode, bot: &str, app: &str, secret: &str) -> Vec<&'static str> {
+pub fn missing_tokens(
+    mode: Mode,
+    bot: &SecretString,
+    app: &SecretString,
+    secret: &SecretString,
+) -> Vec<&'static str> {
+    let unset = |s: &SecretString| s.expose_secret().trim().is_empty();
     let mut missing = Vec::new();
-    if bot.trim().is_empty() {
+    if unset(bot) {
         missing.push("SLACK_BOT_TOKEN");
     }
     match mode {
-        Mode::Socket if app.trim().is_empty() => missing.push("SLACK_APP_TOKEN"),
-        Mode::Http if secret.trim().is_empty() => missing.push("SLACK_SIGNING_SECRET"),
+        Mode::Socket if unset(app) => missing.push("SLACK_APP_TOKEN"),
+        Mode::Http if unset(secret) => missing.push("SLACK_SIGNING_SECRET"),
         _ => {}
     }
     missing
@@ -62,12 +69,12 @@ pub struct TokenReport {
 }
 
 /// Calls `auth.test` with the bot token.
-pub async fn bot_token(api_url: &str, token: &str) -> Result<TokenReport, String> {
+pub async fn bot_token(api_url: &str, token: &SecretString) -> Result<TokenReport, String> {
     let https = crate::web::https_connector().map_err(|e| format!("TLS: {e}"))?;
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
     let url = format!("{}/auth.test", api_url.trim_end_matches('/'));
     let req = hyper::Request::post(url.as_str())
-        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", format!("Bearer {}", token.expose_secret()))
         .body(Empty::new())
         .map_err(|e| e.to_string())?;
     let res = client
@@ -123,14 +130,17 @@ mod tests {
 
     #[test]
     fn each_mode_needs_its_own_token() {
+        let missing = |mode, bot: &str, app: &str, secret: &str| {
+            missing_tokens(mode, &bot.into(), &app.into(), &secret.into())
+        };
         assert_eq!(
-            missing_tokens(Mode::Socket, "xoxb-1", "", "s"),
+            missing(Mode::Socket, "xoxb-1", "", "s"),
             vec!["SLACK_APP_TOKEN"]
         );
         assert_eq!(
-            missing_tokens(Mode::Http, "", "xapp-1", ""),
+            missing(Mode::Http, "", "xapp-1", ""),
             vec!["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
         );
-        assert!(missing_tokens(Mode::Http, "xoxb-1", "", "s").is_empty());
+        assert!(missing(Mode::Http, "xoxb-1", "", "s").is_empty());
     }
 }

@@ -18,6 +18,7 @@ use relaydesk_core::adapter::{
     SendError,
 };
 use relaydesk_core::i18n;
+use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 use crate::intake::Intake;
@@ -27,7 +28,8 @@ use crate::web::{Upload, Web};
 /// holds 3,000: splitting there keeps every message renderable.
 pub const MAX_LEN: usize = 3000;
 
-/// What Slack can do, as the engine needs to know it.
+/// What Slack can do, as the engine shapes messages for it. Known without an adapter: a
+/// process that does not run Slack still splits a reply to a Slack channel at its limit.
 pub const CAPABILITIES: Capabilities = Capabilities {
     max_len: MAX_LEN,
     edits: true,
@@ -43,21 +45,21 @@ pub enum Mode {
     /// Socket Mode: relaydesk connects out; no public URL needed.
     Socket,
     /// Events API: Slack posts signed requests to `/slack/events`, `/slack/interactions`
-    /// and `/slack/commands` on `bind`.
+    /// and `/slack/commands`, the [`SlackAdapter::routes`] the binary serves.
     Http,
 }
 
-/// Everything the adapter needs, secrets included (never logged: no `Debug`).
+/// Everything the adapter needs. The secrets are [`SecretString`]s: `Debug` masks them,
+/// and they are exposed only where a request is signed or checked.
+#[derive(Debug)]
 pub struct Settings {
     pub mode: Mode,
     pub api_url: String,
-    pub bot_token: String,
+    pub bot_token: SecretString,
     /// Socket Mode only.
-    pub app_token: String,
+    pub app_token: SecretString,
     /// Events API only.
-    pub signing_secret: String,
-    /// Events API only: where to listen.
-    pub bind: String,
+    pub signing_secret: SecretString,
     pub trusted_team_ids: Vec<String>,
     /// The channel ids of the queues' `slack:` agent channels.
     pub agent_channels: HashSet<String>,
@@ -72,6 +74,8 @@ pub use web::WebError as BuildError;
 pub struct SlackAdapter {
     settings: Settings,
     web: Arc<Web>,
+    /// Events API only: where the routes find the intake once the adapter runs.
+    events: Option<http::Gate>,
 }
 
 impl SlackAdapter {
@@ -81,10 +85,21 @@ impl SlackAdapter {
             &settings.bot_token,
             &settings.trusted_team_ids,
         )?;
+        let events = (settings.mode == Mode::Http).then(http::Gate::new);
         Ok(SlackAdapter {
             settings,
             web: Arc::new(web),
+            events,
         })
+    }
+
+    /// The Events API's routes, for the binary's web server to serve (HTTP mode only;
+    /// `None` in Socket Mode). Every route checks Slack's signature before anything
+    /// else; requests that come before [`ChannelAdapter::run`] has reached Slack wait
+    /// a little for it, then are answered 503 so that Slack sends them again.
+    pub fn routes(&self) -> Option<axum::Router> {
+        let gate = self.events.as_ref()?;
+        Some(http::router(gate, self.settings.signing_secret.clone()))
     }
 
     fn error(&self, message: impl Into<String>) -> AdapterError {
@@ -171,28 +186,11 @@ impl ChannelAdapter for SlackAdapter {
         sink: Arc<dyn InboundSink>,
         shutdown: CancellationToken,
     ) -> Result<(), AdapterError> {
-        let Some(bot_user) = self.bot_user(&shutdown).await? else {
-            return Ok(());
-        };
-        let intake = Arc::new(Intake {
-            web: self.web.clone(),
-            sink,
-            bot_user,
-            agent_channels: self.settings.agent_channels.clone(),
-        });
-        match self.settings.mode {
-            Mode::Socket => socket::run(intake, &self.settings.app_token, shutdown)
-                .await
-                .map_err(|m| self.error(m)),
-            Mode::Http => http::run(
-                intake,
-                &self.settings.bind,
-                &self.settings.signing_secret,
-                shutdown,
-            )
-            .await
-            .map_err(|m| self.error(m)),
+        let result = self.receive(sink, shutdown).await;
+        if let Some(gate) = &self.events {
+            gate.close();
         }
+        result
     }
 
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
@@ -208,6 +206,35 @@ impl ChannelAdapter for SlackAdapter {
 }
 
 impl SlackAdapter {
+    async fn receive(
+        &self,
+        sink: Arc<dyn InboundSink>,
+        shutdown: CancellationToken,
+    ) -> Result<(), AdapterError> {
+        let Some(bot_user) = self.bot_user(&shutdown).await? else {
+            return Ok(());
+        };
+        let intake = Arc::new(Intake {
+            web: self.web.clone(),
+            sink,
+            bot_user,
+            agent_channels: self.settings.agent_channels.clone(),
+        });
+        match &self.events {
+            None => socket::run(intake, &self.settings.app_token, shutdown)
+                .await
+                .map_err(|m| self.error(m)),
+            Some(gate) => {
+                gate.open(intake);
+                tracing::info!(
+                    "Slack Events API ready on /slack/events, /slack/interactions, /slack/commands"
+                );
+                shutdown.cancelled().await;
+                Ok(())
+            }
+        }
+    }
+
     async fn send_now(&self, message: &Outbound) -> Result<Delivered, SendError> {
         let channel = &message.to.channel;
         match &message.action {
@@ -221,6 +248,29 @@ impl SlackAdapter {
                 let ts = self.web.delete(channel, message_id).await?;
                 Ok(Delivered::message(ts))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_never_show_a_secret() {
+        let settings = Settings {
+            mode: Mode::Http,
+            api_url: "http://127.0.0.1:1/api".into(),
+            bot_token: "xoxb-secret-1".into(),
+            app_token: "xapp-secret-2".into(),
+            signing_secret: "signing-secret-3".into(),
+            trusted_team_ids: Vec::new(),
+            agent_channels: HashSet::new(),
+            max_file_bytes: 1,
+        };
+        let shown = format!("{settings:?}");
+        for secret in ["xoxb-secret-1", "xapp-secret-2", "signing-secret-3"] {
+            assert!(!shown.contains(secret), "{shown}");
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use secrecy::{ExposeSecret, SecretString};
 use slack_morphism::prelude::*;
 use tokio_util::sync::CancellationToken;
 
@@ -14,7 +15,7 @@ type Client = Arc<SlackClient<Connector>>;
 
 pub(crate) async fn run(
     intake: Arc<Intake>,
-    app_token: &str,
+    app_token: &SecretString,
     shutdown: CancellationToken,
 ) -> Result<(), String> {
     let env = SlackClientEventsListenerEnvironment::new(intake.web.client.clone())
@@ -26,7 +27,7 @@ pub(crate) async fn run(
         .with_command_events(on_command);
     let config = SlackClientSocketModeConfig::new().with_max_connections_count(1);
     let listener = SlackClientSocketModeListener::new(&config, Arc::new(env), callbacks);
-    let token = SlackApiToken::new(SlackApiTokenValue(app_token.to_string()));
+    let token = SlackApiToken::new(SlackApiTokenValue(app_token.expose_secret().to_string()));
     listener
         .listen_for(&token)
         .await

@@ -13,6 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use relaydesk_core::adapter::{FileRef, SendError};
 use relaydesk_core::Person;
+use secrecy::{ExposeSecret, SecretString};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 
@@ -46,7 +47,11 @@ pub enum WebError {
 
 impl Web {
     /// `api_url` may be plain `http://` (proxies, tests).
-    pub fn new(api_url: &str, bot_token: &str, trusted_teams: &[String]) -> Result<Web, WebError> {
+    pub fn new(
+        api_url: &str,
+        bot_token: &SecretString,
+        trusted_teams: &[String],
+    ) -> Result<Web, WebError> {
         let https = || https_connector().map_err(WebError::Tls);
         let api = url::Url::parse(api_url).map_err(|_| WebError::BadUrl(api_url.into()))?;
         let connector =
@@ -55,7 +60,7 @@ impl Web {
         file_hosts.extend(api.host_str().map(str::to_string));
         Ok(Web {
             client: Arc::new(SlackClient::new(connector)),
-            token: SlackApiToken::new(SlackApiTokenValue(bot_token.to_string())),
+            token: SlackApiToken::new(SlackApiTokenValue(bot_token.expose_secret().to_string())),
             files: Client::builder(TokioExecutor::new()).build(https()?),
             file_hosts,
             trusted_teams: trusted_teams.iter().cloned().collect(),
