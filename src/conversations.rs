@@ -123,7 +123,7 @@ fn markdown(d: &ConversationDetail) -> String {
         out.push_str(&format!("- queue: {q}\n"));
     }
     if let Some(a) = &c.assignee {
-        out.push_str(&format!("- assignee: {a}\n"));
+        out.push_str(&format!("- assignee: {}\n", a.name));
     }
     if let Some(r) = &c.close_reason {
         out.push_str(&format!("- close reason: {r}\n"));

@@ -282,6 +282,13 @@ pub trait PersonTx: Send {
     ) -> Result<(i64, Option<Conversation>), StoreError>;
 }
 
+/// Agents, as their platforms know them: who a ticket is assigned to.
+#[async_trait]
+pub trait AgentTx: Send {
+    /// Creates or refreshes the agent; returns their id.
+    async fn upsert_agent(&mut self, agent: &Person, now: Millis) -> Result<i64, StoreError>;
+}
+
 /// Conversations: finding, creating and saving them, and the choices last offered.
 #[async_trait]
 pub trait ConversationTx: Send {
@@ -408,7 +415,9 @@ pub trait AnswerTx: Send {
 /// outbox rows commit together or not at all. Dropping it without `commit` rolls
 /// everything back.
 #[async_trait]
-pub trait Tx: InboundTx + PersonTx + ConversationTx + MessageTx + OutboxTx + AnswerTx {
+pub trait Tx:
+    InboundTx + PersonTx + AgentTx + ConversationTx + MessageTx + OutboxTx + AnswerTx
+{
     /// Makes everything the transaction wrote durable, at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

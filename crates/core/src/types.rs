@@ -174,7 +174,8 @@ pub struct Conversation {
     /// The agent channel of the queue; the thread is the ticket card's message id once
     /// the card is delivered.
     pub agent_address: Option<Address>,
-    pub assignee: Option<String>,
+    /// The agent who has the ticket.
+    pub assignee: Option<Assignee>,
     pub close_reason: Option<String>,
     /// The conversation this one continues, after the previous one closed.
     pub previous_id: Option<i64>,
@@ -182,6 +183,15 @@ pub struct Conversation {
     pub closed_at: Option<Millis>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// The agent a ticket is assigned to: recorded by id, shown by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignee {
+    /// The store's id of the agent (one per platform user).
+    pub agent_id: i64,
+    /// Their name as shown when the ticket was assigned.
+    pub name: String,
 }
 
 /// Who wrote a stored message.

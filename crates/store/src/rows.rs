@@ -5,10 +5,11 @@ use relaydesk_core::store::{
     ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, RowAction, StoreError,
 };
 use relaydesk_core::text::Lang;
+use relaydesk_core::types::Assignee;
 use relaydesk_core::{Address, Author, Conversation, Message, Person, State};
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, person_id, state, user_adapter, user_channel, user_thread, lang, queue, \
-     ticket_number, agent_adapter, agent_channel, agent_thread, assignee, close_reason, previous_id, solved_at, \
+     ticket_number, agent_adapter, agent_channel, agent_thread, assignee_id, assignee, close_reason, previous_id, solved_at, \
      closed_at, created_at, updated_at";
 
 /// The conversation columns, qualified by a table alias.
@@ -117,6 +118,7 @@ pub(crate) struct ConversationRow {
     agent_adapter: Option<String>,
     agent_channel: Option<String>,
     agent_thread: Option<String>,
+    assignee_id: Option<i64>,
     assignee: Option<String>,
     close_reason: Option<String>,
     previous_id: Option<i64>,
@@ -149,7 +151,11 @@ impl ConversationRow {
             queue: self.queue,
             ticket_number: self.ticket_number,
             agent_address,
-            assignee: self.assignee,
+            assignee: match (self.assignee_id, self.assignee) {
+                (Some(agent_id), Some(name)) => Some(Assignee { agent_id, name }),
+                (None, None) => None,
+                _ => return Err(corrupt("assignee of conversation", &self.id.to_string())),
+            },
             close_reason: self.close_reason,
             previous_id: self.previous_id,
             solved_at: self.solved_at,

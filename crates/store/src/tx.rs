@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use relaydesk_core::adapter::{Choice, OutboundKind};
 use relaydesk_core::store::{
-    AnswerTx, Card, ConversationTx, Copy, InboundTx, MessageTx, NewConversation, NewMessage,
-    NewOutbound, OutboxTx, PersonTx, StoreError, Tx,
+    AgentTx, AnswerTx, Card, ConversationTx, Copy, InboundTx, MessageTx, NewConversation,
+    NewMessage, NewOutbound, OutboxTx, PersonTx, StoreError, Tx,
 };
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
 use sqlx::{Postgres, Sqlite, Transaction};
@@ -126,6 +126,22 @@ impl PersonTx for SqlTx {
 }
 
 #[async_trait]
+impl AgentTx for SqlTx {
+    async fn upsert_agent(&mut self, agent: &Person, now: Millis) -> Result<i64, StoreError> {
+        let sql =
+            "insert into agent (platform, platform_user_id, display_name, created_at, updated_at)
+                   values ($1, $2, $3, $4, $4)
+                   on conflict (platform, platform_user_id) do update set
+                     display_name = excluded.display_name, updated_at = excluded.updated_at
+                   returning id";
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(&agent.platform).bind(&agent.id).bind(&agent.display_name).bind(now)
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)
+    }
+}
+
+#[async_trait]
 impl ConversationTx for SqlTx {
     async fn latest_conversation(
         &mut self,
@@ -195,15 +211,16 @@ impl ConversationTx for SqlTx {
     ) -> Result<(), StoreError> {
         let sql = "update conversation set state = $1, user_adapter = $2, user_channel = $3, user_thread = $4,
                    lang = $5, queue = $6, ticket_number = $7, agent_adapter = $8, agent_channel = $9,
-                   agent_thread = $10, assignee = $11, close_reason = $12, solved_at = $13, closed_at = $14,
-                   updated_at = $15
-                   where id = $16";
+                   agent_thread = $10, assignee_id = $11, assignee = $12, close_reason = $13, solved_at = $14,
+                   closed_at = $15, updated_at = $16
+                   where id = $17";
         let (u, a) = (&conv.user_address, conv.agent_address.as_ref());
         on_tx!(&mut self.conn, c => sqlx::query(sql)
             .bind(conv.state.as_str()).bind(&u.adapter).bind(&u.channel).bind(&u.thread)
             .bind(conv.lang.as_str()).bind(&conv.queue).bind(conv.ticket_number)
             .bind(a.map(|a| &a.adapter)).bind(a.map(|a| &a.channel)).bind(a.and_then(|a| a.thread.as_ref()))
-            .bind(&conv.assignee).bind(&conv.close_reason).bind(conv.solved_at).bind(conv.closed_at)
+            .bind(conv.assignee.as_ref().map(|a| a.agent_id)).bind(conv.assignee.as_ref().map(|a| &a.name))
+            .bind(&conv.close_reason).bind(conv.solved_at).bind(conv.closed_at)
             .bind(now).bind(conv.id)
             .execute(&mut **c).await.map(|_| ()))
         .map_err(db_error)?;

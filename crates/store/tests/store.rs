@@ -581,7 +581,7 @@ async fn agent_commands_and_choices(db: &TestDb) {
     assert_eq!(
         (
             conv.conversation.state,
-            conv.conversation.assignee.as_deref()
+            conv.conversation.assignee.as_ref().map(|a| a.name.as_str())
         ),
         (State::Assigned, Some("Grace"))
     );

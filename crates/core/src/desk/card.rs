@@ -30,7 +30,7 @@ pub fn ticket_card(conv: &Conversation, person: &Person, queue: &str) -> TicketC
 pub fn redrawn(card: &Body, conv: &Conversation) -> Body {
     let status = CardStatus {
         state: conv.state,
-        assignee: conv.assignee.clone(),
+        assignee: conv.assignee.as_ref().map(|a| a.name.clone()),
         reason: conv.close_reason.clone(),
     };
     let choices = card_choices(conv.state);
@@ -143,8 +143,12 @@ mod tests {
         assert!(redrawn(&first, &c)
             .text()
             .ends_with("Status: waiting for an agent"));
-        c.state = State::Assigned;
-        c.assignee = Some("Grace".into());
+        let grace = crate::types::Assignee {
+            agent_id: 1,
+            name: "Grace".into(),
+        };
+        c.apply(&crate::desk::Trigger::Claim { agent: &grace }, 1)
+            .unwrap();
         let now = redrawn(&first, &c);
         assert!(
             now.text().ends_with("\nStatus: claimed by Grace"),

@@ -5,7 +5,7 @@
 //! conversation and the fields that go with its state, or refuses a move the state does
 //! not allow and changes nothing.
 
-use crate::types::{Address, Conversation, Millis, State};
+use crate::types::{Address, Assignee, Conversation, Millis, State};
 
 /// Something that moves a conversation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,9 +17,9 @@ pub enum Trigger<'a> {
         agent_channel: &'a Address,
     },
     /// An agent takes the ticket (or takes it over).
-    Claim { agent: &'a str },
+    Claim { agent: &'a Assignee },
     /// An agent replies to the person; the first reply to a waiting ticket claims it.
-    AgentReply { agent: &'a str },
+    AgentReply { agent: &'a Assignee },
     /// An agent marks the ticket solved.
     Solve,
     /// An agent closes the ticket; `reason` defaults to "closed".
@@ -29,7 +29,7 @@ pub enum Trigger<'a> {
     /// The person writes to a solved ticket: it reopens for whoever had it.
     PersonWrote,
     /// An agent reopens a solved or closed ticket and takes it.
-    Reopen { agent: &'a str },
+    Reopen { agent: &'a Assignee },
 }
 
 impl Trigger<'_> {
@@ -66,7 +66,7 @@ pub struct Moved {
     /// The state after (maybe the same: a claim of a claimed ticket).
     pub to: State,
     /// The assignee before, when the move changed it.
-    pub previous_assignee: Option<String>,
+    pub previous_assignee: Option<Assignee>,
 }
 
 impl Conversation {
@@ -95,7 +95,7 @@ impl Conversation {
                 Queued
             }
             (Trigger::Claim { agent }, Queued | Assigned | Solved) => {
-                previous_assignee = self.assignee.replace(agent.to_string());
+                previous_assignee = self.assignee.replace(agent.clone());
                 if from == Queued {
                     Assigned
                 } else {
@@ -103,7 +103,7 @@ impl Conversation {
                 }
             }
             (Trigger::AgentReply { agent }, Queued) => {
-                self.assignee = Some(agent.to_string());
+                self.assignee = Some(agent.clone());
                 Assigned
             }
             (Trigger::AgentReply { .. }, Assigned | Solved) => from,
@@ -130,7 +130,7 @@ impl Conversation {
                 }
             }
             (Trigger::Reopen { agent }, Solved | Closed) => {
-                self.assignee = Some(agent.to_string());
+                self.assignee = Some(agent.clone());
                 self.solved_at = None;
                 self.closed_at = None;
                 self.close_reason = None;
@@ -162,6 +162,13 @@ mod tests {
     use crate::text::Lang;
     use State::*;
 
+    fn agent(id: i64, name: &str) -> Assignee {
+        Assignee {
+            agent_id: id,
+            name: name.into(),
+        }
+    }
+
     fn conversation(state: State) -> Conversation {
         Conversation {
             id: 1,
@@ -186,19 +193,20 @@ mod tests {
     #[test]
     fn every_move_is_allowed_or_refused_as_designed() {
         let agents = Address::new("chat", "agents");
+        let grace = agent(1, "Grace");
         let triggers = [
             Trigger::OpenTicket {
                 queue: "support",
                 number: 7,
                 agent_channel: &agents,
             },
-            Trigger::Claim { agent: "Grace" },
-            Trigger::AgentReply { agent: "Grace" },
+            Trigger::Claim { agent: &grace },
+            Trigger::AgentReply { agent: &grace },
             Trigger::Solve,
             Trigger::Close { reason: None },
             Trigger::Expire,
             Trigger::PersonWrote,
-            Trigger::Reopen { agent: "Grace" },
+            Trigger::Reopen { agent: &grace },
         ];
         let allowed = |t: &Trigger, s: State| -> Option<State> {
             match (t, s) {
@@ -242,6 +250,7 @@ mod tests {
     #[test]
     fn fields_follow_the_state() {
         let agents = Address::new("chat", "agents");
+        let (grace, alan, ada) = (agent(1, "Grace"), agent(2, "Alan"), agent(3, "Ada"));
         let mut c = conversation(Bot);
         c.apply(
             &Trigger::OpenTicket {
@@ -260,10 +269,10 @@ mod tests {
             ),
             (Some("support"), Some(7), Some(&agents))
         );
-        c.apply(&Trigger::AgentReply { agent: "Grace" }, 2).unwrap();
-        assert_eq!(c.assignee.as_deref(), Some("Grace"));
-        let moved = c.apply(&Trigger::Claim { agent: "Alan" }, 3).unwrap();
-        assert_eq!(moved.previous_assignee.as_deref(), Some("Grace"));
+        c.apply(&Trigger::AgentReply { agent: &grace }, 2).unwrap();
+        assert_eq!(c.assignee.as_ref(), Some(&grace));
+        let moved = c.apply(&Trigger::Claim { agent: &alan }, 3).unwrap();
+        assert_eq!(moved.previous_assignee, Some(grace));
         c.apply(&Trigger::Solve, 4).unwrap();
         assert_eq!(c.solved_at, Some(4));
         assert!(c.is_open(5, 10) && !c.is_open(14, 10));
@@ -282,15 +291,15 @@ mod tests {
             (Some(6), Some("duplicate"))
         );
         assert!(!c.is_open(6, 10));
-        c.apply(&Trigger::Reopen { agent: "Ada" }, 7).unwrap();
+        c.apply(&Trigger::Reopen { agent: &ada }, 7).unwrap();
         assert_eq!(
             (
                 c.state,
-                c.assignee.as_deref(),
+                c.assignee.as_ref(),
                 c.closed_at,
                 c.close_reason.as_deref()
             ),
-            (Assigned, Some("Ada"), None, None)
+            (Assigned, Some(&ada), None, None)
         );
         c.apply(&Trigger::Solve, 8).unwrap();
         c.apply(&Trigger::Expire, 20).unwrap();

@@ -5,7 +5,7 @@ use crate::desk::command::AgentCommand;
 use crate::desk::Trigger;
 use crate::i18n;
 use crate::store::{NewMessage, StoreError};
-use crate::types::{Author, Conversation, State};
+use crate::types::{Assignee, Author, Conversation, State};
 
 use super::turn::{Target, Turn};
 use super::{Engine, Handled};
@@ -28,6 +28,7 @@ impl Engine {
         let agent = ev.author.display_name.as_str();
         let number = conv.ticket_number.unwrap_or(conv.id);
         let say = i18n::agents();
+        let me;
         let person = i18n::catalogue(conv.lang);
         let command = AgentCommand::parse(&ev.content);
         let trigger = match command {
@@ -41,8 +42,11 @@ impl Engine {
                 return Ok(Handled::Done);
             }
             AgentCommand::Reply(body) => return self.agent_reply(t, &mut conv, ev, body).await,
-            AgentCommand::Reopen => return self.reopen(t, &mut conv, agent).await,
-            AgentCommand::Claim => Trigger::Claim { agent },
+            AgentCommand::Reopen => return self.reopen(t, &mut conv, ev).await,
+            AgentCommand::Claim => {
+                me = self.agent_of(t, ev).await?;
+                Trigger::Claim { agent: &me }
+            }
             AgentCommand::Solve => Trigger::Solve,
             AgentCommand::Close(reason) => Trigger::Close { reason },
         };
@@ -57,7 +61,14 @@ impl Engine {
         let (notice, to_person) = match command {
             AgentCommand::Claim => {
                 let notice = match moved.previous_assignee {
-                    Some(p) if p != agent => say.took_over(agent, number, &p),
+                    Some(p)
+                        if conv
+                            .assignee
+                            .as_ref()
+                            .is_some_and(|a| a.agent_id != p.agent_id) =>
+                    {
+                        say.took_over(agent, number, &p.name)
+                    }
                     _ => say.claimed_by(agent),
                 };
                 (notice, person.claimed(self.shown_agent_name(agent)))
@@ -98,7 +109,8 @@ impl Engine {
             .await?;
         if conv.state == State::Queued {
             // The first reply to a waiting ticket claims it.
-            self.advance(t, conv, Trigger::AgentReply { agent })
+            let me = self.agent_of(t, ev).await?;
+            self.advance(t, conv, Trigger::AgentReply { agent: &me })
                 .await?
                 .map_err(super::person::refused)?;
         }
@@ -114,7 +126,7 @@ impl Engine {
         &self,
         t: &mut Turn,
         conv: &mut Conversation,
-        agent: &str,
+        ev: &Inbound,
     ) -> Result<Handled, StoreError> {
         let say = i18n::agents();
         let number = conv.ticket_number.unwrap_or(conv.id);
@@ -128,13 +140,22 @@ impl Engine {
                 .await?;
             return Ok(Handled::Done);
         }
-        self.advance(t, conv, Trigger::Reopen { agent })
+        let me = self.agent_of(t, ev).await?;
+        self.advance(t, conv, Trigger::Reopen { agent: &me })
             .await?
             .map_err(super::person::refused)?;
-        self.notice(t, conv, &say.reopened_by(agent)).await?;
+        self.notice(t, conv, &say.reopened_by(&me.name)).await?;
         let reopened = i18n::catalogue(conv.lang).reopened(number);
         self.tell(t, conv, None, &reopened, Vec::new()).await?;
         Ok(Handled::Done)
+    }
+
+    /// The agent who wrote `ev`, recorded by id.
+    async fn agent_of(&self, t: &mut Turn, ev: &Inbound) -> Result<Assignee, StoreError> {
+        Ok(Assignee {
+            agent_id: t.tx.upsert_agent(&ev.author, t.now).await?,
+            name: ev.author.display_name.clone(),
+        })
     }
 
     /// The name the person sees for an agent.
