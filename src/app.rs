@@ -154,7 +154,8 @@ impl Application {
             reload_secs,
             shutdown.clone(),
         ));
-        let ran = runtime::run(adapters, sink, dispatcher, shutdown.clone()).await;
+        let ran = runtime::run(adapters, sink.clone(), dispatcher, shutdown.clone()).await;
+        sink.close().await;
         shutdown.cancel();
         let served = serving.await;
         let _ = reloading.await;

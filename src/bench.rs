@@ -100,12 +100,13 @@ async fn run(
         "bench".into(),
         DispatchSettings::default(),
     );
-    let sink: Arc<dyn InboundSink> = EngineSink::new(
+    let engine_sink = EngineSink::new(
         engine,
         store.clone(),
         progress,
         crate::app::batch_size(&store),
     );
+    let sink: Arc<dyn InboundSink> = engine_sink.clone();
     let stop = CancellationToken::new();
     let dispatching = tokio::spawn(dispatcher.run(stop.clone()));
 
@@ -139,6 +140,7 @@ async fn run(
     let elapsed = started.elapsed();
     stop.cancel();
     let _ = dispatching.await;
+    engine_sink.close().await;
 
     let mut latencies: Vec<Duration> = (0..messages)
         .filter_map(|j| {

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use std::sync::Mutex;
+
 use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{Accepted, ChannelAdapter, Inbound, InboundSink, SinkError};
@@ -18,7 +21,15 @@ pub struct EngineSink {
     engine: Arc<Engine>,
     store: Arc<dyn Store>,
     progress: Arc<Notify>,
-    batcher: Option<mpsc::Sender<Pending>>,
+    /// Events are batched (they were until [`EngineSink::close`] took the batcher).
+    batching: bool,
+    /// The batching task and the way to it; taken by [`EngineSink::close`].
+    batcher: Mutex<Option<Batcher>>,
+}
+
+struct Batcher {
+    queue: mpsc::Sender<Pending>,
+    task: JoinHandle<()>,
 }
 
 type Pending = (Inbound, oneshot::Sender<Result<Handled, EngineError>>);
@@ -35,24 +46,48 @@ impl EngineSink {
         batch: usize,
     ) -> Arc<EngineSink> {
         let batcher = (batch > 1).then(|| {
-            let (tx, rx) = mpsc::channel(batch * 4);
-            tokio::spawn(run_batches(engine.clone(), rx, batch));
-            tx
+            let (queue, rx) = mpsc::channel(batch * 4);
+            let task = tokio::spawn(run_batches(engine.clone(), rx, batch));
+            Batcher { queue, task }
         });
         Arc::new(EngineSink {
             engine,
             store,
             progress,
-            batcher,
+            batching: batcher.is_some(),
+            batcher: Mutex::new(batcher),
         })
     }
 
+    /// Takes no more events: waits for those queued to be handled and for the batching
+    /// task to end. Later submissions are refused as [`EngineError::Stopped`].
+    pub async fn close(&self) {
+        let batcher = self
+            .batcher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(Batcher { queue, task }) = batcher {
+            drop(queue);
+            let _ = task.await;
+        }
+    }
+
     async fn handle(&self, event: Inbound) -> Result<Handled, EngineError> {
-        let Some(batcher) = &self.batcher else {
+        let queue = self
+            .batcher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|b| b.queue.clone());
+        let Some(queue) = queue else {
+            if self.batching {
+                return Err(EngineError::Stopped);
+            }
             return self.engine.handle(&event).await;
         };
         let (reply, answer) = oneshot::channel();
-        if batcher.send((event, reply)).await.is_err() {
+        if queue.send((event, reply)).await.is_err() {
             return Err(EngineError::Stopped);
         }
         answer.await.unwrap_or(Err(EngineError::Stopped))

@@ -18,6 +18,7 @@ use relaydesk_core::Millis;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+use tokio_util::sync::CancellationToken;
 
 use rows::{ConversationRow, DeliveryRow, MessageRow, OutboxRow, PersonRow, SummaryRow};
 
@@ -46,6 +47,8 @@ pub struct SqlStore {
     /// For the dispatcher's bookkeeping: the same pool on SQLite, a pool that does
     /// not wait for the disk on PostgreSQL.
     outbox: Db,
+    /// The outbox listener (PostgreSQL), stopped and joined by [`SqlStore::close`].
+    listening: std::sync::Mutex<Option<(CancellationToken, tokio::task::JoinHandle<()>)>>,
 }
 
 impl SqlStore {
@@ -114,7 +117,11 @@ impl SqlStore {
                 "unsupported database url {shown}: use sqlite://path/to/file.db or postgres://user@host/db"
             )));
         };
-        Ok(SqlStore { db, outbox })
+        Ok(SqlStore {
+            db,
+            outbox,
+            listening: std::sync::Mutex::new(None),
+        })
     }
 
     /// Applies the dialect's pending migrations.
@@ -134,9 +141,19 @@ impl SqlStore {
         }
     }
 
-    /// Closes both pools, waiting for the connections in use to be given back; any call
-    /// after it fails. For shutdown, once the engine and the dispatcher have stopped.
+    /// Stops the outbox listener and closes both pools, waiting for the connections in
+    /// use to be given back; any call after it fails. For shutdown, once the engine and
+    /// the dispatcher have stopped.
     pub async fn close(&self) {
+        let listening = self
+            .listening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((stop, task)) = listening {
+            stop.cancel();
+            let _ = task.await;
+        }
         on_pool!(&self.db, pool => pool.close().await);
         on_pool!(&self.outbox, pool => pool.close().await)
     }
@@ -381,20 +398,37 @@ impl OutboxQueue for SqlStore {
         };
         let mut listener = PgListener::connect_with(pool).await.map_err(db_error)?;
         listener.listen(OUTBOX_CHANNEL).await.map_err(db_error)?;
-        tokio::spawn(async move {
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
             loop {
-                match listener.recv().await {
+                let received = tokio::select! {
+                    _ = stopped.cancelled() => return,
+                    received = listener.recv() => received,
+                };
+                match received {
                     Ok(_) => wake.notify_one(),
                     Err(e) => {
                         // The listener reconnects on the next recv; wake anyway, in case
                         // a notification was lost meanwhile.
                         tracing::warn!(error = %e, "outbox listener interrupted");
                         wake.notify_one();
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        tokio::select! {
+                            _ = stopped.cancelled() => return,
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
                     }
                 }
             }
         });
+        let previous = self
+            .listening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace((stop, task));
+        if let Some((stop, _)) = previous {
+            stop.cancel();
+        }
         Ok(())
     }
 }
