@@ -36,7 +36,9 @@ pub struct Inbound {
     pub id: String,
     /// Where it was posted: the channel and, for thread replies, the thread.
     pub address: Address,
+    /// Who wrote it.
     pub author: Person,
+    /// What it says or does.
     pub content: Content,
     /// Files attached to the message.
     pub files: Vec<FileRef>,
@@ -62,16 +64,20 @@ impl Inbound {
 /// The body of an inbound event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
+    /// A message's words.
     Text(String),
     /// A button press: the value of the [`Choice`] that was offered.
     Choice(String),
     /// The author changed their message `id` (same adapter and channel) to `text`.
     Edited {
+        /// The platform's id of the message that changed.
         id: String,
+        /// Its new words.
         text: String,
     },
     /// The author deleted their message `id`.
     Deleted {
+        /// The platform's id of the message that was removed.
         id: String,
     },
     /// The person asked for the list of their conversations.
@@ -81,12 +87,14 @@ pub enum Content {
 /// A file attached to a message, where the platform keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRef {
+    /// The file's name.
     pub name: String,
     /// Where to download it; the adapter that received it knows how to authenticate.
     pub url: String,
     /// Size in bytes.
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Its type, when the platform says.
     pub mime: Option<String>,
 }
 
@@ -94,7 +102,9 @@ pub struct FileRef {
 /// line otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
+    /// What the engine gets back when it is picked.
     pub value: String,
+    /// What the person sees.
     pub label: String,
 }
 
@@ -275,13 +285,16 @@ impl TicketCard {
 /// What to do with an outbound message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// Post a new message.
     Post,
     /// Replace the text (and choices) of the platform's message `message_id`.
     Update {
+        /// The platform's id of the message to change.
         message_id: String,
     },
     /// Remove the platform's message `message_id`.
     Delete {
+        /// The platform's id of the message to remove.
         message_id: String,
     },
 }
@@ -301,6 +314,7 @@ pub enum OutboundKind {
 }
 
 impl OutboundKind {
+    /// The name stored in the outbox.
     pub fn as_str(self) -> &'static str {
         match self {
             OutboundKind::Bot => "bot",
@@ -310,6 +324,7 @@ impl OutboundKind {
         }
     }
 
+    /// The kind stored as `s`, if it is one.
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Bot, Self::Relay, Self::TicketCard, Self::AgentNotice]
             .into_iter()
@@ -342,6 +357,7 @@ impl Delivered {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SendError {
     #[error("rate limited; retry after {retry_after:?}")]
+    /// Slack's `Retry-After`, Discord's `retry_after`: try again after this long.
     RateLimited { retry_after: Duration },
     /// Worth retrying with backoff (network, 5xx).
     #[error("temporary failure: {0}")]
@@ -355,7 +371,9 @@ pub enum SendError {
 #[derive(Debug, thiserror::Error)]
 #[error("{adapter}: {message}")]
 pub struct AdapterError {
+    /// The adapter's name.
     pub adapter: String,
+    /// What went wrong, for the log.
     pub message: String,
 }
 
@@ -395,6 +413,7 @@ pub trait ChannelAdapter: Send + Sync {
     /// The adapter's name, the first part of its addresses: `slack`, `discord`, `console`.
     fn name(&self) -> &str;
 
+    /// What the platform can do; the engine shapes messages by it.
     fn capabilities(&self) -> Capabilities;
 
     /// Receives events and hands them to `sink` until `shutdown` is cancelled.

@@ -7,6 +7,7 @@ use crate::types::Millis;
 
 /// A source of the current time.
 pub trait Clock: Send + Sync {
+    /// The current time.
     fn now(&self) -> Millis;
 }
 
@@ -26,10 +27,12 @@ impl Clock for SystemClock {
 pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
+    /// A clock that reads `start` until it is advanced.
     pub fn new(start: Millis) -> Self {
         ManualClock(AtomicI64::new(start))
     }
 
+    /// Moves the time forward by `by` milliseconds.
     pub fn advance(&self, by: Millis) {
         self.0.fetch_add(by, Ordering::SeqCst);
     }

@@ -7,9 +7,11 @@ use crate::text::Lang;
 pub struct ArticleHit {
     /// Stable article id (front matter `id`, or the file stem).
     pub id: String,
+    /// The article's title, in its language.
     pub title: String,
     /// Absolute link to the article.
     pub url: String,
+    /// The article's language.
     pub locale: Lang,
     /// The numbered steps (or first lines) of the best-matching section, already shortened.
     pub excerpt: Vec<String>,
@@ -31,6 +33,7 @@ pub enum Lookup {
 /// A searchable help center. Implementations must be cheap to call from the engine's
 /// transaction: in memory, no I/O, well under a millisecond.
 pub trait Knowledge: Send + Sync {
+    /// Looks `question` up: articles, or why there are none.
     fn lookup(&self, question: &str) -> Lookup;
 }
 

@@ -28,6 +28,7 @@ pub struct MemoryAdapter {
 pub type Observer = Box<dyn Fn(&Outbound) + Send + Sync>;
 
 impl MemoryAdapter {
+    /// An adapter named `name` that can do what `capabilities` says.
     pub fn new(name: &str, capabilities: Capabilities) -> Arc<MemoryAdapter> {
         Self::build(name, capabilities, None)
     }
@@ -81,6 +82,7 @@ impl MemoryAdapter {
             .collect()
     }
 
+    /// How many messages it has delivered.
     pub fn sent_count(&self) -> usize {
         self.lock_sent().len()
     }

@@ -75,35 +75,48 @@ impl StoreError {
 /// A conversation about to be created.
 #[derive(Debug, Clone)]
 pub struct NewConversation {
+    /// The person's id.
     pub user_id: i64,
+    /// Where the person writes.
     pub user_address: Address,
+    /// The language of their first message.
     pub lang: Lang,
+    /// The conversation it follows, when the last one closed.
     pub previous_id: Option<i64>,
 }
 
 /// A message about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
+    /// The conversation it belongs to.
     pub conversation_id: i64,
+    /// Who wrote it.
     pub author: Author,
+    /// The author's name as shown.
     pub author_name: &'a str,
+    /// Its words.
     pub body: &'a str,
     /// Where it came from, when it came from a platform: links it to its copies.
     pub source: Option<(&'a Address, &'a str)>,
+    /// Files attached to it.
     pub files: &'a [FileRef],
 }
 
 /// An outbox row about to be written.
 #[derive(Debug, Clone)]
 pub struct NewOutbound {
+    /// The conversation it belongs to.
     pub conversation_id: i64,
     /// The stored message this row delivers a copy of.
     pub message_id: Option<i64>,
+    /// Where it goes.
     pub to: Address,
     /// Deliver into the thread started by this outbox row once it is delivered (a
     /// ticket card whose thread id is not known yet).
     pub parent_id: Option<i64>,
+    /// Post, or change or remove what another row posted.
     pub action: RowAction,
+    /// Stable across retries; unique among all rows.
     pub idempotency_key: String,
     /// What it says.
     pub payload: Payload,
@@ -112,6 +125,7 @@ pub struct NewOutbound {
 /// What an outbox row does: post, or change or remove what another row posted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowAction {
+    /// Post a new message.
     Post,
     /// Change the message outbox row `.0` became.
     Update(i64),
@@ -120,6 +134,7 @@ pub enum RowAction {
 }
 
 impl RowAction {
+    /// The action's name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             RowAction::Post => "post",
@@ -128,6 +143,7 @@ impl RowAction {
         }
     }
 
+    /// The row an update or delete is about.
     pub fn target(self) -> Option<i64> {
         match self {
             RowAction::Post => None,
@@ -141,10 +157,13 @@ impl RowAction {
 pub struct Copy {
     /// The outbox row.
     pub id: i64,
+    /// Where it went.
     pub to: Address,
     /// The row whose thread it went into, when the thread was not known yet.
     pub parent_id: Option<i64>,
+    /// What it is.
     pub kind: OutboundKind,
+    /// Whose words, when they were relayed.
     pub sender: Option<String>,
 }
 
@@ -160,12 +179,17 @@ pub struct Card {
 /// A claimed outbox row, ready for an adapter.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
+    /// The row's id.
     pub id: i64,
+    /// The conversation it belongs to.
     pub conversation_id: i64,
+    /// Where it goes; the thread is filled in from the parent once delivered.
     pub to: Address,
     /// `post`, `update` or `delete`.
     pub action: RowAction,
+    /// Stable across retries; the platform may use it to refuse doubles.
     pub idempotency_key: String,
+    /// Temporary failures so far.
     pub attempts: i64,
     /// The parent row's state and platform message id, when the row has a parent.
     pub parent: Option<(DeliveryState, Option<String>)>,
@@ -178,8 +202,11 @@ pub struct OutboxItem {
 /// A delivered row and the platform's id for the message it became.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
+    /// The outbox row.
     pub id: i64,
+    /// What it is.
     pub kind: OutboundKind,
+    /// The platform's id of the message it became.
     pub platform_message_id: String,
     /// The thread the platform started for it, if it is not the message itself.
     pub thread: Option<String>,
@@ -189,12 +216,16 @@ pub struct Receipt {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryState {
+    /// Waiting to be sent (or claimed for sending).
     Pending,
+    /// Sent; the platform's id is recorded.
     Delivered,
+    /// Given up on; the error is recorded.
     Failed,
 }
 
 impl DeliveryState {
+    /// The state's name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryState::Pending => "pending",
@@ -203,6 +234,7 @@ impl DeliveryState {
         }
     }
 
+    /// The state named `s`, if it is one.
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Pending, Self::Delivered, Self::Failed]
             .into_iter()
@@ -213,22 +245,34 @@ impl DeliveryState {
 /// One delivery of a conversation, for `conversations show`.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveryRecord {
+    /// The outbox row.
     pub id: i64,
+    /// Where it went, as an address.
     pub to: String,
+    /// What it is.
     pub kind: OutboundKind,
+    /// Where it stands.
     pub state: DeliveryState,
+    /// Failed tries so far.
     pub attempts: i64,
+    /// The platform's id, once delivered.
     pub platform_message_id: Option<String>,
+    /// Why the last try failed.
     pub last_error: Option<String>,
 }
 
 /// A conversation with everything about it, for the CLI.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConversationDetail {
+    /// The conversation.
     pub conversation: Conversation,
+    /// Who asked.
     pub person: Person,
+    /// Every message, oldest first.
     pub messages: Vec<Message>,
+    /// Every delivery, oldest first.
     pub deliveries: Vec<DeliveryRecord>,
+    /// The help-center answers the bot gave.
     pub answers: Vec<AnswerRecord>,
 }
 
@@ -236,24 +280,34 @@ pub struct ConversationDetail {
 /// of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AnswerRecord {
+    /// What the person asked.
     pub question: String,
     /// Article ids shown, best first; empty when the bot found none.
     pub articles: Vec<String>,
     /// `helped`, `more_help` or `agent`, once the person chose.
     pub feedback: Option<String>,
+    /// When the bot answered.
     pub created_at: Millis,
 }
 
 /// A line of `conversations list`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConversationSummary {
+    /// The conversation's id.
     pub id: i64,
+    /// Where it stands.
     pub state: crate::types::State,
+    /// The ticket's number, once there is one.
     pub ticket_number: Option<i64>,
+    /// The ticket's queue.
     pub queue: Option<String>,
+    /// Who asked.
     pub person: String,
+    /// The person's platform.
     pub platform: String,
+    /// How many messages it has.
     pub messages: i64,
+    /// When it last changed.
     pub updated_at: Millis,
 }
 

@@ -7,11 +7,14 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
+    /// English.
     En,
+    /// Korean.
     Ko,
 }
 
 impl Lang {
+    /// The language's tag: `en`, `ko`.
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::En => "en",

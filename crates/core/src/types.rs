@@ -13,12 +13,16 @@ pub type Millis = i64;
 /// `discord:123456789012345678`, `console:support`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Address {
+    /// The adapter's name: `slack`, `discord`, `console`.
     pub adapter: String,
+    /// The platform's channel id (a DM, a channel, a console queue).
     pub channel: String,
+    /// The thread inside the channel, when there is one.
     pub thread: Option<String>,
 }
 
 impl Address {
+    /// The channel `channel` on `adapter`, outside any thread.
     pub fn new(adapter: impl Into<String>, channel: impl Into<String>) -> Self {
         Address {
             adapter: adapter.into(),
@@ -27,6 +31,7 @@ impl Address {
         }
     }
 
+    /// The same channel, in `thread`.
     pub fn in_thread(&self, thread: impl Into<String>) -> Self {
         Address {
             thread: Some(thread.into()),
@@ -93,6 +98,7 @@ pub struct Person {
     pub platform: String,
     /// The platform's user id.
     pub id: String,
+    /// The name the platform shows.
     pub display_name: String,
     /// An email the platform vouches for (e.g. Slack `users.info` in a trusted workspace).
     pub verified_email: Option<String>,
@@ -119,6 +125,7 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in the order of the flow.
     pub const ALL: [State; 7] = [
         State::Bot,
         State::Triage,
@@ -129,6 +136,7 @@ impl State {
         State::Closed,
     ];
 
+    /// The state's name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             State::Bot => "bot",
@@ -141,6 +149,7 @@ impl State {
         }
     }
 
+    /// The state named `s`, if it is one.
     pub fn parse(s: &str) -> Option<State> {
         State::ALL.into_iter().find(|st| st.as_str() == s)
     }
@@ -163,25 +172,36 @@ impl fmt::Display for State {
 /// A conversation between one person and the help desk, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Conversation {
+    /// The conversation's id.
     pub id: i64,
+    /// The person's id in the store.
     pub user_id: i64,
+    /// Where it stands; moved only by the state machine (`desk::lifecycle`).
     pub state: State,
     /// Where the person talks to the bot.
     pub user_address: Address,
+    /// The person's language, followed as they write.
     pub lang: crate::text::Lang,
+    /// The queue of its ticket.
     pub queue: Option<String>,
+    /// The ticket's number, once a ticket is open.
     pub ticket_number: Option<i64>,
     /// The agent channel of the queue; the thread is the ticket card's message id once
     /// the card is delivered.
     pub agent_address: Option<Address>,
     /// The agent who has the ticket.
     pub assignee: Option<Assignee>,
+    /// Why it closed.
     pub close_reason: Option<String>,
     /// The conversation this one continues, after the previous one closed.
     pub previous_id: Option<i64>,
+    /// When an agent marked it solved.
     pub solved_at: Option<Millis>,
+    /// When it closed.
     pub closed_at: Option<Millis>,
+    /// When it started.
     pub created_at: Millis,
+    /// When it last changed.
     pub updated_at: Millis,
 }
 
@@ -198,14 +218,18 @@ pub struct Assignee {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Author {
+    /// The person asking for help.
     User,
+    /// relaydesk itself.
     Bot,
+    /// An agent, in words for the person.
     Agent,
     /// An agent's internal note: stored, shown to agents, never relayed.
     Note,
 }
 
 impl Author {
+    /// The author's name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Author::User => "user",
@@ -215,6 +239,7 @@ impl Author {
         }
     }
 
+    /// The author named `s`, if it is one.
     pub fn parse(s: &str) -> Option<Author> {
         [Author::User, Author::Bot, Author::Agent, Author::Note]
             .into_iter()
@@ -225,12 +250,17 @@ impl Author {
 /// One stored message of a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
+    /// The message's id.
     pub id: i64,
+    /// The conversation it belongs to.
     pub conversation_id: i64,
+    /// Who wrote it.
     pub author: Author,
     /// Display name of the person or agent; `relaydesk` for the bot.
     pub author_name: String,
+    /// Its words (the latest, after an edit).
     pub body: String,
+    /// When it was stored.
     pub created_at: Millis,
 }
 

@@ -12,24 +12,39 @@ use crate::types::{Address, Assignee, Conversation, Millis, State};
 pub enum Trigger<'a> {
     /// The handoff: a ticket opens in `queue`, whose agent channel is `agent_channel`.
     OpenTicket {
+        /// The queue's name.
         queue: &'a str,
+        /// The ticket's number, never handed out before.
         number: i64,
+        /// Where the queue's tickets go.
         agent_channel: &'a Address,
     },
     /// An agent takes the ticket (or takes it over).
-    Claim { agent: &'a Assignee },
+    Claim {
+        /// Who takes it.
+        agent: &'a Assignee,
+    },
     /// An agent replies to the person; the first reply to a waiting ticket claims it.
-    AgentReply { agent: &'a Assignee },
+    AgentReply {
+        /// Who replied.
+        agent: &'a Assignee,
+    },
     /// An agent marks the ticket solved.
     Solve,
     /// An agent closes the ticket; `reason` defaults to "closed".
-    Close { reason: Option<&'a str> },
+    Close {
+        /// Why, as the agent said it.
+        reason: Option<&'a str>,
+    },
     /// A solved ticket's time is up: it closes as "solved".
     Expire,
     /// The person writes to a solved ticket: it reopens for whoever had it.
     PersonWrote,
     /// An agent reopens a solved or closed ticket and takes it.
-    Reopen { agent: &'a Assignee },
+    Reopen {
+        /// Who reopens it, and has it then.
+        agent: &'a Assignee,
+    },
 }
 
 impl Trigger<'_> {
