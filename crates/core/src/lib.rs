@@ -14,6 +14,8 @@ pub mod memory;
 pub mod runtime;
 pub mod store;
 pub mod text;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod types;
 
 pub use adapter::{
