@@ -240,7 +240,10 @@ impl SlackAdapter {
         match &message.action {
             Action::Post => self.post(message).await,
             Action::Update { message_id } => {
-                let content = convert::content_of(message);
+                let mut content = convert::content_of(message);
+                // chat.update keeps a message's blocks unless it is given others: a
+                // message that had buttons would go on showing its old words and buttons.
+                content.blocks.get_or_insert_with(Vec::new);
                 let ts = self.web.update(channel, message_id, content).await?;
                 Ok(Delivered::message(ts))
             }

@@ -13,9 +13,9 @@ pub mod knowledge;
 pub mod memory;
 pub mod runtime;
 pub mod store;
-pub mod text;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text;
 pub mod types;
 
 pub use adapter::{

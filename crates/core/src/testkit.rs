@@ -5,9 +5,9 @@
 //! and a way to read back what the platform (or its fake) now shows — and call
 //! [`assert_conforms`]. The checks:
 //!
-//! - [`no_pings`]: mentions of everyone, a channel, a user or a role, in the bot's words,
-//!   in relayed words, in a sender's name and in a choice, notify nobody, and every word
-//!   of them is still shown;
+//! - [`no_pings`]: mentions of everyone, a channel, a user or a role — in the bot's
+//!   words, in relayed words, in a sender's name, in a choice, on a ticket card —
+//!   notify nobody, and every word of them is still shown;
 //! - [`split_without_loss`]: a text of exactly `max_len` characters (Hangul, emoji,
 //!   combining accents, markup characters) is shown whole, and the parts
 //!   [`split_message`] cuts a longer text into are each shown whole;
@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use async_trait::async_trait;
 
 use crate::adapter::{
-    Action, Body, Capabilities, ChannelAdapter, Choice, Delivered, Outbound, OutboundKind,
-    Payload, SendError,
+    Action, Body, Capabilities, ChannelAdapter, Choice, Delivered, Outbound, OutboundKind, Payload,
+    SendError, TicketCard,
 };
 use crate::text::split_message;
 use crate::types::Address;
@@ -122,8 +122,8 @@ pub async fn assert_conforms<P: Platform + ?Sized>(platform: &P) {
     }
 }
 
-/// Mentions, in the bot's words, relayed, in a sender's name and in a choice's label,
-/// notify nobody; the shown message keeps every word of them.
+/// Mentions, in the bot's words, relayed, in a sender's name, in a choice's label and
+/// on a ticket card, notify nobody; the shown message keeps every word of them.
 pub async fn no_pings<P: Platform + ?Sized>(platform: &P) -> Result<(), Failure> {
     let mut problems = Vec::new();
     for mention in MENTIONS {
@@ -131,7 +131,10 @@ pub async fn no_pings<P: Platform + ?Sized>(platform: &P) -> Result<(), Failure>
         let cases = [
             ("bot's words", bot(Body::Text(words.clone()))),
             ("relayed", relay("Ada", Body::Text(words.clone()))),
-            ("sender's name", relay(&format!("{mention} Ada"), text("hello"))),
+            (
+                "sender's name",
+                relay(&format!("{mention} Ada"), text("hello")),
+            ),
             (
                 "choice",
                 bot(Body::Prompt {
@@ -142,6 +145,7 @@ pub async fn no_pings<P: Platform + ?Sized>(platform: &P) -> Result<(), Failure>
                     }],
                 }),
             ),
+            ("ticket card", card(&format!("{mention} Ada"))),
         ];
         for (case, payload) in cases {
             let sender = payload.sender.clone();
@@ -152,8 +156,9 @@ pub async fn no_pings<P: Platform + ?Sized>(platform: &P) -> Result<(), Failure>
             if !shown.pings.is_empty() {
                 problems.push(format!("{what}: pings {:?}", shown.pings));
             }
-            let expected = match &sender {
-                Some(who) if case == "sender's name" => who.clone(),
+            let expected = match case {
+                "sender's name" => sender.unwrap_or_default(),
+                "ticket card" => format!("{mention} Ada"),
                 _ => words.clone(),
             };
             if !keeps_words(&shown.text, &expected) {
@@ -272,7 +277,14 @@ pub async fn edit_round_trip<P: Platform + ?Sized>(platform: &P) -> Result<(), F
                 )),
             }
         }
-        expect_shown(platform, "after refused edits", &posted, first, &mut problems).await;
+        expect_shown(
+            platform,
+            "after refused edits",
+            &posted,
+            first,
+            &mut problems,
+        )
+        .await;
         return verdict("edit_round_trip", problems);
     }
 
@@ -391,8 +403,21 @@ fn check_id(what: &str, delivered: &Delivered, seen: &mut Vec<String>, problems:
 /// with a space, which some platforms trim.
 pub fn mixed_text(chars: usize) -> String {
     const PIECES: &[&str] = &[
-        "Hello", " ", "안녕하세요", " ", "😀", "e\u{301}", " ", "a&b<c>d", "\n", "👩\u{200d}💻",
-        " ", "*bold*", " ", "한글", ".",
+        "Hello",
+        " ",
+        "안녕하세요",
+        " ",
+        "😀",
+        "e\u{301}",
+        " ",
+        "a&b<c>d",
+        "\n",
+        "👩\u{200d}💻",
+        " ",
+        "*bold*",
+        " ",
+        "한글",
+        ".",
     ];
     let mut out: Vec<char> = PIECES
         .iter()
@@ -411,7 +436,11 @@ pub fn mixed_text(chars: usize) -> String {
 /// Every letter and digit of `sent` is shown, in order: mentions may be defused with
 /// other characters around them, but no word may be dropped.
 fn keeps_words(shown: &str, sent: &str) -> bool {
-    let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+    };
     letters(shown).contains(&letters(sent))
 }
 
@@ -423,7 +452,12 @@ fn difference(sent: &str, shown: &str) -> String {
         .zip(shown.chars())
         .take_while(|(a, b)| a == b)
         .count();
-    let around = |s: &str| s.chars().skip(at.saturating_sub(5)).take(15).collect::<String>();
+    let around = |s: &str| {
+        s.chars()
+            .skip(at.saturating_sub(5))
+            .take(15)
+            .collect::<String>()
+    };
     format!(
         "sent {sent_n} characters, shown {shown_n}; first difference at character {at}: \
          sent …{:?}…, shown …{:?}…",
@@ -441,10 +475,7 @@ async fn expect_shown<P: Platform + ?Sized>(
 ) {
     match platform.shown(delivered).await {
         Some(shown) if shown.text == expected => {}
-        Some(shown) => problems.push(format!(
-            "{what}: shown {:?}, not {expected:?}",
-            shown.text
-        )),
+        Some(shown) => problems.push(format!("{what}: shown {:?}, not {expected:?}", shown.text)),
         None => problems.push(format!("{what}: not shown")),
     }
 }
@@ -514,6 +545,31 @@ fn bot(body: Body) -> Payload {
         kind: OutboundKind::Bot,
         sender: None,
         body,
+    }
+}
+
+/// A ticket card for `person`, who also answers its one triage question.
+fn card(person: &str) -> Payload {
+    let card = TicketCard {
+        number: 1,
+        queue: "support".into(),
+        person: person.into(),
+        platform: "conformance".into(),
+        person_id: "P1".into(),
+        verified: None,
+        lang: "en".into(),
+        continues: None,
+        priority: None,
+        triage: vec![("Which plan?".into(), person.into())],
+        status: None,
+    };
+    Payload {
+        kind: OutboundKind::TicketCard,
+        sender: None,
+        body: Body::Card {
+            card: Box::new(card),
+            choices: Vec::new(),
+        },
     }
 }
 

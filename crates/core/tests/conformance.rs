@@ -104,7 +104,9 @@ async fn the_suite_finds_pings_and_cuts() {
         edits: true,
     };
     let careless = Careless(Memory(MemoryAdapter::new("memory", caps)));
-    let failures = testkit::run_all(&careless).await.expect_err("a careless platform");
+    let failures = testkit::run_all(&careless)
+        .await
+        .expect_err("a careless platform");
     let checks: Vec<&str> = failures.iter().map(|f| f.check).collect();
     assert_eq!(
         checks,
@@ -113,7 +115,9 @@ async fn the_suite_finds_pings_and_cuts() {
     );
     let pings = &failures[0].problems;
     assert!(
-        pings.iter().any(|p| p.contains("relayed") && p.contains("<!channel>")),
+        pings
+            .iter()
+            .any(|p| p.contains("relayed") && p.contains("<!channel>")),
         "{pings:?}"
     );
 }
