@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use relaydesk_core::adapter::{AdapterError, Body, Delivered, InboundSink, OutboundKind};
+use relaydesk_core::adapter::{Action, AdapterError, Body, Delivered, InboundSink, OutboundKind};
 use relaydesk_core::i18n;
 use relaydesk_core::{
     Address, Capabilities, ChannelAdapter, Content, Inbound, Outbound, Person, SendError,
@@ -57,6 +57,12 @@ impl ConsoleAdapter {
             counter: AtomicU64::new(0),
             out: Mutex::new(Box::new(std::io::stdout())),
         }
+    }
+
+    /// Prints to `out` instead of standard output.
+    pub fn with_output(mut self, out: Box<dyn Write + Send>) -> ConsoleAdapter {
+        self.out = Mutex::new(out);
+        self
     }
 
     /// An id unique across runs: the same console line must never look like a redelivery.
@@ -218,6 +224,13 @@ impl ChannelAdapter for ConsoleAdapter {
     }
 
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        // A printed line stays printed: printing the change as a new message would say
+        // it twice, and a removal would print the words it was meant to take away.
+        if message.action != Action::Post {
+            return Err(SendError::Permanent(
+                "the console cannot change or remove a line it printed".into(),
+            ));
+        }
         let channel = &message.to.channel;
         if self.agent_channels.contains(channel) {
             let prefix = format!("agent[{channel}]> ");

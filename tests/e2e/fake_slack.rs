@@ -61,6 +61,9 @@ pub struct Posted {
     pub deleted: bool,
     /// File objects shared with the message (`files.completeUploadExternal`), else empty.
     pub files: Vec<Value>,
+    /// The latest post or update asked Slack to turn names in `text` into mentions
+    /// (`link_names`, or `parse=full`): then `@here` in it notifies the channel.
+    pub names_linked: bool,
 }
 
 struct Failure {
@@ -628,6 +631,7 @@ fn post_message(st: &mut FakeState, p: &Map<String, Value>) -> Result<Value, Str
     if text.is_none() && blocks.is_none() && p.get("attachments").is_none() {
         return Err("no_text".into());
     }
+    within_limits(text, blocks.as_ref())?;
     let message = Posted {
         ts: st.new_ts(),
         channel: channel.clone(),
@@ -637,6 +641,7 @@ fn post_message(st: &mut FakeState, p: &Map<String, Value>) -> Result<Value, Str
         user: FakeSlack::BOT_USER.into(),
         deleted: false,
         files: Vec::new(),
+        names_linked: names_linked(p),
     };
     let reply = json!({"channel": channel, "ts": message.ts, "message": message_json(&message)});
     st.messages.push(message);
@@ -644,7 +649,9 @@ fn post_message(st: &mut FakeState, p: &Map<String, Value>) -> Result<Value, Str
 }
 
 fn update_message(st: &mut FakeState, p: &Map<String, Value>) -> Result<Value, String> {
+    within_limits(param(p, "text"), json_param(p, "blocks").as_ref())?;
     let m = st.live_message(p)?;
+    m.names_linked = names_linked(p);
     if let Some(text) = param(p, "text") {
         m.text = text.to_string();
     }
@@ -685,10 +692,35 @@ fn complete_upload(st: &mut FakeState, p: &Map<String, Value>) -> Result<Value, 
             user: FakeSlack::BOT_USER.into(),
             deleted: false,
             files: files.clone(),
+            names_linked: false,
         };
         st.messages.push(message);
     }
     Ok(json!({"files": files}))
+}
+
+/// Slack's limits: 40,000 characters of `text`, 50 blocks, 3,000 characters in a
+/// section's text.
+fn within_limits(text: Option<&str>, blocks: Option<&Value>) -> Result<(), String> {
+    if text.is_some_and(|t| t.chars().count() > 40_000) {
+        return Err("msg_too_long".into());
+    }
+    let blocks = blocks
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let long_section = blocks.iter().any(|b| {
+        b["type"] == "section" && b["text"]["text"].as_str().unwrap_or("").chars().count() > 3000
+    });
+    if blocks.len() > 50 || long_section {
+        return Err("invalid_blocks".into());
+    }
+    Ok(())
+}
+
+/// Asked to link names: `link_names` true (or `1`), or `parse=full`.
+fn names_linked(p: &Map<String, Value>) -> bool {
+    let link_names = matches!(p.get("link_names"), Some(v) if *v == json!(true) || *v == json!("true") || *v == json!("1") || *v == json!(1));
+    link_names || param(p, "parse") == Some("full")
 }
 
 fn message_json(m: &Posted) -> Value {

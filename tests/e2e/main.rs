@@ -2,6 +2,7 @@
 
 mod app;
 mod cli;
+mod conformance;
 mod console;
 mod fake_slack;
 mod helpers;

@@ -62,7 +62,9 @@ pub fn missing_tokens(
 
 /// What `auth.test` says of the bot token.
 pub struct TokenReport {
+    /// The bot user's name.
     pub bot_user: String,
+    /// The workspace's name.
     pub team: String,
     /// Required scopes the token lacks, with what they are for.
     pub missing_scopes: Vec<(&'static str, &'static str)>,

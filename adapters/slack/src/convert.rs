@@ -21,11 +21,15 @@ pub struct Context<'a> {
 pub struct Incoming {
     /// Unique per event kind and Slack message, so that a redelivery is recognised.
     pub id: String,
+    /// The Slack channel id.
     pub channel: String,
+    /// The thread's `ts`, for a reply in a thread.
     pub thread: Option<String>,
     /// The Slack user who wrote, pressed or typed it.
     pub user: String,
+    /// What it says or does.
     pub content: Content,
+    /// Files attached.
     pub files: Vec<FileRef>,
     /// From a shared channel rather than a direct message: a handoff goes on in private.
     pub shared: bool,
@@ -34,6 +38,7 @@ pub struct Incoming {
 /// A Slack event, converted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// An event for the engine.
     Incoming(Incoming),
     /// Nothing for relaydesk; the reason is logged at debug level.
     Skip(&'static str),

@@ -9,6 +9,7 @@ use relaydesk_core::Address;
 /// The adapter's name, the first part of its addresses.
 pub const NAME: &str = "slack";
 
+/// The address of a Slack channel, or of a thread in it.
 pub fn address(channel: &str, thread: Option<&str>) -> Address {
     let address = Address::new(NAME, channel);
     match thread {

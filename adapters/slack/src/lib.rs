@@ -53,13 +53,17 @@ pub enum Mode {
 /// and they are exposed only where a request is signed or checked.
 #[derive(Debug)]
 pub struct Settings {
+    /// Socket Mode or the Events API.
     pub mode: Mode,
+    /// Slack's Web API, e.g. `https://slack.com/api/`; plain `http://` works.
     pub api_url: String,
+    /// The bot token (`xoxb-…`): every Web API call.
     pub bot_token: SecretString,
     /// Socket Mode only.
     pub app_token: SecretString,
     /// Events API only.
     pub signing_secret: SecretString,
+    /// Workspaces whose members' emails count as verified.
     pub trusted_team_ids: Vec<String>,
     /// The channel ids of the queues' `slack:` agent channels.
     pub agent_channels: HashSet<String>,
@@ -79,6 +83,7 @@ pub struct SlackAdapter {
 }
 
 impl SlackAdapter {
+    /// Checks the settings and builds the Web API client; nothing connects until `run`.
     pub fn new(settings: Settings) -> Result<SlackAdapter, BuildError> {
         let web = Web::new(
             &settings.api_url,
@@ -240,7 +245,10 @@ impl SlackAdapter {
         match &message.action {
             Action::Post => self.post(message).await,
             Action::Update { message_id } => {
-                let content = convert::content_of(message);
+                let mut content = convert::content_of(message);
+                // chat.update keeps a message's blocks unless it is given others: a
+                // message that had buttons would go on showing its old words and buttons.
+                content.blocks.get_or_insert_with(Vec::new);
                 let ts = self.web.update(channel, message_id, content).await?;
                 Ok(Delivered::message(ts))
             }

@@ -19,6 +19,7 @@ use slack_morphism::prelude::*;
 
 use crate::ids;
 
+/// The HTTPS (or plain HTTP) connector every Slack call goes through.
 pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
 /// How long what `users.info` said about someone is trusted.
@@ -26,6 +27,7 @@ const PERSON_TTL: Duration = Duration::from_secs(600);
 
 /// A Slack Web API client with the bot token, and caches of people and DM channels.
 pub struct Web {
+    /// The slack-morphism client.
     pub client: Arc<SlackClient<Connector>>,
     token: SlackApiToken,
     files: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
@@ -40,8 +42,10 @@ pub struct Web {
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("the HTTPS client could not be built: {0}")]
+    /// The TLS roots could not be loaded.
     Tls(String),
     #[error("Slack's API address `{0}` is not a URL")]
+    /// `[slack] api_url` is not a URL.
     BadUrl(String),
 }
 
@@ -69,6 +73,7 @@ impl Web {
         })
     }
 
+    /// A session with the bot token.
     pub fn session(&self) -> SlackClientSession<'_, Connector> {
         self.client.open_session(&self.token)
     }
@@ -111,6 +116,7 @@ impl Web {
         Ok(channel)
     }
 
+    /// Posts `content` in `channel` (in `thread`); returns the message's `ts`.
     pub async fn post(
         &self,
         channel: &str,
@@ -123,6 +129,7 @@ impl Web {
         res.map(|r| r.ts.0).map_err(send_error)
     }
 
+    /// Replaces the message `ts` with `content`; returns its `ts`.
     pub async fn update(
         &self,
         channel: &str,
@@ -138,6 +145,7 @@ impl Web {
         res.map(|r| r.ts.0).map_err(send_error)
     }
 
+    /// Removes the message `ts`; returns its `ts`.
     pub async fn delete(&self, channel: &str, ts: &str) -> Result<String, SendError> {
         let req =
             SlackApiChatDeleteRequest::new(SlackChannelId(channel.into()), SlackTs(ts.into()));
@@ -245,6 +253,7 @@ impl Web {
 pub enum Upload {
     /// Shared in the channel; the Slack file id.
     Shared(String),
+    /// Larger than the limit: not copied.
     TooLarge,
 }
 

@@ -356,9 +356,12 @@ impl Delivered {
 /// Why a delivery failed, as the dispatcher needs to know it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SendError {
+    /// The platform asks to wait; the channel holds until then.
     #[error("rate limited; retry after {retry_after:?}")]
-    /// Slack's `Retry-After`, Discord's `retry_after`: try again after this long.
-    RateLimited { retry_after: Duration },
+    RateLimited {
+        /// Slack's `Retry-After`, Discord's `retry_after`: try again after this long.
+        retry_after: Duration,
+    },
     /// Worth retrying with backoff (network, 5xx).
     #[error("temporary failure: {0}")]
     Transient(String),

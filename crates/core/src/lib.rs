@@ -13,6 +13,8 @@ pub mod knowledge;
 pub mod memory;
 pub mod runtime;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod text;
 pub mod types;
 

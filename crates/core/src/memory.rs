@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{
-    AdapterError, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound, SendError,
+    Action, AdapterError, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound, SendError,
 };
 
 /// Records what it is asked to send; can be told to fail the next sends.
@@ -126,6 +126,12 @@ impl ChannelAdapter for MemoryAdapter {
     }
 
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        if message.action != Action::Post && !self.capabilities.edits {
+            return Err(SendError::Permanent(format!(
+                "{} cannot change or remove a posted message",
+                self.name
+            )));
+        }
         if let Some(error) = self
             .failures
             .lock()

@@ -1,0 +1,315 @@
+//! The console and Slack adapters against core's conformance suite: the console read
+//! back from what it printed, Slack from the fake Slack's record of each message.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use relaydesk::console::ConsoleAdapter;
+use relaydesk_core::adapter::{AdapterError, Delivered, InboundSink, Outbound, SendError};
+use relaydesk_core::testkit::{self, Platform, Shown};
+use relaydesk_core::{Address, Capabilities, ChannelAdapter};
+use relaydesk_slack::{Mode, Settings, SlackAdapter};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::fake_slack::{FakeSlack, Posted};
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+// ---- console --------------------------------------------------------------------------
+
+/// What the console printed, shared with the test.
+#[derive(Clone, Default)]
+struct Printed(Arc<Mutex<Vec<u8>>>);
+
+impl Printed {
+    fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn since(&self, mark: usize) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&bytes[mark..]).into_owned()
+    }
+}
+
+impl Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The console adapter, with what each send printed kept under the id it returned: the
+/// console shows ids nowhere, so the harness notes which lines each delivery printed.
+struct Console {
+    adapter: ConsoleAdapter,
+    printed: Printed,
+    lines: Mutex<HashMap<String, String>>,
+    to: Address,
+}
+
+impl Console {
+    fn new(channel: &str) -> Console {
+        let printed = Printed::default();
+        let agents = HashSet::from(["support".to_string()]);
+        let adapter = ConsoleAdapter::new("you", "agent", agents, 4000)
+            .with_output(Box::new(printed.clone()));
+        Console {
+            adapter,
+            printed,
+            lines: Mutex::new(HashMap::new()),
+            to: Address::new(relaydesk::console::NAME, channel),
+        }
+    }
+}
+
+/// A printed message as a person reads it: the `bot> ` or `agent[…]> ` prefix taken
+/// off each line.
+fn unprefixed(printed: &str) -> String {
+    printed
+        .strip_suffix('\n')
+        .unwrap_or(printed)
+        .split('\n')
+        .map(|line| {
+            line.strip_prefix("bot> ")
+                .or_else(|| line.split_once("]> ").map(|(_, rest)| rest))
+                .unwrap_or(line)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[async_trait]
+impl ChannelAdapter for Console {
+    fn name(&self) -> &str {
+        self.adapter.name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.adapter.capabilities()
+    }
+
+    async fn run(
+        &self,
+        sink: Arc<dyn InboundSink>,
+        shutdown: CancellationToken,
+    ) -> Result<(), AdapterError> {
+        self.adapter.run(sink, shutdown).await
+    }
+
+    async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        let mark = self.printed.len();
+        let delivered = self.adapter.send(message).await?;
+        let shown = unprefixed(&self.printed.since(mark));
+        self.lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(delivered.message_id.clone(), shown);
+        Ok(delivered)
+    }
+}
+
+#[async_trait]
+impl Platform for Console {
+    fn adapter(&self) -> &dyn ChannelAdapter {
+        self
+    }
+
+    fn address(&self) -> Address {
+        self.to.clone()
+    }
+
+    /// Nothing printed on a terminal can notify anyone.
+    async fn shown(&self, delivered: &Delivered) -> Option<Shown> {
+        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        lines.get(&delivered.message_id).map(|text| Shown {
+            text: text.clone(),
+            pings: Vec::new(),
+        })
+    }
+}
+
+#[test]
+fn the_console_conforms_to_the_person() {
+    block_on(testkit::assert_conforms(&Console::new(
+        relaydesk::console::USER_CHANNEL,
+    )));
+}
+
+#[test]
+fn the_console_conforms_in_an_agent_channel() {
+    block_on(testkit::assert_conforms(&Console::new("support")));
+}
+
+// ---- Slack ----------------------------------------------------------------------------
+
+/// The Slack adapter posting to the fake Slack; a message shows what the fake holds.
+struct Slack {
+    fake: FakeSlack,
+    adapter: SlackAdapter,
+    channel: String,
+}
+
+impl Slack {
+    fn new(channel: &str) -> Slack {
+        let fake = FakeSlack::start();
+        let adapter = SlackAdapter::new(Settings {
+            mode: Mode::Socket,
+            api_url: fake.api_url(),
+            bot_token: "xoxb-conformance".into(),
+            app_token: "xapp-conformance".into(),
+            signing_secret: "conformance".into(),
+            trusted_team_ids: Vec::new(),
+            agent_channels: HashSet::from(["CAGENT".to_string()]),
+            max_file_bytes: 1 << 20,
+        })
+        .expect("Slack adapter");
+        Slack {
+            fake,
+            adapter,
+            channel: channel.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Platform for Slack {
+    fn adapter(&self) -> &dyn ChannelAdapter {
+        &self.adapter
+    }
+
+    fn address(&self) -> Address {
+        Address::new("slack", &self.channel)
+    }
+
+    async fn shown(&self, delivered: &Delivered) -> Option<Shown> {
+        let message = self
+            .fake
+            .posted_all(&self.channel)
+            .into_iter()
+            .find(|m| m.ts == delivered.message_id)?;
+        (!message.deleted).then(|| slack_shown(&message))
+    }
+}
+
+/// What a Slack client shows: the blocks when there are any (the sections' text, then
+/// the buttons' and context labels), else `text`; pings from every text Slack parses.
+fn slack_shown(m: &Posted) -> Shown {
+    let mut pings = mentions(&m.text, m.names_linked);
+    let blocks = m.blocks.as_ref().and_then(Value::as_array);
+    let Some(blocks) = blocks.filter(|b| !b.is_empty()) else {
+        return Shown {
+            text: unescape(&m.text),
+            pings,
+        };
+    };
+    let mut words = String::new();
+    let mut labels = Vec::new();
+    for block in blocks {
+        let texts: Vec<&Value> = match block["type"].as_str() {
+            Some("section") => vec![&block["text"]],
+            Some("actions") => block["elements"]
+                .as_array()
+                .map(|e| e.iter().map(|e| &e["text"]).collect())
+                .unwrap_or_default(),
+            Some("context") => block["elements"]
+                .as_array()
+                .map(|e| e.iter().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for t in texts {
+            let text = t["text"].as_str().unwrap_or_default();
+            if t["type"] == "mrkdwn" {
+                pings.extend(mentions(text, t["verbatim"] != true));
+            }
+            if block["type"] == "section" {
+                words.push_str(text);
+            } else {
+                labels.push(text);
+            }
+        }
+    }
+    let mut text = unescape(&words);
+    for label in labels {
+        text.push('\n');
+        text.push_str(&unescape(label));
+    }
+    Shown { text, pings }
+}
+
+/// The mentions in Slack markup that notify someone: `<!here>`, `<!channel>`,
+/// `<!everyone>`, `<!subteam^…>`, `<@U…>`; and where Slack links names by itself
+/// (`link_names`, mrkdwn that is not verbatim), bare `@here`, `@channel`, `@everyone`.
+fn mentions(raw: &str, names_linked: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = raw;
+    while let Some(start) = rest.find('<') {
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        let inner = &rest[start + 1..start + len];
+        let notifies = ["!here", "!channel", "!everyone", "!subteam^", "@"]
+            .iter()
+            .any(|p| inner.starts_with(p));
+        if notifies {
+            found.push(format!("<{inner}>"));
+        }
+        rest = &rest[start + len + 1..];
+    }
+    if names_linked {
+        for word in ["@here", "@channel", "@everyone"] {
+            if raw.contains(word) {
+                found.push(word.to_string());
+            }
+        }
+    }
+    found
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn slack_conforms_in_a_channel() {
+    let slack = Slack::new("CAGENT");
+    block_on(testkit::assert_conforms(&slack));
+}
+
+#[test]
+fn slack_conforms_in_a_direct_message() {
+    let slack = Slack::new("D1");
+    block_on(testkit::assert_conforms(&slack));
+}
+
+#[test]
+fn the_harness_sees_slack_pings() {
+    assert_eq!(
+        mentions(
+            "hi <!here> <@U1|ada> <#C1> <https://x.io> &lt;!channel&gt;",
+            false
+        ),
+        ["<!here>", "<@U1|ada>"]
+    );
+    assert_eq!(mentions("@here", true), ["@here"]);
+    assert!(mentions("@here", false).is_empty());
+}
