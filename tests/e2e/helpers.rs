@@ -214,16 +214,6 @@ impl Console {
         }
     }
 
-    /// Lines printed from now until `quiet` passes with no output.
-    pub fn drain(&mut self, quiet: Duration) -> Vec<String> {
-        let mut out = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(quiet) {
-            self.seen.push(line.clone());
-            out.push(line);
-        }
-        out
-    }
-
     /// Kills the process (SIGKILL): nothing gets to shut down cleanly.
     pub fn kill(mut self) {
         self.child.kill().expect("kill relaydesk");

@@ -1,0 +1,12 @@
+//! The engine's behaviour, room by room (`crates/core/src/engine/`), through a real
+//! store: every test runs on a SQLite file and on a PostgreSQL database.
+
+mod desk;
+
+mod agent;
+mod edits;
+mod handoff;
+mod history;
+mod person;
+mod selfservice;
+mod timers;
