@@ -16,8 +16,8 @@ use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
 use relaydesk_core::knowledge::NoKnowledge;
 use relaydesk_core::memory::MemoryAdapter;
 use relaydesk_core::{
-    Capabilities, ChannelAdapter, Content, Engine, EngineConfig, Handled, Inbound, Outbound,
-    OutboundKind, Person, Queue,
+    Capabilities, ChannelAdapter, Content, Conversation, Engine, EngineConfig, Handled, Inbound,
+    Outbound, OutboundKind, Person, Queue, Reports,
 };
 use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
@@ -261,6 +261,12 @@ impl Desk {
     }
 
     /// Everything delivered to people so far.
+    /// Conversation `id` as stored now.
+    pub async fn conversation(&self, id: i64) -> Conversation {
+        let detail = self.store.conversation(id).await.unwrap();
+        detail.expect("the conversation exists").conversation
+    }
+
     pub fn to_user(&self) -> Vec<Outbound> {
         self.chat.sent().into_iter().map(|(o, _)| o).collect()
     }

@@ -68,13 +68,7 @@ async fn handoff_relay_notes_close_and_new_conversation(db: &TestDb) {
         .unwrap()
         .text()
         .contains("Ticket #1 has been closed (fixed the invoice)"));
-    let closed = desk
-        .store
-        .conversation(1)
-        .await
-        .unwrap()
-        .unwrap()
-        .conversation;
+    let closed = desk.conversation(1).await;
     assert_eq!(closed.state, State::Closed);
 
     desk.user_says("one more question about refunds please")

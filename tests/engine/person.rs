@@ -42,13 +42,7 @@ async fn solved_reopens_then_closes_after_four_days(db: &TestDb) {
     let thread = desk.card_thread();
     desk.agent_says(&thread, "!solve").await;
     desk.user_says("아직 안 돼요").await;
-    let conv = desk
-        .store
-        .conversation(1)
-        .await
-        .unwrap()
-        .unwrap()
-        .conversation;
+    let conv = desk.conversation(1).await;
     assert_eq!(
         conv.state,
         State::Queued,
@@ -57,13 +51,7 @@ async fn solved_reopens_then_closes_after_four_days(db: &TestDb) {
     desk.agent_says(&thread, "!solve").await;
     desk.clock.advance(4 * 24 * 3600 * 1000);
     desk.user_says("새로운 질문이 있어요").await;
-    let old = desk
-        .store
-        .conversation(1)
-        .await
-        .unwrap()
-        .unwrap()
-        .conversation;
+    let old = desk.conversation(1).await;
     assert_eq!(old.state, State::Closed);
     let list = desk.store.list_conversations(10).await.unwrap();
     assert_eq!((list[0].state, list.len()), (State::Bot, 2));

@@ -2,7 +2,6 @@
 
 use relaydesk_core::adapter::Action;
 use relaydesk_core::clock::Clock;
-use relaydesk_core::store::Reports;
 use relaydesk_core::{Capabilities, Content, Handled, Inbound, OutboundKind, State};
 
 use crate::desk::{ada, caps, on_both, Desk, TestDb};
@@ -35,13 +34,7 @@ async fn the_timer_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
         0,
         "closed once"
     );
-    let conv = desk
-        .store
-        .conversation(1)
-        .await
-        .unwrap()
-        .unwrap()
-        .conversation;
+    let conv = desk.conversation(1).await;
     assert_eq!(
         (conv.state, conv.close_reason.as_deref()),
         (State::Closed, Some("solved"))
