@@ -154,8 +154,7 @@ impl Application {
             reload_secs,
             shutdown.clone(),
         ));
-        let ran = runtime::run(adapters, sink.clone(), dispatcher, shutdown.clone()).await;
-        sink.close().await;
+        let ran = runtime::run(adapters, sink, dispatcher, shutdown.clone()).await;
         shutdown.cancel();
         let served = serving.await;
         let _ = reloading.await;

@@ -55,7 +55,8 @@ impl Default for Helpcenter {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Web {
-    /// Where Slack's HTTP mode listens.
+    /// Where the web server listens (`run` and `console`): `/healthz`, and Slack's
+    /// Events API in its HTTP mode. Port 0 takes a free port.
     pub bind: String,
     /// Reserved for the web pages, which this version does not have: setting it is an
     /// error rather than a value nothing reads.

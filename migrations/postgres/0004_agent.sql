@@ -1,5 +1,6 @@
 -- Agents as their platforms know them: a ticket's assignee is recorded by id, and its
--- name (conversation.assignee) is what was shown when it was assigned.
+-- name (conversation.assignee) is what was shown when it was assigned. Tickets assigned
+-- before this keep a name and no id.
 create table agent (
     id bigint generated always as identity primary key,
     platform text not null,
@@ -12,10 +13,3 @@ create table agent (
 
 alter table conversation add column assignee_id bigint references agent (id);
 
--- Tickets assigned before agents had ids keep their assignee as an agent of its own.
-insert into agent (platform, platform_user_id, display_name, created_at, updated_at)
-select distinct 'legacy', assignee, assignee, 0, 0 from conversation where assignee is not null;
-
-update conversation set assignee_id =
-    (select a.id from agent a where a.platform = 'legacy' and a.platform_user_id = conversation.assignee)
-where assignee is not null;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 /// The engine's timers every minute and at start, until `shutdown`.
 pub async fn timers(engine: Arc<Engine>, shutdown: CancellationToken) {
     let mut every = tokio::time::interval(Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,

@@ -6,7 +6,10 @@ use relaydesk_core::{Capabilities, Content, Handled, Inbound, OutboundKind, Stat
 
 use crate::desk::{ada, caps, on_both, Desk, TestDb};
 
-on_both!(the_timer_closes_solved_tickets_and_forgets_old_ids);
+on_both!(
+    the_timer_closes_solved_tickets_and_forgets_old_ids,
+    a_ticket_solved_again_closes_again
+);
 
 async fn the_timer_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
     let editable = Capabilities {
@@ -82,4 +85,21 @@ async fn the_timer_closes_solved_tickets_and_forgets_old_ids(db: &TestDb) {
         private_address: None,
     };
     assert_eq!(desk.engine.handle(&repeat).await.unwrap(), Handled::Done);
+}
+
+/// Closed by the timer, reopened by an agent, solved again: the timer closes it again.
+async fn a_ticket_solved_again_closes_again(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.open_ticket().await;
+    let thread = desk.card_thread();
+    let day = 24 * 3600 * 1000;
+    for round in 0..2 {
+        desk.agent_says(&thread, "!solve").await;
+        desk.clock.advance(5 * day);
+        let ticked = desk.engine.tick(desk.clock.now()).await.unwrap();
+        assert_eq!(ticked.closed, 1, "round {round}");
+        assert_eq!(desk.conversation(1).await.state, State::Closed);
+        desk.agent_says(&thread, "!reopen").await;
+        assert_eq!(desk.conversation(1).await.state, State::Assigned);
+    }
 }

@@ -224,6 +224,11 @@ pub fn block_action(ev: &SlackInteractionBlockActionsEvent, cx: &Context) -> Eve
     })
 }
 
+/// The catalogue to answer a command in: the language it was typed in.
+pub fn catalogue_for(text: Option<&str>) -> &'static dyn relaydesk_core::i18n::Catalogue {
+    relaydesk_core::i18n::catalogue(relaydesk_core::text::detect_lang(text.unwrap_or_default()))
+}
+
 /// What `/support [question]` and `/support history` ask for; the answer goes to the
 /// person's direct messages, whose channel the caller looks up.
 pub fn command_content(text: Option<&str>) -> Content {

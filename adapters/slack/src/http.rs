@@ -22,6 +22,7 @@ use sha2::Sha256;
 use slack_morphism::prelude::*;
 use tokio::sync::watch;
 
+use crate::convert;
 use crate::intake::Intake;
 
 /// Requests older (or newer) than this are refused: a replayed request is stale.
@@ -161,7 +162,7 @@ async fn commands(Ready(intake): Ready, body: Bytes) -> Response {
             // Slack shows this text to the person who typed the command.
             Json(serde_json::json!({
                 "response_type": "ephemeral",
-                "text": relaydesk_core::i18n::agents().not_taken()
+                "text": convert::catalogue_for(command.text.as_deref()).not_taken()
             }))
             .into_response()
         }

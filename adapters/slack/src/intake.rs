@@ -104,7 +104,7 @@ impl Intake {
         };
         self.submit(incoming).await?;
         Ok(elsewhere.then(|| {
-            relaydesk_core::i18n::agents()
+            convert::catalogue_for(ev.text.as_deref())
                 .answered_in_private()
                 .to_string()
         }))

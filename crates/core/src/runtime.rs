@@ -1,11 +1,10 @@
 //! Wiring: the sink adapters hand events to, and running adapters with the dispatcher
 //! until shutdown.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use std::sync::Mutex;
 
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -156,11 +155,12 @@ impl InboundSink for EngineSink {
     }
 }
 
-/// Runs the adapters and the dispatcher until `shutdown`; then stops intake, lets the
-/// dispatcher drain and returns. An adapter that stops by itself stops everything.
+/// Runs the adapters and the dispatcher until `shutdown`; then stops intake, handles
+/// what was queued, lets the dispatcher drain what that wrote, and returns. An adapter
+/// that stops by itself stops everything.
 pub async fn run(
     adapters: Vec<Arc<dyn ChannelAdapter>>,
-    sink: Arc<dyn InboundSink>,
+    sink: Arc<EngineSink>,
     dispatcher: Arc<Dispatcher>,
     shutdown: CancellationToken,
 ) -> Result<(), crate::adapter::AdapterError> {
@@ -169,7 +169,7 @@ pub async fn run(
     let dispatching = tokio::spawn(dispatcher.run(delivery.clone()));
     let mut receivers = tokio::task::JoinSet::new();
     for adapter in adapters {
-        let (sink, stop) = (sink.clone(), intake.clone());
+        let (sink, stop): (Arc<dyn InboundSink>, _) = (sink.clone(), intake.clone());
         receivers.spawn(async move { adapter.run(sink, stop).await });
     }
     let mut outcome = Ok(());
@@ -186,6 +186,7 @@ pub async fn run(
             }
         }
     }
+    sink.close().await;
     delivery.cancel();
     let _ = dispatching.await;
     outcome

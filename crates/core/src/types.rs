@@ -208,10 +208,21 @@ pub struct Conversation {
 /// The agent a ticket is assigned to: recorded by id, shown by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Assignee {
-    /// The store's id of the agent (one per platform user).
-    pub agent_id: i64,
+    /// The store's id of the agent (one per platform user); `None` for a ticket
+    /// assigned before agents had ids, known by name only.
+    pub agent_id: Option<i64>,
     /// Their name as shown when the ticket was assigned.
     pub name: String,
+}
+
+impl Assignee {
+    /// The same agent: the same id, or the same name where an id is not known.
+    pub fn same_agent(&self, other: &Assignee) -> bool {
+        match (self.agent_id, other.agent_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.name == other.name,
+        }
+    }
 }
 
 /// Who wrote a stored message.

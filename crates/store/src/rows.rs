@@ -151,11 +151,10 @@ impl ConversationRow {
             queue: self.queue,
             ticket_number: self.ticket_number,
             agent_address,
-            assignee: match (self.assignee_id, self.assignee) {
-                (Some(agent_id), Some(name)) => Some(Assignee { agent_id, name }),
-                (None, None) => None,
-                _ => return Err(corrupt("assignee of conversation", &self.id.to_string())),
-            },
+            assignee: self.assignee.map(|name| Assignee {
+                agent_id: self.assignee_id,
+                name,
+            }),
             close_reason: self.close_reason,
             previous_id: self.previous_id,
             solved_at: self.solved_at,

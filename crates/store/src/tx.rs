@@ -219,7 +219,7 @@ impl ConversationTx for SqlTx {
             .bind(conv.state.as_str()).bind(&u.adapter).bind(&u.channel).bind(&u.thread)
             .bind(conv.lang.as_str()).bind(&conv.queue).bind(conv.ticket_number)
             .bind(a.map(|a| &a.adapter)).bind(a.map(|a| &a.channel)).bind(a.and_then(|a| a.thread.as_ref()))
-            .bind(conv.assignee.as_ref().map(|a| a.agent_id)).bind(conv.assignee.as_ref().map(|a| &a.name))
+            .bind(conv.assignee.as_ref().and_then(|a| a.agent_id)).bind(conv.assignee.as_ref().map(|a| &a.name))
             .bind(&conv.close_reason).bind(conv.solved_at).bind(conv.closed_at)
             .bind(now).bind(conv.id)
             .execute(&mut **c).await.map(|_| ()))

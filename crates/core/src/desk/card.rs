@@ -144,7 +144,7 @@ mod tests {
             .text()
             .ends_with("Status: waiting for an agent"));
         let grace = crate::types::Assignee {
-            agent_id: 1,
+            agent_id: Some(1),
             name: "Grace".into(),
         };
         c.apply(&crate::desk::Trigger::Claim { agent: &grace }, 1)

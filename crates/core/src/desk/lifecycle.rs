@@ -179,7 +179,7 @@ mod tests {
 
     fn agent(id: i64, name: &str) -> Assignee {
         Assignee {
-            agent_id: id,
+            agent_id: Some(id),
             name: name.into(),
         }
     }

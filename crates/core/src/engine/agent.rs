@@ -61,12 +61,7 @@ impl Engine {
         let (notice, to_person) = match command {
             AgentCommand::Claim => {
                 let notice = match moved.previous_assignee {
-                    Some(p)
-                        if conv
-                            .assignee
-                            .as_ref()
-                            .is_some_and(|a| a.agent_id != p.agent_id) =>
-                    {
+                    Some(p) if conv.assignee.as_ref().is_some_and(|a| !a.same_agent(&p)) => {
                         say.took_over(agent, number, &p.name)
                     }
                     _ => say.claimed_by(agent),
@@ -153,7 +148,7 @@ impl Engine {
     /// The agent who wrote `ev`, recorded by id.
     async fn agent_of(&self, t: &mut Turn, ev: &Inbound) -> Result<Assignee, StoreError> {
         Ok(Assignee {
-            agent_id: t.tx.upsert_agent(&ev.author, t.now).await?,
+            agent_id: Some(t.tx.upsert_agent(&ev.author, t.now).await?),
             name: ev.author.display_name.clone(),
         })
     }

@@ -3,10 +3,10 @@
 
 use crate::adapter::{Body, OutboundKind, Payload, TicketCard};
 use crate::desk::card::{card_choices, redrawn};
-use crate::store::{NewOutbound, RowAction, StoreError};
+use crate::store::{RowAction, StoreError};
 use crate::types::{Address, Conversation};
 
-use super::turn::Turn;
+use super::turn::{Target, Turn};
 use super::Engine;
 
 impl Engine {
@@ -18,23 +18,16 @@ impl Engine {
         to: Address,
         card: TicketCard,
     ) -> Result<i64, StoreError> {
-        let row = NewOutbound {
-            conversation_id: conv.id,
-            message_id: None,
-            to,
-            parent_id: None,
-            action: RowAction::Post,
-            idempotency_key: String::new(),
-            payload: Payload {
-                kind: OutboundKind::TicketCard,
-                sender: None,
-                body: Body::Card {
-                    card: Box::new(card),
-                    choices: card_choices(conv.state),
-                },
+        let payload = Payload {
+            kind: OutboundKind::TicketCard,
+            sender: None,
+            body: Body::Card {
+                card: Box::new(card),
+                choices: card_choices(conv.state),
             },
         };
-        t.enqueue(row).await
+        t.write(conv.id, None, Target::Address(to), RowAction::Post, payload)
+            .await
     }
 
     /// Redraws the card where the agents' platform can change a posted message.
@@ -52,22 +45,14 @@ impl Engine {
         let Some(card) = t.tx.ticket_card(conv.id).await? else {
             return Ok(());
         };
-        let row = NewOutbound {
-            conversation_id: conv.id,
-            message_id: None,
-            to: Address {
-                thread: None,
-                ..agent.clone()
-            },
-            parent_id: None,
-            action: RowAction::Update(card.id),
-            idempotency_key: String::new(),
-            payload: Payload {
-                kind: OutboundKind::TicketCard,
-                sender: None,
-                body: redrawn(&card.body, conv),
-            },
+        let payload = Payload {
+            kind: OutboundKind::TicketCard,
+            sender: None,
+            body: redrawn(&card.body, conv),
         };
-        t.enqueue(row).await.map(drop)
+        let to = Target::Address(agent.channel_only());
+        t.write(conv.id, None, to, RowAction::Update(card.id), payload)
+            .await
+            .map(drop)
     }
 }

@@ -4,10 +4,10 @@
 use crate::adapter::{Body, Content, Inbound, Payload};
 use crate::desk::command::AgentCommand;
 use crate::i18n;
-use crate::store::{Copy, NewOutbound, RowAction, StoreError};
+use crate::store::{Copy, RowAction, StoreError};
 use crate::text::split_message;
 
-use super::turn::Turn;
+use super::turn::{Target, Turn};
 use super::{Engine, Handled};
 
 impl Engine {
@@ -64,7 +64,14 @@ impl Engine {
         let first = group[0];
         let max_len = self.capabilities(&first.to.adapter).max_len;
         let edits = self.capabilities(&first.to.adapter).edits;
-        let say = i18n::agents();
+        // Where the copy cannot change, a line says so, in its reader's language.
+        let say = match (edits, self.queue_of_channel(&first.to)) {
+            (false, None) => match t.tx.conversation(of.0).await? {
+                Some(conv) => i18n::catalogue(conv.lang),
+                None => i18n::agents(),
+            },
+            _ => i18n::agents(),
+        };
         let parts = match (new_text, edits) {
             (Some(text), true) => split_message(text, max_len),
             (Some(text), false) => split_message(&say.edited(text), max_len),
@@ -97,19 +104,17 @@ impl Engine {
         text: String,
         action: RowAction,
     ) -> Result<(), StoreError> {
-        let row = NewOutbound {
-            conversation_id,
-            message_id: Some(message_id),
-            to: copy.to.clone(),
-            parent_id: copy.parent_id,
-            action,
-            idempotency_key: String::new(),
-            payload: Payload {
-                kind: copy.kind,
-                sender: copy.sender.clone(),
-                body: Body::Text(text),
-            },
+        let payload = Payload {
+            kind: copy.kind,
+            sender: copy.sender.clone(),
+            body: Body::Text(text),
         };
-        t.enqueue(row).await.map(drop)
+        let to = match copy.parent_id {
+            Some(parent) => Target::Parent(copy.to.clone(), parent),
+            None => Target::Address(copy.to.clone()),
+        };
+        t.write(conversation_id, Some(message_id), to, action, payload)
+            .await
+            .map(drop)
     }
 }

@@ -50,11 +50,11 @@ impl Engine {
             }
             State::Queued | State::Assigned | State::Solved => {
                 if conv.state == State::Solved {
+                    self.notice(t, &conv, i18n::agents().person_reopened())
+                        .await?;
                     self.advance(t, &mut conv, Trigger::PersonWrote)
                         .await?
                         .map_err(refused)?;
-                    self.notice(t, &conv, i18n::agents().person_reopened())
-                        .await?;
                 }
                 let thread = self.ticket_thread(t, &conv).await?;
                 self.relay(t, &conv, thread, from, text, &ev.files).await?;
@@ -80,10 +80,9 @@ impl Engine {
         };
         let previous_id = previous.as_ref().map(|p| p.id);
         if let Some(mut p) = previous.filter(|p| p.state != State::Closed) {
-            // Solved long enough ago: the timer may not have come round to it yet.
-            self.advance(t, &mut p, Trigger::Expire)
-                .await?
-                .map_err(refused)?;
+            // Solved long enough ago: the timer has not come round to it yet. The person
+            // is writing now and the new conversation answers them.
+            self.close_expired(t, &mut p, false).await?;
         }
         let new = NewConversation {
             user_id,

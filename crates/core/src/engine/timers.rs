@@ -3,7 +3,8 @@
 
 use crate::desk::Trigger;
 use crate::i18n;
-use crate::types::{Millis, State};
+use crate::store::StoreError;
+use crate::types::{Conversation, Millis, State};
 
 use super::turn::Turn;
 use super::{Engine, EngineError};
@@ -33,8 +34,13 @@ impl Engine {
             .solved_before(now - self.config.close_after, CLOSE_PER_TICK)
             .await?;
         for id in due {
-            if self.close_solved(id, now).await? {
-                ticked.closed += 1;
+            // One ticket that cannot be closed must not hold up the others.
+            match self.close_solved(id, now).await {
+                Ok(true) => ticked.closed += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(conversation = id, error = %e, "could not close a solved ticket; will try again")
+                }
             }
         }
         self.store
@@ -45,7 +51,7 @@ impl Engine {
 
     /// Closes conversation `id` if it is still solved and its time is up.
     async fn close_solved(&self, id: i64, now: Millis) -> Result<bool, EngineError> {
-        let mut t = Turn::begin(self, format!("timer:close:{id}")).await?;
+        let mut t = Turn::begin(self, String::new()).await?;
         t.now = now;
         let Some(mut conv) = t.tx.conversation(id).await? else {
             return Ok(false);
@@ -54,20 +60,53 @@ impl Engine {
             // Reopened, or closed by another process, since it was found.
             return Ok(false);
         }
-        if self
-            .advance(&mut t, &mut conv, Trigger::Expire)
-            .await?
-            .is_err()
-        {
-            return Ok(false);
-        }
-        let days = self.config.close_after / (24 * 3600 * 1000);
-        let number = conv.ticket_number.unwrap_or(conv.id);
-        self.notice(&mut t, &conv, &i18n::agents().closed_by_timer(days))
-            .await?;
-        let told = i18n::catalogue(conv.lang).closed_after_solved(number, days);
-        self.tell(&mut t, &conv, None, &told, Vec::new()).await?;
+        // The same solve is closed once; a ticket solved again later has keys of its own.
+        t.rekey(format!(
+            "timer:close:{id}@{}",
+            conv.solved_at.unwrap_or_default()
+        ));
+        self.close_expired(&mut t, &mut conv, true).await?;
         t.commit(self).await?;
         Ok(true)
+    }
+
+    /// Closes a solved ticket whose time is up: the card is redrawn and the agents are
+    /// told; the person too, when `tell_person` (not when they are writing right now).
+    pub(super) async fn close_expired(
+        &self,
+        t: &mut Turn,
+        conv: &mut Conversation,
+        tell_person: bool,
+    ) -> Result<(), StoreError> {
+        self.advance(t, conv, Trigger::Expire)
+            .await?
+            .map_err(super::person::refused)?;
+        let after = days(self.config.close_after);
+        self.notice(t, conv, &i18n::agents().closed_by_timer(&after))
+            .await?;
+        if tell_person {
+            let number = conv.ticket_number.unwrap_or(conv.id);
+            let told = i18n::catalogue(conv.lang).closed_after_solved(number, &after);
+            self.tell(t, conv, None, &told, Vec::new()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A span of time in days, as people say it: `4`, `0.5`.
+fn days(span: Millis) -> String {
+    let days = span as f64 / (24.0 * 3600.0 * 1000.0);
+    let shown = format!("{days:.1}");
+    shown.strip_suffix(".0").unwrap_or(&shown).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn days_as_people_say_them() {
+        let day = 24 * 3600 * 1000;
+        assert_eq!(super::days(4 * day), "4");
+        assert_eq!(super::days(day / 2), "0.5");
+        assert_eq!(super::days(day * 3 / 2), "1.5");
     }
 }

@@ -30,7 +30,7 @@ pub(super) enum Target {
 }
 
 impl Target {
-    fn split(self) -> (Address, Option<i64>) {
+    pub(super) fn split(self) -> (Address, Option<i64>) {
         match self {
             Target::Address(a) => (a, None),
             Target::Parent(a, p) => (a, Some(p)),
@@ -85,9 +85,26 @@ impl Turn {
         format!("{}#{}", self.key, self.rows)
     }
 
-    /// Writes one outbox row, keyed; returns its id.
-    pub async fn enqueue(&mut self, mut row: NewOutbound) -> Result<i64, StoreError> {
-        row.idempotency_key = self.next_key();
+    /// The one place outbox rows are written: `payload` to `to`, as a copy of stored
+    /// message `message_id` when it is one, keyed for this event. Returns the row's id.
+    pub async fn write(
+        &mut self,
+        conversation_id: i64,
+        message_id: Option<i64>,
+        to: Target,
+        action: RowAction,
+        payload: Payload,
+    ) -> Result<i64, StoreError> {
+        let (to, parent_id) = to.split();
+        let row = NewOutbound {
+            conversation_id,
+            message_id,
+            to,
+            parent_id,
+            action,
+            idempotency_key: self.next_key(),
+            payload,
+        };
         self.tx.enqueue(&row, self.now).await
     }
 }
@@ -113,8 +130,9 @@ impl Engine {
     }
 
     /// The bot speaks to the person at `to` (where they are, when `None`): the message
-    /// is stored, the choices it offers are remembered (a typed "2" picks the second),
-    /// then it is posted. Returns the stored message.
+    /// is stored, then posted. Where they are, the choices it offers replace those
+    /// offered before (a typed "2" picks the second); an answer posted elsewhere
+    /// (`history`, where it was asked) leaves them. Returns the stored message.
     pub(super) async fn tell(
         &self,
         t: &mut Turn,
@@ -132,7 +150,9 @@ impl Engine {
             files: &[],
         };
         let message_id = t.tx.insert_message(&message, t.now).await?;
-        t.tx.offer_choices(conv.id, &choices, t.now).await?;
+        if to.is_none() {
+            t.tx.offer_choices(conv.id, &choices, t.now).await?;
+        }
         let to = to.unwrap_or_else(|| conv.user_address.clone());
         let post = Post {
             to: Target::Address(to),
@@ -201,22 +221,20 @@ impl Engine {
         (message_id, sender): (i64, &str),
         files: &[FileRef],
     ) -> Result<(), StoreError> {
-        let (to, parent_id) = to.split();
         for file in files {
-            let row = NewOutbound {
-                conversation_id: conv.id,
-                message_id: Some(message_id),
-                to: to.clone(),
-                parent_id,
-                action: RowAction::Post,
-                idempotency_key: String::new(),
-                payload: Payload {
-                    kind: OutboundKind::Relay,
-                    sender: Some(sender.to_string()),
-                    body: Body::File(file.clone()),
-                },
+            let payload = Payload {
+                kind: OutboundKind::Relay,
+                sender: Some(sender.to_string()),
+                body: Body::File(file.clone()),
             };
-            t.enqueue(row).await?;
+            t.write(
+                conv.id,
+                Some(message_id),
+                to.clone(),
+                RowAction::Post,
+                payload,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -253,8 +271,10 @@ impl Engine {
         conv: &Conversation,
         post: Post<'_>,
     ) -> Result<i64, StoreError> {
-        let (to, parent_id) = post.to.split();
-        let parts = split_message(post.text, self.capabilities(&to.adapter).max_len);
+        let max_len = match &post.to {
+            Target::Address(a) | Target::Parent(a, _) => self.capabilities(&a.adapter).max_len,
+        };
+        let parts = split_message(post.text, max_len);
         let last = parts.len() - 1;
         let mut first = None;
         for (i, part) in parts.into_iter().enumerate() {
@@ -263,20 +283,20 @@ impl Engine {
             } else {
                 Vec::new()
             };
-            let row = NewOutbound {
-                conversation_id: conv.id,
-                message_id: post.message_id,
-                to: to.clone(),
-                parent_id,
-                action: RowAction::Post,
-                idempotency_key: String::new(),
-                payload: Payload {
-                    kind: post.kind,
-                    sender: post.sender.clone(),
-                    body: Body::words(part, choices),
-                },
+            let payload = Payload {
+                kind: post.kind,
+                sender: post.sender.clone(),
+                body: Body::words(part, choices),
             };
-            let id = t.enqueue(row).await?;
+            let id = t
+                .write(
+                    conv.id,
+                    post.message_id,
+                    post.to.clone(),
+                    RowAction::Post,
+                    payload,
+                )
+                .await?;
             first.get_or_insert(id);
         }
         Ok(first.unwrap_or_default())

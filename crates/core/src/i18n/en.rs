@@ -3,6 +3,14 @@
 use super::Catalogue;
 use crate::types::{Conversation, State};
 
+/// "1 day ago", "4 days ago".
+fn days_ago(days: &str) -> String {
+    match days {
+        "1" => "1 day ago".into(),
+        n => format!("{n} days ago"),
+    }
+}
+
 /// The English catalogue.
 pub struct En;
 
@@ -91,8 +99,9 @@ impl Catalogue for En {
         format!("Ticket #{number} has been closed{reason}. If you need anything else, write here: that starts a new conversation.")
     }
 
-    fn closed_after_solved(&self, number: i64, days: i64) -> String {
-        format!("Ticket #{number} was solved {days} days ago and is now closed. If you need anything else, write here: that starts a new conversation.")
+    fn closed_after_solved(&self, number: i64, days: &str) -> String {
+        let days = days_ago(days);
+        format!("Ticket #{number} was solved {days} and is now closed. If you need anything else, write here: that starts a new conversation.")
     }
 
     fn reopened(&self, number: i64) -> String {
@@ -164,8 +173,9 @@ impl Catalogue for En {
         format!("Closed by {agent}{why}.")
     }
 
-    fn closed_by_timer(&self, days: i64) -> String {
-        format!("Closed: solved {days} days ago and the person did not write again.")
+    fn closed_by_timer(&self, days: &str) -> String {
+        let days = days_ago(days);
+        format!("Closed: solved {days} and the person did not write again.")
     }
 
     fn already(&self, number: i64, state: State) -> String {

@@ -98,7 +98,7 @@ impl Catalogue for Ko {
         format!("티켓 #{number}이(가) 종료되었어요{reason}. 다른 도움이 필요하시면 여기에 새로 써 주세요. 새 상담으로 시작돼요.")
     }
 
-    fn closed_after_solved(&self, number: i64, days: i64) -> String {
+    fn closed_after_solved(&self, number: i64, days: &str) -> String {
         format!("티켓 #{number}은(는) {days}일 전에 해결되어 이제 종료되었어요. 다른 도움이 필요하시면 여기에 새로 써 주세요. 새 상담으로 시작돼요.")
     }
 
@@ -166,7 +166,7 @@ impl Catalogue for Ko {
         format!("{agent} 님이 종료했어요{why}.")
     }
 
-    fn closed_by_timer(&self, days: i64) -> String {
+    fn closed_by_timer(&self, days: &str) -> String {
         format!("종료됨: {days}일 전에 해결되었고 고객이 다시 쓰지 않았어요.")
     }
 

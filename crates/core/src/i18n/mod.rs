@@ -50,7 +50,7 @@ pub trait Catalogue: Sync {
     /// An agent closed the ticket, maybe saying why.
     fn closed(&self, number: i64, reason: Option<&str>) -> String;
     /// The ticket closed by itself, `days` after it was solved.
-    fn closed_after_solved(&self, number: i64, days: i64) -> String;
+    fn closed_after_solved(&self, number: i64, days: &str) -> String;
     /// An agent reopened the ticket.
     fn reopened(&self, number: i64) -> String;
     /// A command typed in a shared place was answered in a direct message.
@@ -86,7 +86,7 @@ pub trait Catalogue: Sync {
     /// `!close [reason]`.
     fn closed_by(&self, agent: &str, reason: Option<&str>) -> String;
     /// The ticket closed by itself, `days` after it was solved.
-    fn closed_by_timer(&self, days: i64) -> String;
+    fn closed_by_timer(&self, days: &str) -> String;
     /// A command that the ticket's state does not allow.
     fn already(&self, number: i64, state: State) -> String;
     /// A reply to a closed ticket, kept as a note.
