@@ -1,7 +1,11 @@
 //! Agents' commands and choices in a ticket thread.
 
+use std::str::FromStr;
+use std::sync::Arc;
+
 use relaydesk_core::store::{DeliveryState, Reports};
 use relaydesk_core::{Address, Content, Handled, Person, State};
+use relaydesk_store::SqlStore;
 
 use crate::desk::{grace, on_both, Desk, TestDb};
 
@@ -99,4 +103,67 @@ async fn agents_are_known_by_id_not_by_name(db: &TestDb) {
     let conv = desk.store.conversation(1).await.unwrap().unwrap();
     let first = conv.conversation.assignee.expect("assigned");
     assert_eq!(first.name, "Grace");
+}
+
+/// A ticket assigned before agents had ids keeps its agent by name through the upgrade.
+#[tokio::test]
+async fn an_assignee_from_before_agent_ids_is_known_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    // The database as the release before agent ids left it, with an assigned ticket.
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for name in ["0001_initial.sql", "0002_changes_and_files.sql"] {
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        std::fs::copy(from.join(name), old.join(name)).unwrap();
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    for sql in [
+        "insert into person (platform, platform_user_id, display_name, created_at, updated_at)
+         values ('chat', 'ada', 'Ada', 0, 0)",
+        "insert into conversation (person_id, state, user_adapter, user_channel, lang, queue,
+         ticket_number, agent_adapter, agent_channel, agent_thread, assignee, created_at, updated_at)
+         values (1, 'assigned', 'chat', 'dm-ada', 'en', 'support', 1, 'desk', 'agents', 'T1', 'Grace', 0, 0)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let desk = Desk::new(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
+    let assignee = desk.conversation(1).await.assignee.expect("still assigned");
+    assert_eq!((assignee.agent_id, assignee.name.as_str()), (None, "Grace"));
+    desk.agent_says("T1", "!claim").await;
+    let alan = Person {
+        id: "A-alan".into(),
+        display_name: "Alan".into(),
+        ..grace()
+    };
+    let ev = desk.event("desk:agents/T1", &alan, Content::Text("!claim".into()));
+    desk.engine.handle(&ev).await.unwrap();
+    desk.deliver().await;
+    let notices: Vec<String> = desk
+        .to_agents()
+        .into_iter()
+        .map(|(o, _)| o.text().into_owned())
+        .collect();
+    assert_eq!(
+        notices,
+        ["Claimed by Grace.", "Alan took over ticket #1 from Grace."]
+    );
+    assert!(desk
+        .conversation(1)
+        .await
+        .assignee
+        .unwrap()
+        .agent_id
+        .is_some());
 }
