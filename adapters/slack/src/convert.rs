@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use relaydesk_core::adapter::{Choice, Content, FileRef, Outbound, OutboundKind};
+use relaydesk_core::adapter::{Body, Choice, Content, FileRef, Outbound, OutboundKind, TicketCard};
 use slack_morphism::prelude::*;
 
 use crate::ids;
@@ -339,8 +339,12 @@ pub fn text_of(message: &Outbound) -> String {
     }
 }
 
-/// The message content: plain text, or sections with buttons when there are choices.
+/// The message content: plain text, or sections with buttons when there are choices; a
+/// ticket card as a card.
 pub fn content_of(message: &Outbound) -> SlackMessageContent {
+    if let Body::Card { card, choices } = &message.payload.body {
+        return card_content(card, choices);
+    }
     let text = text_of(message);
     let choices = message.payload.body.choices();
     if choices.is_empty() {
@@ -352,6 +356,41 @@ pub fn content_of(message: &Outbound) -> SlackMessageContent {
     ))));
     SlackMessageContent::new()
         .with_text(text)
+        .with_blocks(blocks)
+}
+
+/// A ticket card: its title in bold, who and what in a section, the status line in
+/// bold, how to work it as a small print, and its buttons. The plain `text` (shown in
+/// notifications) is the card's lines.
+pub fn card_content(card: &TicketCard, choices: &[Choice]) -> SlackMessageContent {
+    let say = relaydesk_core::i18n::agents();
+    let lines: Vec<String> = card.lines().iter().map(|l| escape(l)).collect();
+    let hint = escape(say.card_hint());
+    let status = card
+        .status
+        .is_some()
+        .then(|| lines.last().cloned())
+        .flatten();
+    let details: Vec<&str> = lines[1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|l| *l != hint && Some(*l) != status.as_deref())
+        .collect();
+    let mut blocks = vec![section(&format!("*{}*", lines[0]))];
+    blocks.extend(sections(&details.join("\n")).into_iter().map(section));
+    if let Some(status) = &status {
+        blocks.push(section(&format!("*{status}*")));
+    }
+    blocks.push(SlackBlock::Context(SlackContextBlock::new(vec![
+        SlackContextBlockElement::MarkDown(mrkdwn(hint)),
+    ])));
+    if !choices.is_empty() {
+        blocks.push(SlackBlock::Actions(SlackActionsBlock::new(buttons(
+            choices,
+        ))));
+    }
+    SlackMessageContent::new()
+        .with_text(lines.join("\n"))
         .with_blocks(blocks)
 }
 
@@ -580,5 +619,49 @@ mod tests {
             Content::Text("refund please".into())
         );
         assert_eq!(command_content(None), Content::Text(String::new()));
+    }
+
+    #[test]
+    fn a_ticket_card_is_a_card() {
+        let card = TicketCard {
+            number: 7,
+            queue: "support".into(),
+            person: "Ada <admin>".into(),
+            platform: "slack".into(),
+            person_id: "U1".into(),
+            verified: None,
+            lang: "en".into(),
+            continues: None,
+            priority: None,
+            triage: Vec::new(),
+            status: Some(relaydesk_core::adapter::CardStatus {
+                state: relaydesk_core::State::Assigned,
+                assignee: Some("Grace".into()),
+                reason: None,
+            }),
+        };
+        let choices = [Choice {
+            value: "close".into(),
+            label: "Close".into(),
+        }];
+        let content = serde_json::to_value(card_content(&card, &choices)).unwrap();
+        let blocks = content["blocks"].as_array().unwrap();
+        let kinds: Vec<&str> = blocks.iter().map(|b| b["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            ["section", "section", "section", "context", "actions"]
+        );
+        assert_eq!(blocks[0]["text"]["text"], "*Ticket #7 · support*");
+        assert!(blocks[1]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("From: Ada &lt;admin&gt; (slack U1) · unverified\nLanguage: en"));
+        assert_eq!(blocks[2]["text"]["text"], "*Status: claimed by Grace*");
+        let text = content["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("Ticket #7 · support\nFrom: Ada &lt;admin&gt;"),
+            "{text}"
+        );
+        assert!(text.ends_with("Status: claimed by Grace"), "{text}");
     }
 }
