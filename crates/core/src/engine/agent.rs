@@ -105,9 +105,8 @@ impl Engine {
         if conv.state == State::Queued {
             // The first reply to a waiting ticket claims it.
             let me = self.agent_of(t, ev).await?;
-            self.advance(t, conv, Trigger::AgentReply { agent: &me })
-                .await?
-                .map_err(super::person::refused)?;
+            self.advance_checked(t, conv, Trigger::AgentReply { agent: &me })
+                .await?;
         }
         let to = Target::Address(conv.user_address.clone());
         let from = (message_id, self.shown_agent_name(agent));
@@ -136,9 +135,8 @@ impl Engine {
             return Ok(Handled::Done);
         }
         let me = self.agent_of(t, ev).await?;
-        self.advance(t, conv, Trigger::Reopen { agent: &me })
-            .await?
-            .map_err(super::person::refused)?;
+        self.advance_checked(t, conv, Trigger::Reopen { agent: &me })
+            .await?;
         self.notice(t, conv, &say.reopened_by(&me.name)).await?;
         let reopened = i18n::catalogue(conv.lang).reopened(number);
         self.tell(t, conv, None, &reopened, Vec::new()).await?;

@@ -1,7 +1,7 @@
 //! Edits and deletions, on either side: the copies follow, through the outbox rows
 //! that posted them. Where the other side cannot edit, a new message says what changed.
 
-use crate::adapter::{Body, Content, Inbound, Payload};
+use crate::adapter::{Body, Capabilities, Content, Inbound, Payload};
 use crate::desk::command::AgentCommand;
 use crate::i18n;
 use crate::store::{Copy, RowAction, StoreError};
@@ -62,8 +62,7 @@ impl Engine {
         new_text: Option<&str>,
     ) -> Result<(), StoreError> {
         let first = group[0];
-        let max_len = self.capabilities(&first.to.adapter).max_len;
-        let edits = self.capabilities(&first.to.adapter).edits;
+        let Capabilities { max_len, edits } = self.capabilities(&first.to.adapter);
         // Where the copy cannot change, a line says so, in its reader's language.
         let say = match (edits, self.queue_of_channel(&first.to)) {
             (false, None) => match t.tx.conversation(of.0).await? {

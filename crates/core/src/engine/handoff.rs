@@ -8,7 +8,6 @@ use crate::i18n;
 use crate::store::StoreError;
 use crate::types::Conversation;
 
-use super::person::refused;
 use super::turn::{Post, Target, Turn};
 use super::Engine;
 
@@ -34,7 +33,7 @@ impl Engine {
             number,
             agent_channel: &q.agent_channel,
         };
-        self.advance(t, conv, open).await?.map_err(refused)?;
+        self.advance_checked(t, conv, open).await?;
         let card = ticket_card(conv, &ev.author, &q.name);
         let card_id = self
             .post_card(t, conv, q.agent_channel.clone(), card)

@@ -52,9 +52,8 @@ impl Engine {
                 if conv.state == State::Solved {
                     self.notice(t, &conv, i18n::agents().person_reopened())
                         .await?;
-                    self.advance(t, &mut conv, Trigger::PersonWrote)
-                        .await?
-                        .map_err(refused)?;
+                    self.advance_checked(t, &mut conv, Trigger::PersonWrote)
+                        .await?;
                 }
                 let thread = self.ticket_thread(t, &conv).await?;
                 self.relay(t, &conv, thread, from, text, &ev.files).await?;
@@ -114,10 +113,4 @@ impl Engine {
         }
         changed
     }
-}
-
-/// A move the engine only makes from a state that allows it: refused, the stored data
-/// contradicts the state machine.
-pub(super) fn refused(r: crate::desk::Refused) -> StoreError {
-    StoreError::Corrupt(r.to_string())
 }

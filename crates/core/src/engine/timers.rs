@@ -78,9 +78,7 @@ impl Engine {
         conv: &mut Conversation,
         tell_person: bool,
     ) -> Result<(), StoreError> {
-        self.advance(t, conv, Trigger::Expire)
-            .await?
-            .map_err(super::person::refused)?;
+        self.advance_checked(t, conv, Trigger::Expire).await?;
         let after = days(self.config.close_after);
         self.notice(t, conv, &i18n::agents().closed_by_timer(&after))
             .await?;

@@ -129,6 +129,19 @@ impl Engine {
         Ok(Ok(moved))
     }
 
+    /// [`Engine::advance`] for a move the caller has checked the state allows: a
+    /// refusal means the stored data contradicts the state machine.
+    pub(super) async fn advance_checked(
+        &self,
+        t: &mut Turn,
+        conv: &mut Conversation,
+        trigger: Trigger<'_>,
+    ) -> Result<Moved, StoreError> {
+        self.advance(t, conv, trigger)
+            .await?
+            .map_err(|r| StoreError::Corrupt(r.to_string()))
+    }
+
     /// The bot speaks to the person at `to` (where they are, when `None`): the message
     /// is stored, then posted. Where they are, the choices it offers replace those
     /// offered before (a typed "2" picks the second); an answer posted elsewhere
