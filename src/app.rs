@@ -5,6 +5,7 @@ mod tasks;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use relaydesk_core::clock::{Clock, SystemClock};
@@ -99,13 +100,12 @@ impl Application {
             engine_config,
             wake,
         ));
-        let worker = format!("{}-{}", hostname(), std::process::id());
         let dispatcher = Dispatcher::new(
             engine.clone(),
             adapters.clone(),
             progress.clone(),
-            worker,
-            DispatchSettings::default(),
+            worker_name(),
+            dispatch_settings(config),
         );
         let sink = EngineSink::new(engine.clone(), store.clone(), progress, batch_size(&store));
         Ok(Application {
@@ -156,13 +156,48 @@ impl Application {
         ));
         let ran = runtime::run(adapters, sink, dispatcher, shutdown.clone()).await;
         shutdown.cancel();
-        let served = serving.await;
+        // Requests still under way by now (a client that is slow on purpose) do not
+        // hold up the exit.
+        let served = match tokio::time::timeout(Duration::from_secs(1), serving).await {
+            Ok(served) => served,
+            Err(_) => Ok(Ok(())),
+        };
         let _ = reloading.await;
         let _ = timers.await;
         store.close().await;
         ran?;
         served.context("the web server failed")?
     }
+}
+
+/// How the dispatcher retries and stops, from `[delivery]` and `[shutdown]`. Of the
+/// grace period, a second is kept for closing the database and exiting.
+pub fn dispatch_settings(config: &Config) -> DispatchSettings {
+    let grace = Duration::from_secs(config.shutdown.grace_secs);
+    DispatchSettings {
+        max_backoff: (config.delivery.max_backoff_secs.saturating_mul(1000)) as i64,
+        drain_for: grace.saturating_sub(Duration::from_secs(1)),
+        ..DispatchSettings::default()
+    }
+}
+
+/// This process's name in outbox claims: the host, the process id, and a random part
+/// (process ids repeat across containers and restarts).
+fn worker_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut random = std::collections::hash_map::RandomState::new().build_hasher();
+    random.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    format!(
+        "{}-{}-{:06x}",
+        hostname(),
+        std::process::id(),
+        random.finish() & 0xff_ffff
+    )
 }
 
 /// Opens the configured database and applies its migrations.

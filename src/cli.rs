@@ -39,6 +39,8 @@ pub enum Command {
     Check,
     /// Apply the database migrations.
     Migrate,
+    /// What is waiting to be delivered, and which channels are failing.
+    Status,
     /// Read stored conversations.
     Conversations {
         #[command(subcommand)]

@@ -24,6 +24,8 @@ pub struct Config {
     pub log: Log,
     pub conversation: ConversationSettings,
     pub relay: Relay,
+    pub delivery: Delivery,
+    pub shutdown: Shutdown,
     pub console: Console,
     pub slack: Slack,
     pub discord: Discord,
@@ -110,6 +112,37 @@ impl Default for ConversationSettings {
         ConversationSettings {
             close_after_days: 4.0,
         }
+    }
+}
+
+/// `[delivery]`: how messages the platforms do not take are tried again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Delivery {
+    /// The longest wait between two tries of a message a platform keeps refusing for
+    /// now (5xx, timeouts, rate limits); it is tried for as long as it takes.
+    pub max_backoff_secs: u64,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            max_backoff_secs: 300,
+        }
+    }
+}
+
+/// `[shutdown]`: how long a stop (SIGTERM, SIGINT) may take.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Shutdown {
+    /// Seconds to finish the sends under way and deliver what is due before exiting.
+    pub grace_secs: u64,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown { grace_secs: 10 }
     }
 }
 
@@ -317,6 +350,9 @@ impl Config {
                 "conversation.close_after_days must be more than 0, not {}",
                 self.conversation.close_after_days
             ));
+        }
+        if self.delivery.max_backoff_secs == 0 {
+            return invalid("delivery.max_backoff_secs must be at least 1".into());
         }
         if self.console.max_len < 100 {
             return invalid(format!(

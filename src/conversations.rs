@@ -8,6 +8,40 @@ use crate::app;
 use crate::cli::{ConversationsCommand, ExportFormat};
 use crate::config::Config;
 
+/// `relaydesk status`: the deliveries waiting, per channel; a channel that keeps
+/// failing says since when and why.
+pub async fn status(config: &Config) -> anyhow::Result<()> {
+    let store = app::open_store(config).await?;
+    let waiting = store.waiting_channels().await?;
+    if waiting.is_empty() {
+        println!("delivery: ok, nothing waiting");
+        return Ok(());
+    }
+    let failing = waiting.iter().filter(|w| w.attempts > 0).count();
+    let total: i64 = waiting.iter().map(|w| w.waiting).sum();
+    if failing > 0 {
+        println!("delivery: FAILING on {failing} channel(s); {total} message(s) waiting");
+    } else {
+        println!("delivery: ok; {total} message(s) on their way");
+    }
+    for w in waiting {
+        let why = match (&w.last_error, w.attempts) {
+            (Some(error), n) if n > 0 => format!(
+                "failing: {error} ({n} tries; next at {})",
+                timestamp(w.next_attempt_at)
+            ),
+            _ => "sending".to_string(),
+        };
+        println!(
+            "  {:<32} {:>5} waiting since {}  {why}",
+            w.to.to_string(),
+            w.waiting,
+            timestamp(w.oldest)
+        );
+    }
+    Ok(())
+}
+
 pub async fn execute(config: &Config, command: ConversationsCommand) -> anyhow::Result<()> {
     let store = app::open_store(config).await?;
     match command {

@@ -34,6 +34,7 @@ pub fn main(cli: Cli) -> ExitCode {
         command,
         Command::Console
             | Command::Conversations { .. }
+            | Command::Status
             | Command::Kb { .. }
             | Command::Bench { .. }
     );
@@ -93,6 +94,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Conversations { command } => conversations::execute(&config, command).await,
+        Command::Status => conversations::status(&config).await,
         Command::Kb { command } => kb::execute(&config, command),
         Command::Bench { command } => bench::execute(command).await,
     }

@@ -64,6 +64,9 @@ pub struct Posted {
     /// The latest post or update asked Slack to turn names in `text` into mentions
     /// (`link_names`, or `parse=full`): then `@here` in it notifies the channel.
     pub names_linked: bool,
+    /// The message's `metadata`, as posted; Slack returns it to `conversations.history`
+    /// and `conversations.replies` only when asked (`include_all_metadata`).
+    pub metadata: Option<Value>,
 }
 
 struct Failure {
@@ -98,6 +101,14 @@ struct FakeState {
     sockets: Vec<Socket>,
     acks: Vec<Value>,
     counter: u64,
+    /// Methods answering with this HTTP status on every call, until cleared.
+    outages: HashMap<String, u16>,
+    /// Methods whose answer comes this long after the call took effect.
+    delays: HashMap<String, Duration>,
+    /// Channels whose `chat.postMessage` calls hang until released.
+    held: std::collections::HashSet<String>,
+    /// Calls hanging right now, per channel.
+    hanging: HashMap<String, usize>,
 }
 
 impl FakeState {
@@ -244,6 +255,37 @@ impl FakeSlack {
                 error: error.into(),
             },
         );
+    }
+
+    /// Every call of `method` answers HTTP `status` (e.g. 500) until [`FakeSlack::end_outage`].
+    pub fn start_outage(&self, method: &str, status: u16) {
+        lock(&self.state).outages.insert(method.to_string(), status);
+    }
+
+    /// `method` answers normally again.
+    pub fn end_outage(&self, method: &str) {
+        lock(&self.state).outages.remove(method);
+    }
+
+    /// Every call of `method` takes effect at once but is answered `delay` later.
+    pub fn set_delay(&self, method: &str, delay: Duration) {
+        lock(&self.state).delays.insert(method.to_string(), delay);
+    }
+
+    /// `chat.postMessage` calls to `channel` hang (nothing is posted) until
+    /// [`FakeSlack::release_channel`].
+    pub fn hold_channel(&self, channel: &str) {
+        lock(&self.state).held.insert(channel.to_string());
+    }
+
+    /// How many `chat.postMessage` calls to `channel` are hanging right now.
+    pub fn hanging(&self, channel: &str) -> usize {
+        lock(&self.state).hanging.get(channel).copied().unwrap_or(0)
+    }
+
+    /// Lets the calls to `channel` through.
+    pub fn release_channel(&self, channel: &str) {
+        lock(&self.state).held.remove(channel);
     }
 
     /// The next call of `method` answers 200 `{"ok":false,"error":error}`.
@@ -532,22 +574,52 @@ async fn web_api(
     merge_body(&mut params, &headers, &body);
     params.insert("_token".into(), json!(token));
     params.insert("_at_ms".into(), json!(now_ms()));
-    let mut st = lock(&state);
-    let (status, retry_after, reply) =
-        match st.failures.get_mut(&method).and_then(VecDeque::pop_front) {
-            Some(f) => (
-                f.status,
-                f.retry_after,
-                json!({"ok": false, "error": f.error}),
-            ),
-            None => match answer(&mut st, &method, &token, &params) {
-                Ok(mut v) => {
-                    v["ok"] = json!(true);
-                    (200, None, v)
-                }
-                Err(error) => (200, None, json!({"ok": false, "error": error})),
-            },
-        };
+    let channel = param(&params, "channel").unwrap_or_default().to_string();
+    if method == "chat.postMessage" && lock(&state).held.contains(&channel) {
+        *lock(&state).hanging.entry(channel.clone()).or_default() += 1;
+        while lock(&state).held.contains(&channel) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        *lock(&state).hanging.entry(channel.clone()).or_default() -= 1;
+    }
+    let delay = lock(&state).delays.get(&method).copied();
+    let response = answer_call(&state, method, &token, params);
+    if let Some(delay) = delay {
+        // The call took effect; only its answer is late.
+        tokio::time::sleep(delay).await;
+    }
+    response
+}
+
+fn answer_call(
+    state: &Shared,
+    method: String,
+    token: &str,
+    mut params: Map<String, Value>,
+) -> Response {
+    let mut st = lock(state);
+    let outage = st.outages.get(&method).copied();
+    let (status, retry_after, reply) = match outage
+        .map(|status| Failure {
+            status,
+            retry_after: None,
+            error: "fatal_error".into(),
+        })
+        .or_else(|| st.failures.get_mut(&method).and_then(VecDeque::pop_front))
+    {
+        Some(f) => (
+            f.status,
+            f.retry_after,
+            json!({"ok": false, "error": f.error}),
+        ),
+        None => match answer(&mut st, &method, token, &params) {
+            Ok(mut v) => {
+                v["ok"] = json!(true);
+                (200, None, v)
+            }
+            Err(error) => (200, None, json!({"ok": false, "error": error})),
+        },
+    };
     if status != 200 {
         params.insert("_status".into(), json!(status));
     }
@@ -559,6 +631,7 @@ async fn web_api(
     if let Ok(scopes) = st.scopes.parse() {
         response.headers_mut().insert("x-oauth-scopes", scopes);
     }
+
     if let Some(secs) = retry_after {
         response
             .headers_mut()
@@ -621,6 +694,38 @@ fn answer(
             Ok(json!({"upload_url": format!("{}/upload/{id}", st.base), "file_id": id}))
         }
         "files.completeUploadExternal" => complete_upload(st, p),
+        "conversations.history" | "conversations.replies" => {
+            let channel = param(p, "channel").ok_or("channel_not_found")?;
+            let parent = param(p, "ts");
+            let limit = param(p, "limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(100usize);
+            let metadata = param(p, "include_all_metadata") == Some("true");
+            let mut found: Vec<Value> = st
+                .messages
+                .iter()
+                .filter(|m| m.channel == channel && !m.deleted)
+                .filter(|m| match (method, parent) {
+                    ("conversations.replies", Some(ts)) => {
+                        m.ts == ts || m.thread_ts.as_deref() == Some(ts)
+                    }
+                    _ => m.thread_ts.is_none(),
+                })
+                .map(|m| {
+                    let mut v = message_json(m);
+                    if let (true, Some(meta)) = (metadata, &m.metadata) {
+                        v["metadata"] = meta.clone();
+                    }
+                    v
+                })
+                .collect();
+            if method == "conversations.history" {
+                // Newest first, as Slack lists a channel.
+                found.reverse();
+            }
+            found.truncate(limit);
+            Ok(json!({"messages": found, "has_more": false}))
+        }
         _ => Err("unknown_method".into()),
     }
 }
@@ -642,6 +747,7 @@ fn post_message(st: &mut FakeState, p: &Map<String, Value>) -> Result<Value, Str
         deleted: false,
         files: Vec::new(),
         names_linked: names_linked(p),
+        metadata: json_param(p, "metadata"),
     };
     let reply = json!({"channel": channel, "ts": message.ts, "message": message_json(&message)});
     st.messages.push(message);
@@ -693,6 +799,7 @@ fn complete_upload(st: &mut FakeState, p: &Map<String, Value>) -> Result<Value, 
             deleted: false,
             files: files.clone(),
             names_linked: false,
+            metadata: None,
         };
         st.messages.push(message);
     }
@@ -1113,6 +1220,31 @@ pub fn signed_post(
     (reply.status, reply.text())
 }
 
+/// [`signed_post`] of an event, signed now, to a server that may be down: the status,
+/// or `None` when no answer came (as Slack sees a timeout, and sends it again).
+pub fn try_post_event(url: &str, body: &str, secret: &str, retry_num: Option<u32>) -> Option<u16> {
+    let timestamp = now();
+    let (signature, ts) = (
+        slack_signature(secret, timestamp, body),
+        timestamp.to_string(),
+    );
+    let retry = retry_num.map(|n| n.to_string());
+    let mut headers = vec![
+        ("Content-Type", "application/json"),
+        ("X-Slack-Request-Timestamp", ts.as_str()),
+        ("X-Slack-Signature", signature.as_str()),
+    ];
+    if let Some(retry) = &retry {
+        headers.extend([
+            ("X-Slack-Retry-Num", retry.as_str()),
+            ("X-Slack-Retry-Reason", "http_timeout"),
+        ]);
+    }
+    try_http_request("POST", url, &headers, body.as_bytes())
+        .ok()
+        .map(|r| r.status)
+}
+
 /// Form-encodes a JSON object's fields (strings as they are, other values as JSON).
 pub fn form_encode(fields: &Value) -> String {
     let fields = fields.as_object().cloned().unwrap_or_default();
@@ -1199,6 +1331,18 @@ impl HttpReply {
 
 /// A plain HTTP/1.1 request (`Connection: close`) to an `http://` URL; panics if it cannot connect.
 pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpReply {
+    try_http_request(method, url, headers, body)
+        .unwrap_or_else(|e| panic!("http_request: {method} {url}: {e}"))
+}
+
+/// [`http_request`], with a failure to connect or to read a reply as an error: for a
+/// server that may be down.
+pub fn try_http_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<HttpReply, String> {
     let rest = url
         .strip_prefix("http://")
         .unwrap_or_else(|| panic!("http_request: not an http:// URL: {url}"));
@@ -1212,17 +1356,15 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u
         request.push_str(&format!("{k}: {v}\r\n"));
     }
     request.push_str("\r\n");
-    let mut stream =
-        TcpStream::connect(host).unwrap_or_else(|e| panic!("http_request: connect {host}: {e}"));
+    let mut stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
     let mut raw = Vec::new();
     stream
         .write_all(request.as_bytes())
         .and_then(|_| stream.write_all(body))
         .and_then(|_| stream.read_to_end(&mut raw))
-        .unwrap_or_else(|e| panic!("http_request: {method} {url}: {e}"));
-    let head_end =
-        find(&raw, b"\r\n\r\n").unwrap_or_else(|| panic!("http_request: no HTTP reply from {url}"));
+        .map_err(|e| e.to_string())?;
+    let head_end = find(&raw, b"\r\n\r\n").ok_or_else(|| format!("no HTTP reply from {url}"))?;
     let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
     let mut lines = head.lines();
     let status = lines
@@ -1245,7 +1387,7 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u
     {
         reply.body = dechunk(&reply.body);
     }
-    reply
+    Ok(reply)
 }
 
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {

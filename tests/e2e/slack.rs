@@ -9,12 +9,12 @@ use serde_json::{json, Value};
 use crate::fake_slack::{self as fake, FakeSlack, Posted};
 use crate::helpers::{Log, Workspace, WAIT};
 
-const AGENTS: &str = "CAGENTS";
-const SECRET: &str = "test-signing-secret";
+pub(crate) const AGENTS: &str = "CAGENTS";
+pub(crate) const SECRET: &str = "test-signing-secret";
 
 /// A workspace whose `bot.toml` points Slack at the fake: both queues' agent channel is
 /// `agents` (an address such as `slack:CAGENTS` or `console:agents`).
-fn workspace(fake: &FakeSlack, mode: &str, agents: &str) -> Workspace {
+pub(crate) fn workspace(fake: &FakeSlack, mode: &str, agents: &str) -> Workspace {
     let ws = Workspace::new();
     let toml = format!(
         r#"[database]
@@ -46,7 +46,7 @@ agent_channel = "{agents}"
     ws
 }
 
-fn with_tokens(mut cmd: Command) -> Command {
+pub(crate) fn with_tokens(mut cmd: Command) -> Command {
     cmd.env("SLACK_BOT_TOKEN", "xoxb-test-token")
         .env("SLACK_APP_TOKEN", "xapp-test-token")
         .env("SLACK_SIGNING_SECRET", SECRET);
@@ -54,14 +54,21 @@ fn with_tokens(mut cmd: Command) -> Command {
 }
 
 /// A running `relaydesk run`; killed when dropped. Its log is shown when a test fails.
-struct Bot {
+pub(crate) struct Bot {
     child: Child,
     log: Option<Log>,
 }
 
 impl Bot {
-    fn start(ws: &Workspace) -> Bot {
-        let mut child = with_tokens(ws.command(&["run"]))
+    pub(crate) fn start(ws: &Workspace) -> Bot {
+        Bot::start_with(ws, &[])
+    }
+
+    /// Starts it with `env` set besides the tokens.
+    pub(crate) fn start_with(ws: &Workspace, env: &[(&str, &str)]) -> Bot {
+        let mut cmd = with_tokens(ws.command(&["run"]));
+        cmd.envs(env.iter().copied());
+        let mut child = cmd
             .env(
                 "RUST_LOG",
                 "info,relaydesk_slack=debug,slack_morphism=debug,relaydesk_core=debug",
@@ -78,17 +85,28 @@ impl Bot {
     }
 
     /// The address its web server listens on.
-    fn web_addr(&self) -> String {
+    pub(crate) fn web_addr(&self) -> String {
         self.log.as_ref().expect("log").web_addr()
     }
 
     /// Waits for a log line containing `needle`; fails with the log so far.
-    fn wait_log(&self, needle: &str) -> String {
+    pub(crate) fn wait_log(&self, needle: &str) -> String {
         self.log.as_ref().expect("log").wait_for(needle)
     }
 
+    /// SIGTERM, as a service manager stops it; waits for the exit.
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        self.child.wait().expect("wait for relaydesk")
+    }
+
     /// SIGKILL: nothing gets to shut down cleanly.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().expect("kill relaydesk");
         self.child.wait().expect("reap relaydesk");
     }
@@ -119,18 +137,18 @@ fn socket_mode() -> (FakeSlack, Workspace, Bot) {
     (fake, ws, bot)
 }
 
-fn users(fake: &FakeSlack) {
+pub(crate) fn users(fake: &FakeSlack) {
     fake.add_user("U1", "Ada", Some("ada@example.com"), "T1");
     fake.add_user("U2", "Bo", Some("bo@elsewhere.example"), "T9");
     fake.add_user("UAG", "Grace", Some("grace@support.example"), "T1");
 }
 
-fn blocks_text(p: &Posted) -> String {
+pub(crate) fn blocks_text(p: &Posted) -> String {
     p.blocks.as_ref().map(Value::to_string).unwrap_or_default()
 }
 
 /// Waits until `f` holds, or fails with `what`.
-fn eventually(what: &str, f: impl Fn() -> bool) {
+pub(crate) fn eventually(what: &str, f: impl Fn() -> bool) {
     let deadline = Instant::now() + WAIT;
     while Instant::now() < deadline {
         if f() {
@@ -184,7 +202,7 @@ fn handoff(fake: &FakeSlack) -> Posted {
     card
 }
 
-fn agent_says(fake: &FakeSlack, card: &Posted, ts: &str, text: &str) {
+pub(crate) fn agent_says(fake: &FakeSlack, card: &Posted, ts: &str, text: &str) {
     fake.send_event(fake::channel_message(
         "UAG",
         AGENTS,

@@ -75,6 +75,20 @@ impl TestDb {
         }
     }
 
+    /// `sqlite://…` or `postgres://…`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn dialect(&self) -> &'static str {
+        if self.pg_name.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
     /// A new connection pool on this database (another "process" when called twice).
     pub async fn store(&self) -> Arc<SqlStore> {
         Arc::new(

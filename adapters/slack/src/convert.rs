@@ -573,6 +573,7 @@ mod tests {
             to: "slack:C1".parse().unwrap(),
             action: relaydesk_core::adapter::Action::Post,
             idempotency_key: "k".into(),
+            in_doubt: false,
             payload: relaydesk_core::adapter::Payload {
                 kind: OutboundKind::Relay,
                 sender: Some("Ada <admin>".into()),

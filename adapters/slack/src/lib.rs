@@ -35,10 +35,6 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     edits: true,
 };
 
-/// The longest a delivery (a message, or a file's download and upload) may take: less
-/// than the dispatcher's claim on a row, so that no other process sends it meanwhile.
-const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(50);
-
 /// How Slack delivers events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -150,11 +146,25 @@ impl SlackAdapter {
             .sender
             .as_ref()
             .map(|who| format!("*{}*", convert::escape(who)));
+        let key = &message.idempotency_key;
+        if message.in_doubt && !matches!(message.payload.body, Body::File(_)) {
+            // Posted before a crash, or by a call that got no answer? Then it is there,
+            // and not posted again. (A file share carries no metadata to find it by.)
+            match self.web.find_posted(channel, thread, key).await {
+                Ok(Some(ts)) => {
+                    tracing::info!(to = %message.to, row = message.id, "already posted before; not posted again");
+                    return Ok(Delivered::message(ts));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(to = %message.to, error = %e, "cannot look for a message that may be posted already; posting it")
+                }
+            }
+        }
         let Body::File(file) = &message.payload.body else {
-            let id = self
-                .web
-                .post(channel, thread, convert::content_of(message))
-                .await?;
+            let mut content = convert::content_of(message);
+            content.metadata = Some(web::metadata(key));
+            let id = self.web.post(channel, thread, content).await?;
             return Ok(Delivered::message(id));
         };
         let comment = who.as_deref().map(|who| say.file_sent(who));
@@ -168,7 +178,9 @@ impl SlackAdapter {
                 let mb = self.settings.max_file_bytes / (1024 * 1024);
                 let (name, url) = (convert::escape(&file.name), convert::escape(&file.url));
                 let text = format!("📎 {}", say.file_too_large(who.as_deref(), &name, mb, &url));
-                let content = slack_morphism::prelude::SlackMessageContent::new().with_text(text);
+                let content = slack_morphism::prelude::SlackMessageContent::new()
+                    .with_text(text)
+                    .with_metadata(web::metadata(key));
                 self.web.post(channel, thread, content).await?
             }
         };
@@ -199,14 +211,8 @@ impl ChannelAdapter for SlackAdapter {
     }
 
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
-        // A call that hangs must not hold up every other channel's messages.
-        match tokio::time::timeout(SEND_TIMEOUT, self.send_now(message)).await {
-            Ok(result) => result,
-            Err(_) => Err(SendError::Transient(format!(
-                "Slack did not answer within {} s",
-                SEND_TIMEOUT.as_secs()
-            ))),
-        }
+        // The dispatcher bounds how long a send may take.
+        self.send_now(message).await
     }
 }
 

@@ -22,6 +22,14 @@ use crate::ids;
 /// The HTTPS (or plain HTTP) connector every Slack call goes through.
 pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
+/// The `event_type` of the metadata every message relaydesk posts carries, with the
+/// outbox row's key as `key`: how a message posted just before a crash is found again.
+pub const METADATA_EVENT: &str = "relaydesk_outbox";
+
+/// How many of a channel's (or thread's) latest messages are searched for a message
+/// posted before a crash.
+const LOOKBACK: u16 = 100;
+
 /// How long what `users.info` said about someone is trusted.
 const PERSON_TTL: Duration = Duration::from_secs(600);
 
@@ -127,6 +135,60 @@ impl Web {
         req.thread_ts = thread.map(|t| SlackTs(t.into()));
         let res = self.session().chat_post_message(&req).await;
         res.map(|r| r.ts.0).map_err(send_error)
+    }
+
+    /// The `ts` of the message relaydesk posted as outbox row `key`, if it is among the
+    /// latest messages of `channel` (of `thread`, for a reply).
+    pub async fn find_posted(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        key: &str,
+    ) -> Result<Option<String>, SendError> {
+        let session = self.session();
+        let messages = match thread {
+            Some(thread) => {
+                // slack-morphism's request for conversations.replies has no
+                // `include_all_metadata`, without which Slack leaves metadata out.
+                let limit = LOOKBACK.to_string();
+                let params = vec![
+                    ("channel", Some(channel)),
+                    ("ts", Some(thread)),
+                    ("limit", Some(limit.as_str())),
+                    ("include_all_metadata", Some("true")),
+                ];
+                let replies: SlackApiConversationsRepliesResponse = session
+                    .http_session_api
+                    .http_get("conversations.replies", &params, None)
+                    .await
+                    .map_err(send_error)?;
+                replies.messages
+            }
+            None => {
+                let req = SlackApiConversationsHistoryRequest::new()
+                    .with_channel(SlackChannelId(channel.into()))
+                    .with_limit(LOOKBACK)
+                    .with_include_all_metadata(true);
+                session
+                    .conversations_history(&req)
+                    .await
+                    .map_err(send_error)?
+                    .messages
+            }
+        };
+        Ok(messages
+            .into_iter()
+            .find(|m| {
+                m.content.metadata.as_ref().is_some_and(|meta| {
+                    meta.event_type == METADATA_EVENT
+                        && meta
+                            .event_payload
+                            .as_ref()
+                            .and_then(|p| p.get("key"))
+                            .is_some_and(|k| k == key)
+                })
+            })
+            .map(|m| m.origin.ts.0))
     }
 
     /// Replaces the message `ts` with `content`; returns its `ts`.
@@ -255,6 +317,14 @@ pub enum Upload {
     Shared(String),
     /// Larger than the limit: not copied.
     TooLarge,
+}
+
+/// The metadata that marks a message as outbox row `key`.
+pub fn metadata(key: &str) -> SlackMessageMetadata {
+    SlackMessageMetadata {
+        event_type: METADATA_EVENT.into(),
+        event_payload: Some(HashMap::from([("key".to_string(), key.to_string())])),
+    }
 }
 
 /// HTTPS, or plain HTTP for proxies and tests, with the system's roots.

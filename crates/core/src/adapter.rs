@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::text;
 use crate::types::{Address, Person};
 
 /// What an adapter's platform can do; the engine shapes its messages by it.
@@ -57,6 +58,37 @@ impl Inbound {
             content,
             files: Vec::new(),
             private_address: None,
+        }
+    }
+}
+
+impl Inbound {
+    /// Makes the event one every store can hold ([`text::storable`]): what a platform
+    /// sent is kept, with the characters a database refuses replaced, rather than
+    /// refused on every redelivery.
+    pub fn make_storable(&mut self) {
+        let mut texts: Vec<&mut String> = vec![
+            &mut self.id,
+            &mut self.author.id,
+            &mut self.author.display_name,
+        ];
+        texts.extend(self.author.verified_email.as_mut());
+        for a in std::iter::once(&mut self.address).chain(self.private_address.as_mut()) {
+            texts.push(&mut a.channel);
+            texts.extend(a.thread.as_mut());
+        }
+        match &mut self.content {
+            Content::Text(t) | Content::Choice(t) => texts.push(t),
+            Content::Edited { id, text } => texts.extend([id, text]),
+            Content::Deleted { id } => texts.push(id),
+            Content::History => {}
+        }
+        for f in &mut self.files {
+            texts.extend([&mut f.name, &mut f.url]);
+            texts.extend(f.mime.as_mut());
+        }
+        for t in texts {
+            text::make_storable(t);
         }
     }
 }
@@ -119,6 +151,10 @@ pub struct Outbound {
     pub action: Action,
     /// Stable across retries of the same row.
     pub idempotency_key: String,
+    /// It may be on the platform already: a process died sending it, or the last try
+    /// got no answer. An adapter that can find its own messages looks for this one
+    /// (by `idempotency_key`) before posting it again.
+    pub in_doubt: bool,
     /// What it says.
     pub payload: Payload,
 }

@@ -1,15 +1,22 @@
 //! The dispatcher: delivers outbox rows through the adapters, at least once, in order
 //! per channel, honouring rate limits, and records what the platform answered.
+//!
+//! One loop claims what is due; each channel with claimed rows gets a task of its own,
+//! so a channel that hangs or is rate limited holds only itself. Each delivery is
+//! recorded right after its send (the marks of all channels share one statement), so a
+//! crash can repeat at most the one send in flight per channel; a row that comes back
+//! after a crash is marked in doubt, for adapters that can look for it before posting
+//! again.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{Action, ChannelAdapter, Outbound, OutboundKind, SendError};
+use crate::adapter::{Action, ChannelAdapter, Outbound, SendError};
 use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::store::{DeliveryState, OutboxItem, Receipt, RowAction, Store, StoreError};
@@ -18,13 +25,21 @@ use crate::types::Millis;
 /// Dispatcher tuning; the defaults suit production.
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {
-    /// How long a claimed row is ours before another dispatcher may take it.
+    /// How long a claim lasts unless renewed; renewed every third of it while the
+    /// process lives.
     pub lease: Millis,
-    /// Rows claimed at once per adapter.
+    /// Rows claimed at once.
     pub batch: i64,
-    /// Temporary failures tolerated before a row is marked failed.
-    pub max_attempts: i64,
-    /// After shutdown, how long to keep delivering what is due.
+    /// How long one send may take before it counts as a temporary failure; shorter
+    /// than the lease.
+    pub send_timeout: Duration,
+    /// The longest wait between two tries of a row that keeps failing.
+    pub max_backoff: Millis,
+    /// Failed tries of a message to a person after which the ticket's agents are told
+    /// that replies are waiting.
+    pub delayed_after: i64,
+    /// After shutdown, how long to keep delivering what is due and let the sends under
+    /// way finish.
     pub drain_for: Duration,
 }
 
@@ -33,7 +48,9 @@ impl Default for DispatchSettings {
         DispatchSettings {
             lease: 60_000,
             batch: 64,
-            max_attempts: 10,
+            send_timeout: Duration::from_secs(30),
+            max_backoff: 300_000,
+            delayed_after: 3,
             drain_for: Duration::from_secs(10),
         }
     }
@@ -49,6 +66,9 @@ enum Outcome {
     HoldUntil(Millis),
 }
 
+/// A channel, as the dispatcher keeps them apart.
+type Channel = (String, String);
+
 /// Delivers the outbox through a set of adapters.
 pub struct Dispatcher {
     engine: Arc<Engine>,
@@ -59,12 +79,15 @@ pub struct Dispatcher {
     progress: Arc<Notify>,
     worker: String,
     settings: DispatchSettings,
+    /// Rows being sent right now: given back in doubt if shutdown cuts them short.
+    in_flight: Mutex<HashSet<i64>>,
 }
 
 impl Dispatcher {
     /// Delivers what `engine` enqueues, through `adapters`. `progress` is notified (all
-    /// waiters) after every batch; `worker` names this dispatcher in its claims. A
-    /// message to a person that fails for good is reported to the ticket's agents.
+    /// waiters) as deliveries are recorded; `worker` names this dispatcher in its
+    /// claims. A message to a person that fails for good is reported to the ticket's
+    /// agents.
     pub fn new(
         engine: Arc<Engine>,
         adapters: Vec<Arc<dyn ChannelAdapter>>,
@@ -81,53 +104,147 @@ impl Dispatcher {
             progress,
             worker,
             settings,
+            in_flight: Mutex::new(HashSet::new()),
         })
     }
 
     /// Delivers until `shutdown` is cancelled, then keeps delivering what is due for
-    /// up to `drain_for` and returns.
+    /// up to `drain_for`, lets the sends under way finish, gives back what it still
+    /// holds, and returns.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        if let Err(e) = self.store.join(&self.worker).await {
+            tracing::error!(error = %e, "cannot show other processes that this one is alive");
+        }
+        let (marks, marking) = Marks::start(self.clone());
+        let stop_sending = CancellationToken::new();
+        let mut channels: HashMap<Channel, (u64, mpsc::UnboundedSender<Vec<OutboxItem>>)> =
+            HashMap::new();
+        let mut tasks: JoinSet<(Channel, u64, Option<Millis>)> = JoinSet::new();
+        let mut generation = 0u64;
+        let mut retry_at: Option<Millis> = None;
         let mut drain_until = None;
+        let mut next_renew = self.clock.now() + self.settings.lease / 3;
+        let mut next_takeover = 0;
         loop {
             if shutdown.is_cancelled() && drain_until.is_none() {
                 drain_until = Some(tokio::time::Instant::now() + self.settings.drain_for);
             }
             if drain_until.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 tracing::warn!("stopping with deliveries still due; they go out at the next start");
-                return;
+                break;
             }
-            let (claimed, retry_at) = match self.clone().round().await {
-                Ok(round) => round,
+            let now = self.clock.now();
+            if now >= next_takeover {
+                next_takeover = now + 1000;
+                match self.store.take_over(&self.worker, now).await {
+                    Ok(0) => {}
+                    Ok(rows) => {
+                        tracing::info!(rows, "took over deliveries of a process that stopped")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot check for stopped processes"),
+                }
+            }
+            if now >= next_renew {
+                next_renew = now + self.settings.lease / 3;
+                if let Err(e) = self
+                    .store
+                    .renew(&self.worker, now, self.settings.lease)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot renew the claims being sent");
+                }
+            }
+            let claimed = match self.claim(now).await {
+                Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the outbox");
-                    (0, Some(self.clock.now() + 1000))
+                    retry_at = Some(now + 1000);
+                    Vec::new()
                 }
             };
+            let full = claimed.len() as i64 >= self.settings.batch;
+            for (channel, rows) in by_channel(claimed) {
+                // A channel still sending takes its next rows itself, in order.
+                let rows = match channels.get(&channel) {
+                    Some((_, queue)) => match queue.send(rows) {
+                        Ok(()) => continue,
+                        Err(mpsc::error::SendError(rows)) => rows,
+                    },
+                    None => rows,
+                };
+                let Some(adapter) = self.adapter(&channel.0) else {
+                    continue;
+                };
+                let (queue, queued) = mpsc::unbounded_channel();
+                let _ = queue.send(rows);
+                generation += 1;
+                channels.insert(channel.clone(), (generation, queue));
+                let (this, marks, stop) = (self.clone(), marks.clone(), stop_sending.clone());
+                let id = generation;
+                tasks.spawn(async move {
+                    let retry = this.send_channel(adapter, queued, marks, stop).await;
+                    (channel, id, retry)
+                });
+            }
             self.progress.notify_waiters();
-            if claimed as i64 >= self.settings.batch || (drain_until.is_some() && claimed > 0) {
+            if full {
                 continue;
             }
-            if drain_until.is_some() {
-                return;
+            if drain_until.is_some() && tasks.is_empty() {
+                break;
             }
-            // New rows wake us; retries we scheduled are waited for; anything else (other
-            // processes' retries, expired leases) is found by polling every second.
-            let pause = retry_at.map_or(1000, |at| (at - self.clock.now()).clamp(1, 1000));
+            // New rows wake us, and so does a channel that is done; retries we
+            // scheduled are waited for; anything else (other processes' retries, a
+            // process that stopped) is found by polling every second.
+            let pause = retry_at
+                .take()
+                .map_or(1000, |at| (at - self.clock.now()).clamp(1, 1000));
             tokio::select! {
                 _ = self.wake.notified() => {}
+                Some(done) = tasks.join_next() => match done {
+                    Ok((channel, id, retry)) => {
+                        if channels.get(&channel).is_some_and(|(g, _)| *g == id) {
+                            channels.remove(&channel);
+                        }
+                        retry_at = retry;
+                    }
+                    Err(e) => tracing::error!(error = %e, "a delivery task failed"),
+                },
                 _ = tokio::time::sleep(Duration::from_millis(pause as u64)) => {}
-                _ = shutdown.cancelled() => {}
+                _ = shutdown.cancelled(), if drain_until.is_none() => {}
             }
         }
+        // The sends under way finish (within the drain time); nothing new starts.
+        stop_sending.cancel();
+        drop(channels);
+        let deadline = drain_until.unwrap_or_else(tokio::time::Instant::now);
+        let finished = tokio::time::timeout_at(deadline, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!("sends still under way at shutdown are given back, in doubt");
+            tasks.abort_all();
+        }
+        drop(marks);
+        let _ = tokio::time::timeout_at(deadline, marking).await;
+        let in_flight: Vec<i64> = lock(&self.in_flight).iter().copied().collect();
+        match self
+            .store
+            .release(&self.worker, &in_flight, self.clock.now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "deliveries not yet sent go out at the next start"),
+            Err(e) => tracing::warn!(error = %e, "cannot give back the deliveries not yet sent"),
+        }
+        self.store.leave(&self.worker).await;
+        self.progress.notify_waiters();
     }
 
-    /// Claims one batch across the adapters and delivers it; returns how many rows it
-    /// claimed and the earliest retry it scheduled.
-    async fn round(self: Arc<Self>) -> Result<(usize, Option<Millis>), StoreError> {
-        let now = self.clock.now();
+    async fn claim(&self, now: Millis) -> Result<Vec<OutboxItem>, StoreError> {
         let names: Vec<String> = self.adapters.iter().map(|a| a.name().to_string()).collect();
-        let rows = self
-            .store
+        self.store
             .claim(
                 &names,
                 &self.worker,
@@ -135,81 +252,76 @@ impl Dispatcher {
                 self.settings.lease,
                 self.settings.batch,
             )
-            .await?;
-        let claimed = rows.len();
-        // One task per channel: order holds within a channel, channels go in parallel.
-        let mut by_channel: HashMap<(String, String), Vec<OutboxItem>> = HashMap::new();
-        for row in rows {
-            by_channel
-                .entry((row.to.adapter.clone(), row.to.channel.clone()))
-                .or_default()
-                .push(row);
-        }
-        let mut tasks = JoinSet::new();
-        for ((adapter, _), rows) in by_channel {
-            let Some(adapter) = self.adapters.iter().find(|a| a.name() == adapter).cloned() else {
-                continue;
-            };
-            let this = self.clone();
-            tasks.spawn(async move { this.deliver_in_order(adapter.as_ref(), rows).await });
-        }
-        let mut retry_at: Option<Millis> = None;
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(Some(at))) => retry_at = Some(retry_at.map_or(at, |r| r.min(at))),
-                Ok(Ok(None)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "could not record a delivery"),
-                Err(e) => tracing::error!(error = %e, "a delivery task failed"),
-            }
-        }
-        Ok((claimed, retry_at))
+            .await
     }
 
-    /// Delivers a channel's rows in order and records the deliveries together; returns
-    /// the earliest retry it scheduled.
-    async fn deliver_in_order(
-        &self,
-        adapter: &dyn ChannelAdapter,
-        rows: Vec<OutboxItem>,
-    ) -> Result<Option<Millis>, StoreError> {
-        let mut receipts = Vec::with_capacity(rows.len());
-        let outcome = self.send_in_order(adapter, rows, &mut receipts).await;
-        // Whatever happened after, what was sent is recorded, so it is not sent again.
-        if !receipts.is_empty() {
-            self.store.delivered(&receipts, self.clock.now()).await?;
-        }
-        outcome
+    fn adapter(&self, name: &str) -> Option<Arc<dyn ChannelAdapter>> {
+        self.adapters.iter().find(|a| a.name() == name).cloned()
     }
 
-    async fn send_in_order(
+    /// Sends one channel's rows in order, as they are queued, until none are left or
+    /// the channel must wait; returns when it may be tried again.
+    async fn send_channel(
         &self,
-        adapter: &dyn ChannelAdapter,
-        rows: Vec<OutboxItem>,
-        receipts: &mut Vec<Receipt>,
-    ) -> Result<Option<Millis>, StoreError> {
-        let mut rows = rows.into_iter();
-        while let Some(row) = rows.next() {
-            match self.deliver(adapter, row).await? {
-                // A card is the ticket's thread: agents can answer under it at once, so
-                // it is linked at once rather than with the rest of the batch.
-                Outcome::Delivered(receipt) if receipt.kind == OutboundKind::TicketCard => {
-                    self.store.delivered(&[receipt], self.clock.now()).await?;
-                }
-                Outcome::Delivered(receipt) => receipts.push(receipt),
-                Outcome::Settled => {}
-                Outcome::HoldUntil(until) => {
-                    // A retry later for this row: what is behind it in the channel waits
-                    // too, so that the channel stays in order.
-                    for rest in rows.by_ref() {
-                        self.store
-                            .retry(rest.id, until, None, self.clock.now())
-                            .await?;
+        adapter: Arc<dyn ChannelAdapter>,
+        mut queued: mpsc::UnboundedReceiver<Vec<OutboxItem>>,
+        marks: Marks,
+        stop: CancellationToken,
+    ) -> Option<Millis> {
+        let mut hold: Option<Millis> = None;
+        loop {
+            let rows = match queued.try_recv() {
+                Ok(rows) => rows,
+                Err(_) => {
+                    // Nothing more will be queued here; what was, is still taken.
+                    queued.close();
+                    match queued.recv().await {
+                        Some(rows) => rows,
+                        None => return hold,
                     }
-                    return Ok(Some(until));
+                }
+            };
+            for row in rows {
+                let (id, now) = (row.id, self.clock.now());
+                if let Some(until) = hold {
+                    // Behind a row that waits: this one waits too, so the channel
+                    // stays in order.
+                    self.record(self.store.retry(id, until, None, now).await);
+                    continue;
+                }
+                if stop.is_cancelled() {
+                    self.record(self.store.retry(id, now, None, now).await);
+                    continue;
+                }
+                lock(&self.in_flight).insert(id);
+                let outcome = self.deliver(adapter.as_ref(), row).await;
+                let settled = match outcome {
+                    Ok(Outcome::Delivered(receipt)) => marks.mark(receipt).await,
+                    Ok(Outcome::Settled) => true,
+                    Ok(Outcome::HoldUntil(until)) => {
+                        hold = Some(until);
+                        true
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, row = id, "could not record a delivery");
+                        false
+                    }
+                };
+                if settled {
+                    lock(&self.in_flight).remove(&id);
+                } else {
+                    // The send's result could not be recorded: the row stays claimed,
+                    // in flight, and goes back in doubt at shutdown.
+                    hold = Some(self.clock.now() + 1000);
                 }
             }
         }
-        Ok(None)
+    }
+
+    fn record(&self, result: Result<(), StoreError>) {
+        if let Err(e) = result {
+            tracing::error!(error = %e, "could not put a delivery off");
+        }
     }
 
     /// Tries one row; records failures and retries, and returns what became of it.
@@ -254,11 +366,19 @@ impl Dispatcher {
             to,
             action,
             idempotency_key: row.idempotency_key,
+            in_doubt: row.in_doubt,
             payload: row.payload,
         };
-        let result = adapter.send(&message).await;
+        let timeout = self.settings.send_timeout;
+        let result = match tokio::time::timeout(timeout, adapter.send(&message)).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Transient(format!(
+                "no answer within {} s",
+                timeout.as_secs()
+            ))),
+        };
         let now = self.clock.now();
-        match result {
+        let error = match result {
             Ok(delivered) => {
                 return Ok(Outcome::Delivered(Receipt {
                     id: row.id,
@@ -273,29 +393,124 @@ impl Dispatcher {
                 self.store.retry(row.id, at, None, now).await?;
                 return Ok(Outcome::HoldUntil(at));
             }
-            Err(SendError::Transient(error)) if row.attempts + 1 < self.settings.max_attempts => {
-                let backoff = 1000i64 << row.attempts.clamp(0, 8);
-                tracing::warn!(to = %message.to, %error, attempt = row.attempts + 1, "delivery failed; will retry");
-                self.store
-                    .retry(row.id, now + backoff, Some(&error), now)
-                    .await?;
-                return Ok(Outcome::HoldUntil(now + backoff));
-            }
-            Err(SendError::Transient(error)) | Err(SendError::Permanent(error)) => {
-                tracing::error!(to = %message.to, %error, "delivery failed for good");
-                self.store.failed(row.id, &error, now).await?;
-                if message.action != Action::Post {
-                    return Ok(Outcome::Settled);
+            Err(SendError::Transient(error)) => {
+                // Tried again for as long as it takes: the platform is down, not the
+                // message wrong.
+                let attempt = row.attempts + 1;
+                let at = now + backoff(row.attempts, self.settings.max_backoff);
+                tracing::warn!(to = %message.to, %error, attempt, retry_in_ms = at - now, "delivery failed; will retry");
+                self.store.retry(row.id, at, Some(&error), now).await?;
+                if attempt == self.settings.delayed_after {
+                    self.report(
+                        self.engine
+                            .delivery_delayed(row.conversation_id, row.id, &message.to, &error)
+                            .await,
+                    );
                 }
-                if let Err(e) = self
-                    .engine
+                return Ok(Outcome::HoldUntil(at));
+            }
+            Err(SendError::Permanent(error)) => error,
+        };
+        tracing::error!(to = %message.to, %error, "delivery failed for good");
+        self.store.failed(row.id, &error, now).await?;
+        if message.action == Action::Post {
+            self.report(
+                self.engine
                     .delivery_failed(row.conversation_id, &message.to, &error)
-                    .await
-                {
-                    tracing::error!(error = %e, "could not tell the agents about a failed delivery");
-                }
-            }
+                    .await,
+            );
         }
         Ok(Outcome::Settled)
+    }
+
+    fn report(&self, told: Result<(), crate::engine::EngineError>) {
+        if let Err(e) = told {
+            tracing::error!(error = %e, "could not tell anyone about a delivery problem");
+        }
+    }
+}
+
+/// The wait before the next try of a row that failed `attempts` times before: one
+/// second, doubling, at most `max`.
+fn backoff(attempts: i64, max: Millis) -> Millis {
+    (1000i64 << attempts.clamp(0, 20)).min(max.max(1000))
+}
+
+fn by_channel(rows: Vec<OutboxItem>) -> Vec<(Channel, Vec<OutboxItem>)> {
+    let mut order: Vec<(Channel, Vec<OutboxItem>)> = Vec::new();
+    for row in rows {
+        let channel = (row.to.adapter.clone(), row.to.channel.clone());
+        match order.iter_mut().find(|(c, _)| *c == channel) {
+            Some((_, rows)) => rows.push(row),
+            None => order.push((channel, vec![row])),
+        }
+    }
+    order
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records deliveries as they happen: every channel's task hands its receipt over and
+/// waits for it to be stored before it sends the next row; what arrives together is
+/// stored in one statement.
+#[derive(Clone)]
+struct Marks(mpsc::UnboundedSender<(Receipt, oneshot::Sender<()>)>);
+
+impl Marks {
+    fn start(dispatcher: Arc<Dispatcher>) -> (Marks, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Receipt, oneshot::Sender<()>)>();
+        let task = tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < 256 {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let receipts: Vec<Receipt> = batch.iter().map(|(r, _)| r.clone()).collect();
+                let mut wait = Duration::from_millis(100);
+                // A send that happened is recorded, whatever it takes: otherwise it
+                // would be sent again.
+                while let Err(e) = dispatcher
+                    .store
+                    .delivered(&receipts, dispatcher.clock.now())
+                    .await
+                {
+                    tracing::error!(error = %e, rows = receipts.len(), "cannot record deliveries; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                for (_, done) in batch {
+                    let _ = done.send(());
+                }
+                dispatcher.progress.notify_waiters();
+            }
+        });
+        (Marks(tx), task)
+    }
+
+    /// Hands `receipt` over and waits until it is stored; false when it could not be.
+    async fn mark(&self, receipt: Receipt) -> bool {
+        let (done, stored) = oneshot::channel();
+        if self.0.send((receipt, done)).is_err() {
+            return false;
+        }
+        stored.await.is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        assert_eq!(backoff(0, 300_000), 1000);
+        assert_eq!(backoff(3, 300_000), 8000);
+        assert_eq!(backoff(9, 300_000), 300_000);
+        assert_eq!(backoff(1000, 300_000), 300_000);
     }
 }

@@ -191,6 +191,9 @@ pub struct OutboxItem {
     pub idempotency_key: String,
     /// Temporary failures so far.
     pub attempts: i64,
+    /// It may already be on the platform: a process died holding it, or its last send
+    /// got no answer.
+    pub in_doubt: bool,
     /// The parent row's state and platform message id, when the row has a parent.
     pub parent: Option<(DeliveryState, Option<String>)>,
     /// The state and platform message id of the row an update or delete is about.
@@ -482,6 +485,7 @@ pub trait OutboxQueue: Send + Sync {
     /// Claims up to `limit` due rows for these adapters until `now + lease`: no other
     /// dispatcher gets them meanwhile. A row waits while its parent is pending, or while
     /// an earlier row of its channel is waiting or claimed, so each channel stays in order.
+    /// A row claimed before whose claim was not given back comes back `in_doubt`.
     async fn claim(
         &self,
         adapters: &[String],
@@ -497,7 +501,8 @@ pub trait OutboxQueue: Send + Sync {
     async fn delivered(&self, receipts: &[Receipt], now: Millis) -> Result<(), StoreError>;
 
     /// Gives a claimed row back, to be tried again at `at`. A `failure` counts as an
-    /// attempt; a row only held back (behind a rate-limited one) does not.
+    /// attempt and leaves the row in doubt (the platform may have taken it without
+    /// answering); a row only held back, or rate limited, does neither.
     async fn retry(
         &self,
         id: i64,
@@ -512,6 +517,35 @@ pub trait OutboxQueue: Send + Sync {
     /// How many rows for `adapter` are still pending.
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError>;
 
+    /// Announces `worker` as alive for as long as this store is open: on PostgreSQL,
+    /// a session lock other processes can see, so that they take over its claims the
+    /// moment it dies. A no-op where one process owns the database.
+    async fn join(&self, _worker: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Stops showing `worker` as alive: for a dispatcher that has stopped.
+    async fn leave(&self, _worker: &str) {}
+
+    /// Gives back, in doubt, the claims of workers that are no longer alive; returns how
+    /// many rows. A no-op where one process owns the database (it gives back every
+    /// claim at start instead).
+    async fn take_over(&self, _worker: &str, _now: Millis) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    /// Extends `worker`'s claims to `now + lease`, while it is still sending them.
+    async fn renew(&self, worker: &str, now: Millis, lease: Millis) -> Result<(), StoreError>;
+
+    /// Gives back `worker`'s remaining claims at shutdown, to be sent by the next
+    /// process; those in `in_flight` (sent without an answer) come back in doubt.
+    async fn release(
+        &self,
+        worker: &str,
+        in_flight: &[i64],
+        now: Millis,
+    ) -> Result<u64, StoreError>;
+
     /// Calls `wake` whenever another process enqueues work (PostgreSQL LISTEN/NOTIFY);
     /// a no-op where one process owns the database.
     async fn watch_outbox(
@@ -522,6 +556,23 @@ pub trait OutboxQueue: Send + Sync {
     }
 }
 
+/// A channel whose deliveries are waiting: what `relaydesk status` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingChannel {
+    /// Where the messages go.
+    pub to: Address,
+    /// How many are waiting.
+    pub waiting: i64,
+    /// When the oldest was written.
+    pub oldest: Millis,
+    /// Failed attempts of the row at the head of the channel.
+    pub attempts: i64,
+    /// The last failure, when it is failing.
+    pub last_error: Option<String>,
+    /// When it is tried next.
+    pub next_attempt_at: Millis,
+}
+
 /// Read models: what the CLI (and later the web pages) list and show.
 #[async_trait]
 pub trait Reports: Send + Sync {
@@ -530,6 +581,9 @@ pub trait Reports: Send + Sync {
 
     /// A conversation with its person, messages, deliveries and answers.
     async fn conversation(&self, id: i64) -> Result<Option<ConversationDetail>, StoreError>;
+
+    /// Channels with pending deliveries, those failing first.
+    async fn waiting_channels(&self) -> Result<Vec<WaitingChannel>, StoreError>;
 }
 
 /// A durable store: SQLite or PostgreSQL in `crates/store`. Each event's work is one

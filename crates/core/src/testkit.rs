@@ -519,6 +519,7 @@ async fn send<P: Platform + ?Sized>(
         to,
         action,
         idempotency_key: format!("conformance-{id}"),
+        in_doubt: false,
         payload,
     };
     platform.adapter().send(&message).await

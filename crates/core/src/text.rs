@@ -1,6 +1,9 @@
 //! Text helpers shared by the engine and the adapters: language, normalisation, splitting.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// The languages relaydesk writes its own messages in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -69,29 +72,34 @@ pub fn is_too_short(text: &str) -> bool {
     words < 2 || letters.len() < 6
 }
 
+/// `text` as every store can hold it: NUL, which PostgreSQL refuses in text, becomes
+/// U+FFFD. (Lone surrogates cannot reach a Rust string; the JSON an adapter reads
+/// has them replaced by U+FFFD as it is parsed.)
+pub fn storable(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Makes `text` [`storable`] in place.
+pub fn make_storable(text: &mut String) {
+    if let Cow::Owned(clean) = storable(text) {
+        *text = clean;
+    }
+}
+
 /// Splits `text` into pieces of at most `max_chars` characters whose concatenation is
-/// exactly `text`. Cuts after a paragraph break, else a line break, else a space, and
-/// only mid-word when a word alone is longer than the limit.
+/// exactly `text`. Cuts only between graphemes (an emoji with its modifiers, a letter
+/// with its accents stay whole): after a paragraph break, else a line break, else a
+/// space, and mid-word only when a word alone is longer than the limit. A single
+/// grapheme longer than the limit is cut between its characters.
 pub fn split_message(text: &str, max_chars: usize) -> Vec<String> {
     let max_chars = max_chars.max(1);
     let mut parts = Vec::new();
     let mut rest = text;
-    while rest.chars().count() > max_chars {
-        let limit = rest
-            .char_indices()
-            .nth(max_chars)
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        let window = &rest[..limit];
-        let cut = [
-            window.rfind("\n\n").map(|i| i + 2),
-            window.rfind('\n').map(|i| i + 1),
-            window.rfind(' ').map(|i| i + 1),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|&i| i > limit / 2)
-        .unwrap_or(limit);
+    while let Some(cut) = cut_within(rest, max_chars) {
         parts.push(rest[..cut].to_string());
         rest = &rest[cut..];
     }
@@ -99,6 +107,38 @@ pub fn split_message(text: &str, max_chars: usize) -> Vec<String> {
         parts.push(rest.to_string());
     }
     parts
+}
+
+/// Where to cut `text` so that the first piece holds at most `max_chars` characters;
+/// `None` when it fits whole.
+fn cut_within(text: &str, max_chars: usize) -> Option<usize> {
+    // The grapheme boundaries that fit, in order.
+    let mut fits = Vec::new();
+    let mut chars = 0;
+    for (at, grapheme) in text.grapheme_indices(true) {
+        chars += grapheme.chars().count();
+        if chars > max_chars {
+            let Some(&last) = fits.last() else {
+                // One grapheme longer than the limit: cut it at the limit.
+                return text.char_indices().nth(max_chars).map(|(i, _)| i);
+            };
+            let at_break = |end: &str| {
+                fits.iter()
+                    .rev()
+                    .copied()
+                    .take_while(|&b| b > last / 2)
+                    .find(|&b| text[..b].ends_with(end))
+            };
+            return Some(
+                at_break("\n\n")
+                    .or_else(|| at_break("\n"))
+                    .or_else(|| at_break(" "))
+                    .unwrap_or(last),
+            );
+        }
+        fits.push(at + grapheme.len());
+    }
+    None
 }
 
 #[cfg(test)]
@@ -134,6 +174,43 @@ mod tests {
         assert!(parts.iter().all(|p| p.chars().count() <= 2000));
         assert_eq!(parts.concat(), text);
         assert!(parts[0].ends_with(' '), "cuts at a space when it can");
+    }
+
+    #[test]
+    fn split_never_cuts_a_grapheme() {
+        // A family emoji (7 chars), a flag (2), a letter with two accents (3), Hangul
+        // jamo forming one syllable (3): none is cut, and no piece is over the limit.
+        let unit = "👨‍👩‍👧‍👦🇰🇷e\u{301}\u{323}\u{1100}\u{1161}\u{11A8}";
+        let text = unit.repeat(3000);
+        for max in [7, 13, 100, 3000] {
+            let parts = split_message(&text, max);
+            assert_eq!(parts.concat(), text);
+            let mut at = 0;
+            for part in &parts[..parts.len() - 1] {
+                assert!(part.chars().count() <= max);
+                at += part.len();
+                let cut = text[..at].graphemes(true).count() + text[at..].graphemes(true).count();
+                assert_eq!(
+                    cut,
+                    text.graphemes(true).count(),
+                    "a cut at {at} falls inside a grapheme (max {max})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_grapheme_longer_than_the_limit_is_cut_at_the_limit() {
+        let zalgo = format!("a{}", "\u{301}".repeat(20));
+        let parts = split_message(&zalgo, 8);
+        assert!(parts.iter().all(|p| p.chars().count() <= 8));
+        assert_eq!(parts.concat(), zalgo);
+    }
+
+    #[test]
+    fn nul_is_replaced_for_the_store() {
+        assert_eq!(storable("a\0b"), "a\u{FFFD}b");
+        assert!(matches!(storable("plain"), Cow::Borrowed("plain")));
     }
 
     #[test]

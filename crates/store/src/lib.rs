@@ -1,6 +1,7 @@
 //! relaydesk's store on SQLite (the default) or PostgreSQL (to scale out), behind
 //! core's [`Store`] port. One SQL text serves both dialects; only locking differs.
 
+mod live;
 mod rows;
 mod tx;
 
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use relaydesk_core::adapter::OutboundKind;
 use relaydesk_core::store::{
     AnswerRecord, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, OutboxQueue,
-    Receipt, Reports, Store, StoreError, Tx,
+    Receipt, Reports, Store, StoreError, Tx, WaitingChannel,
 };
 use relaydesk_core::Millis;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -47,8 +48,13 @@ pub struct SqlStore {
     /// For the dispatcher's bookkeeping: the same pool on SQLite, a pool that does
     /// not wait for the disk on PostgreSQL.
     outbox: Db,
-    /// The outbox listener (PostgreSQL), stopped and joined by [`SqlStore::close`].
-    listening: std::sync::Mutex<Option<(CancellationToken, tokio::task::JoinHandle<()>)>>,
+    /// The outbox listener and the worker's liveness lock (PostgreSQL), stopped and
+    /// joined by [`SqlStore::close`].
+    tasks: std::sync::Mutex<Vec<(CancellationToken, tokio::task::JoinHandle<()>)>>,
+    /// The liveness locks held, per worker.
+    workers: std::sync::Mutex<
+        std::collections::HashMap<String, (CancellationToken, tokio::task::JoinHandle<()>)>,
+    >,
 }
 
 impl SqlStore {
@@ -120,7 +126,8 @@ impl SqlStore {
         Ok(SqlStore {
             db,
             outbox,
-            listening: std::sync::Mutex::new(None),
+            tasks: std::sync::Mutex::new(Vec::new()),
+            workers: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -145,17 +152,87 @@ impl SqlStore {
     /// use to be given back; any call after it fails. For shutdown, once the engine and
     /// the dispatcher have stopped.
     pub async fn close(&self) {
-        let listening = self
-            .listening
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some((stop, task)) = listening {
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        tasks.extend(
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_values(),
+        );
+        for (stop, task) in tasks {
             stop.cancel();
             let _ = task.await;
         }
         on_pool!(&self.db, pool => pool.close().await);
         on_pool!(&self.outbox, pool => pool.close().await)
+    }
+
+    /// The claim's statement: `$1` worker, `$2` lease end, `$3` now, `$4` the adapters
+    /// (comma-separated), `$5` the limit.
+    fn claim_sql(&self) -> String {
+        // The channels held by a row that is claimed or put off are a small set, read
+        // from a partial index and hashed once; the candidates are checked against it,
+        // so a backlog of pending rows is read once, not once per candidate.
+        format!(
+            "update outbox set claimed_by = $1, claimed_until = $2, updated_at = $3,
+                in_doubt = case when claimed_until is null then in_doubt else 1 end
+             where id in (
+                select o.id from outbox o
+                where o.state = 'pending' and {adapter_in} and o.next_attempt_at <= $3
+                  and (o.claimed_until is null or o.claimed_until <= $3)
+                  and (o.parent_id is null
+                       or exists (select 1 from outbox p where p.id = o.parent_id and p.state <> 'pending'))
+                  and (o.target_id is null
+                       or exists (select 1 from outbox p where p.id = o.target_id and p.state <> 'pending'))
+                  and (o.adapter, o.channel) not in (
+                    select e.adapter, e.channel from outbox e
+                    where e.state = 'pending' and (e.claimed_until is not null or e.next_attempt_at > e.created_at)
+                      and (e.next_attempt_at > $3 or e.claimed_until > $3))
+                order by o.id limit $5{lock})
+             returning {OUTBOX_COLUMNS}",
+            lock = self.lock_clause(),
+            adapter_in = self.adapter_in("o.adapter", "$4"),
+        )
+    }
+
+    /// How the database runs a claim of up to `limit` rows for `adapters` at `now`: on
+    /// PostgreSQL the plan as run (`explain analyze`, JSON; nothing is claimed), on
+    /// SQLite the query plan. For telling whether a backlog slows claims down.
+    pub async fn explain_claim(
+        &self,
+        adapters: &[String],
+        now: Millis,
+        limit: i64,
+    ) -> Result<String, StoreError> {
+        let adapters = adapters.join(",");
+        match &self.outbox {
+            Db::Sqlite(pool) => {
+                let sql = format!("explain query plan {}", self.claim_sql());
+                let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
+                    .bind("explain")
+                    .bind(now)
+                    .bind(now)
+                    .bind(&adapters)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(db_error)?;
+                Ok(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n"))
+            }
+            Db::Postgres(pool) => {
+                let sql = format!("explain analyze {}", self.claim_sql());
+                let mut tx = pool.begin().await.map_err(db_error)?;
+                let plan: Vec<String> = sqlx::query_scalar(&sql)
+                    .bind("explain")
+                    .bind(now)
+                    .bind(now)
+                    .bind(&adapters)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                tx.rollback().await.map_err(db_error)?;
+                Ok(plan.join("\n"))
+            }
+        }
     }
 
     /// `column` is one of the comma-separated names bound at `param`.
@@ -233,7 +310,7 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, conversation_id, parent_id, adapter, channel, thread, kind, body, sender, choices, files, action, target_id, idempotency_key, attempts";
+    "id, conversation_id, parent_id, adapter, channel, thread, kind, body, sender, choices, files, action, target_id, idempotency_key, attempts, in_doubt";
 
 #[async_trait]
 impl Store for SqlStore {
@@ -265,26 +342,7 @@ impl OutboxQueue for SqlStore {
         lease: Millis,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        let sql = format!(
-            "update outbox set claimed_by = $1, claimed_until = $2, updated_at = $3
-             where id in (
-                select o.id from outbox o
-                where o.state = 'pending' and {adapter_in} and o.next_attempt_at <= $3
-                  and (o.claimed_until is null or o.claimed_until <= $3)
-                  and (o.parent_id is null
-                       or exists (select 1 from outbox p where p.id = o.parent_id and p.state <> 'pending'))
-                  and (o.target_id is null
-                       or exists (select 1 from outbox p where p.id = o.target_id and p.state <> 'pending'))
-                  and not exists (
-                    select 1 from outbox e
-                    where e.state = 'pending' and (e.claimed_until is not null or e.next_attempt_at > e.created_at)
-                      and e.adapter = o.adapter and e.channel = o.channel and e.id < o.id
-                      and (e.next_attempt_at > $3 or e.claimed_until > $3))
-                order by o.id limit $5{lock})
-             returning {OUTBOX_COLUMNS}",
-            lock = self.lock_clause(),
-            adapter_in = self.adapter_in("o.adapter", "$4"),
-        );
+        let sql = self.claim_sql();
         let adapters = adapters.join(",");
         let mut rows: Vec<OutboxRow> = match &self.outbox {
             Db::Sqlite(pool) => sqlx::query_as(&sql)
@@ -371,7 +429,8 @@ impl OutboxQueue for SqlStore {
         now: Millis,
     ) -> Result<(), StoreError> {
         let sql = "update outbox set next_attempt_at = $1, claimed_until = null, updated_at = $2,
-                   attempts = attempts + $3, last_error = coalesce($4, last_error)
+                   attempts = attempts + $3, last_error = coalesce($4, last_error),
+                   in_doubt = case when $3 = 1 then 1 else in_doubt end
                    where id = $5 and state = 'pending'";
         let counted: i64 = failure.is_some().into();
         on_pool!(&self.outbox, pool => sqlx::query(sql).bind(at).bind(now).bind(counted).bind(failure).bind(id).execute(pool).await.map(|_| ()))
@@ -389,6 +448,91 @@ impl OutboxQueue for SqlStore {
     async fn pending(&self, adapter: &str) -> Result<i64, StoreError> {
         let sql = "select count(*) from outbox where state = 'pending' and adapter = $1";
         on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(adapter).fetch_one(pool).await)
+            .map_err(db_error)
+    }
+
+    async fn join(&self, worker: &str) -> Result<(), StoreError> {
+        let Db::Postgres(pool) = &self.outbox else {
+            return Ok(());
+        };
+        if self
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(worker)
+        {
+            return Ok(());
+        }
+        let conn = live::lock(pool, worker).await?;
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(live::hold(
+            pool.clone(),
+            worker.to_string(),
+            conn,
+            stop.clone(),
+        ));
+        let previous = self
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(worker.to_string(), (stop, task));
+        if let Some((stop, _)) = previous {
+            stop.cancel();
+        }
+        Ok(())
+    }
+
+    async fn leave(&self, worker: &str) {
+        let held = self
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(worker);
+        if let Some((stop, task)) = held {
+            stop.cancel();
+            let _ = task.await;
+        }
+    }
+
+    async fn take_over(&self, worker: &str, now: Millis) -> Result<u64, StoreError> {
+        let Db::Postgres(pool) = &self.outbox else {
+            return Ok(0);
+        };
+        sqlx::query(live::TAKE_OVER)
+            .bind(worker)
+            .bind(now)
+            .bind(i64::from(live::CLASS))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(db_error)
+    }
+
+    async fn renew(&self, worker: &str, now: Millis, lease: Millis) -> Result<(), StoreError> {
+        let sql = "update outbox set claimed_until = $1
+                   where claimed_by = $2 and state = 'pending' and claimed_until is not null";
+        on_pool!(&self.outbox, pool => sqlx::query(sql).bind(now + lease).bind(worker).execute(pool).await.map(|_| ()))
+            .map_err(db_error)
+    }
+
+    async fn release(
+        &self,
+        worker: &str,
+        in_flight: &[i64],
+        now: Millis,
+    ) -> Result<u64, StoreError> {
+        let in_flight = in_flight
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "update outbox set claimed_by = null, claimed_until = null, updated_at = $1,
+                in_doubt = case when {in_flight} then 1 else in_doubt end
+             where claimed_by = $3 and state = 'pending' and claimed_until is not null",
+            in_flight = self.adapter_in("cast(id as text)", "$2"),
+        );
+        on_pool!(&self.outbox, pool => sqlx::query(&sql).bind(now).bind(&in_flight).bind(worker).execute(pool).await.map(|r| r.rows_affected()))
             .map_err(db_error)
     }
 
@@ -421,20 +565,49 @@ impl OutboxQueue for SqlStore {
                 }
             }
         });
-        let previous = self
-            .listening
+        self.tasks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .replace((stop, task));
-        if let Some((stop, _)) = previous {
-            stop.cancel();
-        }
+            .push((stop, task));
         Ok(())
     }
 }
 
 #[async_trait]
 impl Reports for SqlStore {
+    async fn waiting_channels(&self) -> Result<Vec<WaitingChannel>, StoreError> {
+        let sql = "select o.adapter, o.channel, count(*) as waiting, min(o.created_at) as oldest,
+                   max(o.attempts) as attempts, min(o.next_attempt_at) as next_attempt_at,
+                   (select h.last_error from outbox h
+                    where h.state = 'pending' and h.adapter = o.adapter and h.channel = o.channel
+                    order by h.attempts desc, h.id limit 1) as last_error
+                   from outbox o where o.state = 'pending'
+                   group by o.adapter, o.channel
+                   order by max(o.attempts) desc, min(o.created_at) limit 100";
+        type Row = (String, String, i64, i64, i64, i64, Option<String>);
+        let rows: Vec<Row> = on_pool!(&self.db, pool => sqlx::query_as(sql).fetch_all(pool).await)
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(adapter, channel, waiting, oldest, attempts, next_attempt_at, last_error)| {
+                    WaitingChannel {
+                        to: relaydesk_core::Address {
+                            adapter,
+                            channel,
+                            thread: None,
+                        },
+                        waiting,
+                        oldest,
+                        attempts,
+                        last_error,
+                        next_attempt_at,
+                    }
+                },
+            )
+            .collect())
+    }
+
     async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
         let sql = "select c.id, c.state, c.ticket_number, c.queue, p.display_name, p.platform, c.updated_at,
                    (select count(*) from message m where m.conversation_id = c.id) as messages
@@ -516,11 +689,12 @@ impl SqlStore {
         })
     }
 
-    /// Gives back every claim on the outbox. Only for a database one process owns
-    /// (SQLite), at start: a claim left by a crash would otherwise hold its channel
-    /// until its lease ran out. Returns how many rows were claimed.
+    /// Gives back every claim on the outbox, in doubt. Only for a database one process
+    /// owns (SQLite), at start: a claim left by a crash would otherwise hold its channel
+    /// until its lease ran out, and what it was sending may have gone out. Returns how
+    /// many rows were claimed.
     pub async fn release_claims(&self) -> Result<u64, StoreError> {
-        let sql = "update outbox set claimed_by = null, claimed_until = null
+        let sql = "update outbox set claimed_by = null, claimed_until = null, in_doubt = 1
                    where state = 'pending' and claimed_until is not null";
         on_pool!(&self.outbox, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
             .map_err(db_error)

@@ -214,6 +214,7 @@ pub(crate) struct OutboxRow {
     pub(crate) target_id: Option<i64>,
     idempotency_key: String,
     attempts: i64,
+    in_doubt: i32,
 }
 
 impl OutboxRow {
@@ -233,6 +234,7 @@ impl OutboxRow {
             action: parse_action(&self.action, self.target_id)?,
             idempotency_key: self.idempotency_key,
             attempts: self.attempts,
+            in_doubt: self.in_doubt != 0,
             parent,
             target,
             payload: {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relaydesk_core::adapter::{Body, OutboundKind, Payload};
+use relaydesk_core::clock::Clock;
 use relaydesk_core::store::{DeliveryState, NewOutbound, OutboxQueue, Reports, RowAction};
 use relaydesk_core::Store;
 use relaydesk_core::{Content, Handled, SendError};
@@ -28,6 +29,9 @@ on_both!(
     a_temporary_failure_keeps_the_channel_in_order,
     agents_hear_when_a_reply_cannot_be_delivered,
     a_repeated_key_is_a_unique_violation,
+    a_backlog_is_claimed_in_one_read_around_the_held_channels,
+    a_dead_process_claims_are_taken_over_at_once_in_doubt,
+    each_delivery_is_recorded_as_it_happens,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -251,4 +255,213 @@ async fn a_repeated_key_is_a_unique_violation(db: &TestDb) {
         std::error::Error::source(&again).is_some(),
         "the driver's error is kept: {again:?}"
     );
+}
+
+/// Runs `sql` on the test database, outside the store.
+async fn raw(db: &TestDb, sql: &str) {
+    use sqlx::Connection;
+    if db.dialect() == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(db.url()).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+}
+
+/// 20,000 pending rows over 10,000 channels, the first 100 channels held by a claim:
+/// a claim takes the next rows in order around them, and the plan reads the backlog
+/// once rather than once per candidate (timed by `relaydesk bench engine`, not here).
+async fn a_backlog_is_claimed_in_one_read_around_the_held_channels(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.open_ticket().await;
+    raw(
+        db,
+        "insert into outbox (conversation_id, adapter, channel, kind, body, idempotency_key,
+                             next_attempt_at, created_at, updated_at)
+         with recursive s(n) as (select 1 union all select n + 1 from s where n < 20000)
+         select 1, 'chat', 'c' || (n % 10000), 'bot', 'backlog', 'backlog-' || n, 0, 0, 0 from s",
+    )
+    .await;
+    raw(
+        db,
+        "update outbox set claimed_by = 'other', claimed_until = 9000000000000000
+         where idempotency_key in (select 'backlog-' || n from
+             (with recursive s(n) as (select 1 union all select n + 1 from s where n < 100) select n from s) held)",
+    )
+    .await;
+    let store = db.store().await;
+    let now = desk.clock.now();
+    let plan = store
+        .explain_claim(&["chat".into()], now, 64)
+        .await
+        .unwrap();
+    if db.dialect() == "postgres" {
+        // Every row every plan node produced, over all its loops: about one pass over
+        // the backlog, where checking each candidate's channel read the backlog again
+        // per candidate.
+        let touched: u64 = plan
+            .lines()
+            .filter_map(|l| {
+                let actual = &l[l.find("(actual")?..];
+                let field = |name: &str| -> Option<u64> {
+                    let at = actual.find(name)? + name.len();
+                    actual[at..]
+                        .split(|c: char| !c.is_ascii_digit())
+                        .next()?
+                        .parse()
+                        .ok()
+                };
+                Some(field("rows=")? * field("loops=")?)
+            })
+            .sum();
+        assert!(touched < 100_000, "the claim read {touched} rows:\n{plan}");
+    } else {
+        // The held channels are a list made once, not a subquery run per candidate.
+        assert!(plan.contains("LIST SUBQUERY"), "{plan}");
+        assert!(!plan.contains("CORRELATED LIST SUBQUERY"), "{plan}");
+        assert!(
+            plan.lines().filter(|l| l.contains("SCAN")).count() <= 2,
+            "the backlog read once for candidates, once for held channels: {plan}"
+        );
+    }
+    let claimed = store
+        .claim(&["chat".into()], "me", now, 60_000, 64)
+        .await
+        .unwrap();
+    let keys: Vec<&str> = claimed.iter().map(|r| r.idempotency_key.as_str()).collect();
+    let expected: Vec<String> = (101..165).map(|n| format!("backlog-{n}")).collect();
+    assert_eq!(
+        keys, expected,
+        "the next rows in order, around the held channels"
+    );
+}
+
+/// A process that dies holding claims: another takes them over at once (PostgreSQL:
+/// its session lock is gone; SQLite: the next start gives every claim back), in doubt.
+async fn a_dead_process_claims_are_taken_over_at_once_in_doubt(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    let before = desk.open_ticket().await;
+    for i in 0..3 {
+        desk.user_says(&format!("message {i}")).await;
+    }
+    let dead = db.store().await;
+    dead.join("dead").await.unwrap();
+    let now = desk.clock.now();
+    let names = ["chat".to_string(), "desk".to_string()];
+    let held = dead.claim(&names, "dead", now, 60_000, 64).await.unwrap();
+    assert_eq!(held.len(), 3);
+    assert!(held.iter().all(|r| !r.in_doubt));
+    dead.close().await;
+
+    let alive = db.store().await;
+    alive.join("alive").await.unwrap();
+    if db.dialect() == "postgres" {
+        // Nothing is taken while its owner lives…
+        let owner = db.store().await;
+        owner.join("owner").await.unwrap();
+        owner.claim(&names, "owner", now, 60_000, 64).await.unwrap();
+        assert_eq!(alive.take_over("alive", now).await.unwrap(), 3);
+        assert_eq!(
+            alive.take_over("alive", now).await.unwrap(),
+            0,
+            "taken once"
+        );
+        owner.close().await;
+    } else {
+        assert_eq!(alive.release_claims().await.unwrap(), 3);
+    }
+    let again = alive.claim(&names, "alive", now, 60_000, 64).await.unwrap();
+    assert_eq!(again.len(), 3, "within the lease, at once");
+    assert!(
+        again.iter().all(|r| r.in_doubt),
+        "each may have been sent: {again:?}"
+    );
+    assert_eq!(desk.to_agents().len(), before);
+}
+
+/// An adapter that delivers the first `ok` messages and hangs on the next.
+struct Hangs {
+    ok: usize,
+    sent: std::sync::atomic::AtomicUsize,
+    reached: Notify,
+}
+
+#[async_trait::async_trait]
+impl relaydesk_core::ChannelAdapter for Hangs {
+    fn name(&self) -> &str {
+        "desk"
+    }
+    fn capabilities(&self) -> relaydesk_core::Capabilities {
+        relaydesk_core::Capabilities::default()
+    }
+    async fn run(
+        &self,
+        _: Arc<dyn relaydesk_core::adapter::InboundSink>,
+        stop: CancellationToken,
+    ) -> Result<(), relaydesk_core::adapter::AdapterError> {
+        stop.cancelled().await;
+        Ok(())
+    }
+    async fn send(
+        &self,
+        m: &relaydesk_core::Outbound,
+    ) -> Result<relaydesk_core::adapter::Delivered, SendError> {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n < self.ok {
+            return Ok(relaydesk_core::adapter::Delivered::message(format!(
+                "m{}",
+                m.id
+            )));
+        }
+        self.reached.notify_one();
+        std::future::pending().await
+    }
+}
+
+/// Each row is marked delivered right after its send, not with the rest of its batch:
+/// while the third send of a channel hangs, the first two are recorded.
+async fn each_delivery_is_recorded_as_it_happens(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    desk.open_ticket().await;
+    for i in 0..3 {
+        desk.user_says(&format!("message {i}")).await;
+    }
+    let hangs = Arc::new(Hangs {
+        ok: 2,
+        sent: 0.into(),
+        reached: Notify::new(),
+    });
+    let engine = Arc::new(relaydesk_core::Engine::new(
+        db.store().await,
+        Arc::new(relaydesk_core::knowledge::NoKnowledge),
+        desk.clock.clone(),
+        desk.config.clone(),
+        Arc::new(Notify::new()),
+    ));
+    let dispatcher = relaydesk_core::dispatch::Dispatcher::new(
+        engine,
+        vec![hangs.clone()],
+        Arc::new(Notify::new()),
+        "hangs".into(),
+        relaydesk_core::dispatch::DispatchSettings::default(),
+    );
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(dispatcher.run(stop.clone()));
+    let reached = hangs.reached.notified();
+    tokio::time::timeout(Duration::from_secs(20), reached)
+        .await
+        .expect("the third send started");
+    let detail = desk.store.conversation(1).await.unwrap().unwrap();
+    let relayed: Vec<_> = detail
+        .deliveries
+        .iter()
+        .filter(|d| d.to.starts_with("desk:") && d.kind == OutboundKind::Relay)
+        .collect();
+    assert_eq!(relayed.len(), 3);
+    assert_eq!(relayed[0].state, DeliveryState::Delivered);
+    assert_eq!(relayed[1].state, DeliveryState::Delivered);
+    assert_eq!(relayed[2].state, DeliveryState::Pending);
+    stop.cancel();
+    running.abort();
 }

@@ -169,7 +169,9 @@ impl Engine {
         let mut turn = Turn::begin(self, String::new()).await?;
         let mut handled = Vec::with_capacity(events.len());
         for event in events {
-            handled.push(self.apply(&mut turn, event).await?);
+            let mut event = event.clone();
+            event.make_storable();
+            handled.push(self.apply(&mut turn, &event).await?);
         }
         turn.commit(self).await?;
         Ok(handled)

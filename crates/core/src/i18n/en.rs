@@ -47,6 +47,10 @@ impl Catalogue for En {
         "Glad that helped! Write here any time if you need anything else.".into()
     }
 
+    fn not_relayed(&self, number: i64) -> String {
+        format!("Your last message could not reach the support team right now. It is kept with ticket #{number}, where they will see it.")
+    }
+
     fn ticket_opened(&self, number: i64, queue: &str) -> String {
         format!("I've opened ticket #{number} with the {queue} team. An agent will reply right here. You can leave and come back at any time: just write here to continue.")
     }
@@ -153,6 +157,13 @@ impl Catalogue for En {
         format!(
             "A message to the person could not be delivered ({error}). It is kept in the conversation; \
              they will see new replies only once they write again."
+        )
+    }
+
+    fn delivery_delayed(&self, platform: &str, error: &str) -> String {
+        format!(
+            "Replies to the person are waiting: {platform} is not taking messages right now ({error}). \
+             They are kept and go out in order as soon as it does."
         )
     }
 

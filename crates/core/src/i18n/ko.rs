@@ -47,6 +47,10 @@ impl Catalogue for Ko {
         "도움이 되었다니 다행이에요! 더 필요한 것이 있으면 언제든 여기에 남겨 주세요.".into()
     }
 
+    fn not_relayed(&self, number: i64) -> String {
+        format!("방금 보낸 메시지를 지금은 상담팀에 전달하지 못했어요. 메시지는 티켓 #{number}에 보관되어 있고, 상담팀이 그곳에서 확인해요.")
+    }
+
     fn ticket_opened(&self, number: i64, queue: &str) -> String {
         format!("{queue} 팀에 티켓 #{number}을(를) 열었어요. 상담사가 이곳으로 답변드릴 거예요. 자리를 비우셨다가 나중에 여기에 다시 쓰시면 이어서 상담할 수 있어요.")
     }
@@ -147,6 +151,10 @@ impl Catalogue for Ko {
 
     fn delivery_failed(&self, error: &str) -> String {
         format!("고객에게 메시지를 전달하지 못했어요 ({error}). 메시지는 상담에 남아 있고, 고객이 다시 쓰면 새 답변을 볼 수 있어요.")
+    }
+
+    fn delivery_delayed(&self, platform: &str, error: &str) -> String {
+        format!("고객에게 보낼 답변이 대기 중이에요: 지금 {platform}에서 메시지를 받지 않아요 ({error}). 답변은 보관되어 있고, 다시 받기 시작하면 순서대로 전달돼요.")
     }
 
     fn claimed_by(&self, agent: &str) -> String {

@@ -29,6 +29,8 @@ pub trait Catalogue: Sync {
     fn feedback_labels(&self) -> [&'static str; 3];
     /// After "Yes, that helped".
     fn glad_it_helped(&self) -> String;
+    /// The person's message could not reach the agents of ticket `number`.
+    fn not_relayed(&self, number: i64) -> String;
     /// A ticket was opened in `queue`.
     fn ticket_opened(&self, number: i64, queue: &str) -> String;
     /// A handoff from a shared place goes on in a direct message.
@@ -77,6 +79,8 @@ pub trait Catalogue: Sync {
     fn person_reopened(&self) -> &'static str;
     /// A message to the person failed for good.
     fn delivery_failed(&self, error: &str) -> String;
+    /// Messages to the person keep failing for now on `platform`; they wait.
+    fn delivery_delayed(&self, platform: &str, error: &str) -> String;
     /// `!claim`.
     fn claimed_by(&self, agent: &str) -> String;
     /// `!claim` of a ticket someone else had.
