@@ -6,6 +6,7 @@ pub mod convert;
 mod http;
 pub mod ids;
 mod intake;
+pub mod json;
 mod socket;
 pub mod web;
 
