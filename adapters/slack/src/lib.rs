@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod convert;
+mod guard;
 mod http;
 pub mod ids;
 mod intake;
