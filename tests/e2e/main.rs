@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod conformance;
 mod console;
+mod edge;
 mod fake_slack;
 mod helpers;
 mod slack;

@@ -10,11 +10,11 @@ use crate::fake_slack::{self as fake, FakeSlack, Posted};
 use crate::helpers::{Log, Workspace, WAIT};
 
 const AGENTS: &str = "CAGENTS";
-const SECRET: &str = "test-signing-secret";
+pub(crate) const SECRET: &str = "test-signing-secret";
 
 /// A workspace whose `bot.toml` points Slack at the fake: both queues' agent channel is
 /// `agents` (an address such as `slack:CAGENTS` or `console:agents`).
-fn workspace(fake: &FakeSlack, mode: &str, agents: &str) -> Workspace {
+pub(crate) fn workspace(fake: &FakeSlack, mode: &str, agents: &str) -> Workspace {
     let ws = Workspace::new();
     let toml = format!(
         r#"[database]
@@ -54,13 +54,13 @@ fn with_tokens(mut cmd: Command) -> Command {
 }
 
 /// A running `relaydesk run`; killed when dropped. Its log is shown when a test fails.
-struct Bot {
+pub(crate) struct Bot {
     child: Child,
     log: Option<Log>,
 }
 
 impl Bot {
-    fn start(ws: &Workspace) -> Bot {
+    pub(crate) fn start(ws: &Workspace) -> Bot {
         let mut child = with_tokens(ws.command(&["run"]))
             .env(
                 "RUST_LOG",
@@ -78,13 +78,18 @@ impl Bot {
     }
 
     /// The address its web server listens on.
-    fn web_addr(&self) -> String {
+    pub(crate) fn web_addr(&self) -> String {
         self.log.as_ref().expect("log").web_addr()
     }
 
     /// Waits for a log line containing `needle`; fails with the log so far.
-    fn wait_log(&self, needle: &str) -> String {
+    pub(crate) fn wait_log(&self, needle: &str) -> String {
         self.log.as_ref().expect("log").wait_for(needle)
+    }
+
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: nothing gets to shut down cleanly.
@@ -119,7 +124,7 @@ fn socket_mode() -> (FakeSlack, Workspace, Bot) {
     (fake, ws, bot)
 }
 
-fn users(fake: &FakeSlack) {
+pub(crate) fn users(fake: &FakeSlack) {
     fake.add_user("U1", "Ada", Some("ada@example.com"), "T1");
     fake.add_user("U2", "Bo", Some("bo@elsewhere.example"), "T9");
     fake.add_user("UAG", "Grace", Some("grace@support.example"), "T1");
