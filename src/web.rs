@@ -1,13 +1,44 @@
 //! The one HTTP server, on `[web].bind`: `/healthz`, and the routes platforms add
 //! (Slack's Events API in HTTP mode).
+//!
+//! It faces the internet, so no client can hold it: headers must arrive within
+//! [`HEADER_TIMEOUT`], a whole request within [`REQUEST_TIMEOUT`], an idle kept-alive
+//! connection is closed, and at most [`MAX_CONNECTIONS`] are served at once, far more
+//! than hostile clients on one address can tie up within those timeouts.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower_http::timeout::TimeoutLayer;
+
+/// How long a client may take to send a request's headers, from the moment its
+/// connection opens or its previous answer is sent. hyper runs one timer for both, so
+/// this is also how long a kept-alive connection may sit idle before it is closed.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a request may take once its headers are in: reading its body and answering
+/// it. Past this it is answered 408 and its connection closed. Slack gives up on an
+/// answer after 3 s, so no genuine request comes near it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Connections served at once; more wait in the listen backlog until one closes.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// How long to wait before accepting again when accepting fails (out of file
+/// descriptors, most often): the listener itself is fine.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// A bound listener and what it will serve.
 pub struct WebServer {
@@ -46,11 +77,49 @@ impl WebServer {
         self.addr
     }
 
-    /// Serves until `shutdown`, then finishes the requests under way.
+    /// Serves until `shutdown`, then stops accepting, closes idle connections and
+    /// finishes the requests under way (the timeouts bound how long that takes).
     pub async fn serve(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
-            .context("the web server stopped")
+        let router = self.router.layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+        let service = TowerToHyperService::new(router);
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT);
+        let graceful = GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let slot = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                slot = slots.clone().acquire_owned() => slot.context("connection slots closed")?,
+            };
+            let (stream, peer) = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not accept a connection");
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(ACCEPT_RETRY) => continue,
+                        }
+                    }
+                },
+            };
+            let connection =
+                graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+            tokio::spawn(async move {
+                // A timeout or a client that went away: nothing the server must act on.
+                if let Err(e) = connection.await {
+                    tracing::debug!(%peer, error = %e, "connection ended");
+                }
+                drop(slot);
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
 }

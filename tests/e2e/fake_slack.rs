@@ -484,8 +484,9 @@ impl FakeSlack {
         envelope_id
     }
 
-    /// Sends on the newest open socket, waiting up to 15 s for one (e.g. a reconnection).
-    fn send_frame(&self, frame: String) {
+    /// Sends `frame` as it is on the newest open socket, waiting up to 15 s for one (e.g.
+    /// a reconnection): for text no `Value` can hold, such as an escaped lone surrogate.
+    pub fn send_frame(&self, frame: String) {
         let sent = self.wait_for(Duration::from_secs(15), |st| {
             let socket = st.sockets.iter().rev().find(|s| s.open && s.hello)?;
             socket.tx.send(Out::Text(frame.clone())).ok()

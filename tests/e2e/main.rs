@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod console;
 mod delivery;
+mod edge;
 mod fake_slack;
 mod helpers;
 mod slack;

@@ -105,6 +105,11 @@ impl Bot {
         self.child.wait().expect("wait for relaydesk")
     }
 
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: nothing gets to shut down cleanly.
     pub(crate) fn kill(mut self) {
         self.child.kill().expect("kill relaydesk");

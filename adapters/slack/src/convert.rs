@@ -224,6 +224,24 @@ pub fn block_action(ev: &SlackInteractionBlockActionsEvent, cx: &Context) -> Eve
     })
 }
 
+/// An interaction's kind, as Slack names it, and its trigger id where it has one: for
+/// the log line of one relaydesk does not use.
+pub fn interaction_kind(ev: &SlackInteractionEvent) -> (&'static str, Option<&str>) {
+    use SlackInteractionEvent as I;
+    match ev {
+        I::BlockActions(e) => ("block_actions", Some(&e.trigger_id.0)),
+        I::BlockSuggestion(_) => ("block_suggestion", None),
+        I::DialogSubmission(_) => ("dialog_submission", None),
+        I::MessageAction(e) => ("message_action", Some(&e.trigger_id.0)),
+        I::Shortcut(e) => ("shortcut", Some(&e.trigger_id.0)),
+        I::ViewSubmission(e) => (
+            "view_submission",
+            e.trigger_id.as_ref().map(|t| t.0.as_str()),
+        ),
+        I::ViewClosed(e) => ("view_closed", e.trigger_id.as_ref().map(|t| t.0.as_str())),
+    }
+}
+
 /// The catalogue to answer a command in: the language it was typed in.
 pub fn catalogue_for(text: Option<&str>) -> &'static dyn relaydesk_core::i18n::Catalogue {
     relaydesk_core::i18n::catalogue(relaydesk_core::text::detect_lang(text.unwrap_or_default()))

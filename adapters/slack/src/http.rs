@@ -1,35 +1,31 @@
 //! The Events API: Slack posts signed requests to `/slack/events`,
 //! `/slack/interactions` and `/slack/commands`, routes the binary's web server serves.
-//! One layer checks the signature of every request: a request whose signature is wrong
-//! or stale is refused before any handler reads it. An event is answered 200 only once
-//! it is stored, so Slack retries what could not be.
+//! Each passes the checks of [`crate::guard`] (length, content type, signature) before
+//! a handler sees it. An event is answered 200 only once it is stored, so Slack retries
+//! what could not be; one that cannot be read is answered 400, so Slack does not count
+//! it handled.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
-use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
+use secrecy::SecretString;
 use slack_morphism::prelude::*;
 use tokio::sync::watch;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::convert;
+use crate::guard::{self, FORM, JSON, MAX_BODY};
 use crate::intake::Intake;
-
-/// Requests older (or newer) than this are refused: a replayed request is stale.
-const MAX_SKEW_SECS: i64 = 300;
-
-/// Slack's requests are small; a larger body is refused before its signature is checked.
-const MAX_BODY: usize = 2 * 1024 * 1024;
+use crate::json;
 
 /// How long a request that comes before the adapter has reached Slack waits for it.
 /// Slack gives up on an answer after 3 s and sends the request again.
@@ -63,27 +59,26 @@ impl Gate {
     }
 }
 
-/// The three routes, behind the signature check.
-pub(crate) fn router(gate: &Gate, secret: SecretString) -> Router {
-    Router::new()
-        .route("/slack/events", post(events))
-        .route("/slack/interactions", post(interactions))
-        .route("/slack/commands", post(commands))
-        .route_layer(middleware::from_fn_with_state(Arc::new(secret), signed))
-        .with_state(gate.0.subscribe())
-}
+type Handler = MethodRouter<watch::Receiver<Phase>>;
 
-/// The layer: a request passes on only with a valid, fresh signature of its body.
-async fn signed(State(secret): State<Arc<SecretString>>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        tracing::warn!("Slack request too large or cut short; refused");
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+/// The three routes, behind the length, content type and signature checks.
+pub(crate) fn router(gate: &Gate, secret: SecretString) -> Router {
+    let secret = Arc::new(secret);
+    let checked = |handler: Handler, content_type: &'static str| {
+        handler
+            .layer(middleware::from_fn_with_state(
+                secret.clone(),
+                guard::signed,
+            ))
+            .layer(middleware::from_fn_with_state(content_type, guard::of_type))
     };
-    if let Err(refusal) = verify(&parts.headers, &body, secret.expose_secret(), now()) {
-        return refusal.into_response();
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
+    Router::new()
+        .route("/slack/events", checked(post(events), JSON))
+        .route("/slack/interactions", checked(post(interactions), FORM))
+        .route("/slack/commands", checked(post(commands), FORM))
+        // Outermost: a declared length over the limit is refused before anything else.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .with_state(gate.0.subscribe())
 }
 
 /// The intake, for a handler: waits up to [`READY_WAIT`] while the adapter starts.
@@ -113,9 +108,9 @@ impl FromRequestParts<watch::Receiver<Phase>> for Ready {
 }
 
 async fn events(Ready(intake): Ready, headers: HeaderMap, body: Bytes) -> Response {
-    let event: SlackPushEvent = match serde_json::from_slice(&body) {
+    let event: SlackPushEvent = match json::parse(&body) {
         Ok(e) => e,
-        Err(e) => return malformed("event", e),
+        Err(why) => return unreadable("event", json::scan_id(&body, "event_id"), &why),
     };
     match event {
         SlackPushEvent::UrlVerification(v) => {
@@ -137,12 +132,15 @@ async fn events(Ready(intake): Ready, headers: HeaderMap, body: Bytes) -> Respon
 async fn interactions(Ready(intake): Ready, body: Bytes) -> Response {
     let form: HashMap<String, String> = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
-        Err(e) => return malformed("interaction", e),
+        Err(e) => return unreadable("interaction", "unknown", &e),
     };
     let payload = form.get("payload").map(String::as_str).unwrap_or_default();
-    let event: SlackInteractionEvent = match serde_json::from_str(payload) {
+    let event: SlackInteractionEvent = match json::parse(payload.as_bytes()) {
         Ok(e) => e,
-        Err(e) => return malformed("interaction", e),
+        Err(why) => {
+            let id = json::scan_id(payload.as_bytes(), "trigger_id");
+            return unreadable("interaction", id, &why);
+        }
     };
     stored(intake.interaction(&event).await)
 }
@@ -150,7 +148,12 @@ async fn interactions(Ready(intake): Ready, body: Bytes) -> Response {
 async fn commands(Ready(intake): Ready, body: Bytes) -> Response {
     let command: SlackCommandEvent = match serde_urlencoded::from_bytes(&body) {
         Ok(c) => c,
-        Err(e) => return malformed("slash command", e),
+        Err(e) => {
+            let form: HashMap<String, String> =
+                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            let id = form.get("trigger_id").map_or("unknown", String::as_str);
+            return unreadable("slash command", id, &e);
+        }
     };
     match intake.command(&command).await {
         Ok(Some(reply)) => {
@@ -179,108 +182,177 @@ fn stored(result: Result<(), relaydesk_core::adapter::SinkError>) -> Response {
     }
 }
 
-fn malformed(what: &str, e: impl std::fmt::Display) -> Response {
-    // Skipped, not retried: it would not parse any better the second time.
-    tracing::warn!(error = %e, "malformed Slack {what} skipped");
-    StatusCode::OK.into_response()
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Checks Slack's request signature: `v0=` + hex(HMAC-SHA256(secret, `v0:{ts}:{body}`)),
-/// with the timestamp within five minutes of `now`.
-fn verify(
-    headers: &HeaderMap,
-    body: &[u8],
-    secret: &str,
-    now: i64,
-) -> Result<(), (StatusCode, &'static str)> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    let unsigned = (StatusCode::UNAUTHORIZED, "missing Slack signature");
-    let (Some(ts), Some(signature)) = (
-        header("x-slack-request-timestamp"),
-        header("x-slack-signature"),
-    ) else {
-        tracing::warn!("Slack request without a signature refused");
-        return Err(unsigned);
-    };
-    let stale = ts
-        .parse::<i64>()
-        .map_or(true, |t| (now - t).abs() > MAX_SKEW_SECS);
-    if stale {
-        tracing::warn!("Slack request with a stale timestamp refused");
-        return Err((StatusCode::UNAUTHORIZED, "stale Slack request"));
-    }
-    let Some(Ok(signature)) = signature.strip_prefix("v0=").map(hex::decode) else {
-        tracing::warn!("Slack request with a malformed signature refused");
-        return Err((StatusCode::UNAUTHORIZED, "bad Slack signature"));
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| unsigned)?;
-    mac.update(format!("v0:{ts}:").as_bytes());
-    mac.update(body);
-    mac.verify_slice(&signature).map_err(|_| {
-        tracing::warn!("Slack request with a bad signature refused");
-        (StatusCode::UNAUTHORIZED, "bad Slack signature")
-    })
+/// Refused, not skipped: Slack must not count it handled. It would not parse any
+/// better the second time, but its retries and the log line make it seen.
+fn unreadable(what: &str, id: &str, why: &dyn std::fmt::Display) -> Response {
+    tracing::warn!(id, %why, "unreadable Slack {what} refused (400)");
+    StatusCode::BAD_REQUEST.into_response()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use axum::body::{Body, HttpBody};
+    use axum::extract::Request;
+    use axum::http::header;
+    use hyper::body::Frame;
+    use tower::ServiceExt;
+
     use super::*;
+    use crate::guard::now;
+    use crate::guard::tests::signature_headers;
 
-    fn signed(secret: &str, ts: i64, body: &str) -> HeaderMap {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(format!("v0:{ts}:{body}").as_bytes());
-        let sig = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
-        let mut h = HeaderMap::new();
-        h.insert("x-slack-request-timestamp", ts.to_string().parse().unwrap());
-        h.insert("x-slack-signature", sig.parse().unwrap());
-        h
+    fn stopped() -> Router {
+        let gate = Gate::new();
+        gate.close();
+        router(&gate, SecretString::from("s3cret"))
     }
 
-    #[test]
-    fn signatures() {
-        let body = r#"{"type":"url_verification","challenge":"c"}"#;
-        let h = signed("s3cret", 1_000, body);
-        assert!(verify(&h, body.as_bytes(), "s3cret", 1_010).is_ok());
-        assert!(verify(&h, body.as_bytes(), "other", 1_010).is_err());
-        assert!(verify(&h, b"tampered", "s3cret", 1_010).is_err());
-        assert!(verify(&h, body.as_bytes(), "s3cret", 1_000 + 301).is_err());
-        assert!(verify(&HeaderMap::new(), body.as_bytes(), "s3cret", 1_000).is_err());
+    fn content_type(path: &str) -> &'static str {
+        if path == "/slack/events" {
+            JSON
+        } else {
+            FORM
+        }
     }
+
+    const ROUTES: [&str; 3] = ["/slack/events", "/slack/interactions", "/slack/commands"];
 
     #[tokio::test]
     async fn every_route_is_behind_the_signature_check() {
-        use tower::ServiceExt;
-
-        let gate = Gate::new();
-        gate.close();
-        let app = router(&gate, SecretString::from("s3cret"));
+        let app = stopped();
         let body = "payload=%7B%7D";
-        for path in ["/slack/events", "/slack/interactions", "/slack/commands"] {
-            let request = |headers: HeaderMap| {
+        for path in ROUTES {
+            let request = |mut headers: HeaderMap| {
+                headers.insert(header::CONTENT_TYPE, content_type(path).parse().unwrap());
                 let mut r = Request::post(path).body(Body::from(body)).unwrap();
                 *r.headers_mut() = headers;
                 r
             };
             let forged = app
                 .clone()
-                .oneshot(request(signed("other", now(), body)))
+                .oneshot(request(signature_headers("other", now(), body)))
                 .await
                 .unwrap();
             assert_eq!(forged.status(), StatusCode::UNAUTHORIZED, "{path}");
             // Past the check, a stopped adapter takes nothing: Slack is told to retry.
             let genuine = app
                 .clone()
-                .oneshot(request(signed("s3cret", now(), body)))
+                .oneshot(request(signature_headers("s3cret", now(), body)))
                 .await
                 .unwrap();
             assert_eq!(genuine.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
         }
+    }
+
+    /// A body whose sender never sends a byte: a request that waits on it never ends.
+    struct Silent;
+
+    impl HttpBody for Silent {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Pending
+        }
+    }
+
+    /// The answer to `request`, which must come within seconds: a [`Silent`] body is never
+    /// read to its end.
+    async fn answered(app: &Router, request: Request) -> StatusCode {
+        let answer = tokio::time::timeout(Duration::from_secs(5), app.clone().oneshot(request));
+        answer
+            .await
+            .expect("answered before the body came")
+            .unwrap()
+            .status()
+    }
+
+    #[tokio::test]
+    async fn refusals_come_before_the_body_is_read() {
+        let app = stopped();
+        for path in ROUTES {
+            let request = || Request::post(path).header(header::CONTENT_TYPE, content_type(path));
+            // Unsigned, or signed too long ago.
+            let unsigned = request().body(Body::new(Silent)).unwrap();
+            assert_eq!(
+                answered(&app, unsigned).await,
+                StatusCode::UNAUTHORIZED,
+                "{path}"
+            );
+            let mut stale = request().body(Body::new(Silent)).unwrap();
+            stale
+                .headers_mut()
+                .extend(signature_headers("s3cret", now() - 600, "anything"));
+            assert_eq!(
+                answered(&app, stale).await,
+                StatusCode::UNAUTHORIZED,
+                "{path}"
+            );
+            // Declared too large.
+            let large = request()
+                .header(header::CONTENT_LENGTH, (MAX_BODY + 1).to_string())
+                .body(Body::new(Silent))
+                .unwrap();
+            assert_eq!(
+                answered(&app, large).await,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{path}"
+            );
+            // Not what Slack sends there, or no content type at all.
+            let other = if content_type(path) == JSON {
+                FORM
+            } else {
+                JSON
+            };
+            for mut wrong in [
+                Request::post(path).header(header::CONTENT_TYPE, other),
+                Request::post(path).header(header::CONTENT_TYPE, "text/plain"),
+                Request::post(path),
+            ] {
+                wrong
+                    .headers_mut()
+                    .unwrap()
+                    .extend(signature_headers("s3cret", now(), ""));
+                let wrong = wrong.body(Body::new(Silent)).unwrap();
+                assert_eq!(
+                    answered(&app, wrong).await,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "{path}"
+                );
+            }
+        }
+        // Slack's own spelling of its content type passes.
+        let body = r#"{"type":"url_verification","challenge":"c"}"#;
+        let mut charset = Request::post("/slack/events")
+            .header(header::CONTENT_TYPE, "Application/JSON; charset=utf-8")
+            .body(Body::from(body))
+            .unwrap();
+        charset
+            .headers_mut()
+            .extend(signature_headers("s3cret", now(), body));
+        assert_eq!(
+            answered(&app, charset).await,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_grows_past_the_limit_is_refused_as_it_streams() {
+        let app = stopped();
+        let body = "x".repeat(MAX_BODY + 1);
+        let mut request = Request::post("/slack/events")
+            .header(header::CONTENT_TYPE, JSON)
+            .body(Body::from(body.clone()))
+            .unwrap();
+        request
+            .headers_mut()
+            .extend(signature_headers("s3cret", now(), &body));
+        assert_eq!(answered(&app, request).await, StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

@@ -43,13 +43,19 @@ impl Intake {
 
     pub async fn interaction(&self, ev: &SlackInteractionEvent) -> Result<(), SinkError> {
         let SlackInteractionEvent::BlockActions(actions) = ev else {
-            tracing::debug!("Slack interaction of a kind relaydesk does not use");
+            let (kind, id) = convert::interaction_kind(ev);
+            tracing::debug!(
+                kind,
+                id = id.unwrap_or("unknown"),
+                why = "interaction kind relaydesk does not use",
+                "Slack interaction skipped"
+            );
             return Ok(());
         };
         let incoming = match convert::block_action(actions, &self.context()) {
             Event::Incoming(incoming) => incoming,
             Event::Skip(why) => {
-                tracing::debug!(why, "Slack button press skipped");
+                tracing::debug!(id = %actions.trigger_id.0, why, "Slack button press skipped");
                 return Ok(());
             }
         };

@@ -3,9 +3,11 @@
 
 pub mod check;
 pub mod convert;
+mod guard;
 mod http;
 pub mod ids;
 mod intake;
+pub mod json;
 mod socket;
 pub mod web;
 

@@ -9,6 +9,7 @@ use slack_morphism::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::intake::Intake;
+use crate::json;
 use crate::web::Connector;
 
 type Client = Arc<SlackClient<Connector>>;
@@ -78,15 +79,35 @@ async fn on_command(
         .with_response_type(SlackMessageResponseType::Ephemeral))
 }
 
-/// Any failure leaves the envelope unacknowledged: Slack delivers it again.
+/// A failure of a callback leaves the envelope unacknowledged: Slack delivers it again.
+/// A message slack-morphism cannot parse is acknowledged by it all the same (it would
+/// not parse better the second time): it is logged with its ids and why, as the
+/// Events API's refusal is.
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Client,
     _state: SlackClientEventsUserState,
 ) -> http::StatusCode {
+    use slack_morphism::errors::{SlackClientError, SlackClientProtocolError};
     // A protocol error's text holds the whole envelope (message text included): only
-    // its kind is logged.
-    let error = match err.downcast_ref::<slack_morphism::errors::SlackClientError>() {
+    // its ids and why are logged. slack-morphism hands over a message it could not
+    // parse as the bare protocol error, with the message; without one, it is an
+    // acknowledgement that could not be written, and Slack sends the envelope again.
+    let unparsed = match err.downcast_ref::<SlackClientError>() {
+        Some(SlackClientError::ProtocolError(e)) => Some(e),
+        _ => err.downcast_ref::<SlackClientProtocolError>(),
+    };
+    if let Some(e) = unparsed.filter(|e| e.json_body.is_some()) {
+        let body = e.json_body.as_deref().unwrap_or_default().as_bytes();
+        tracing::warn!(
+            envelope = json::scan_id(body, "envelope_id"),
+            id = json::scan_id(body, "event_id"),
+            why = %json::Unreadable::of(&e.json_error),
+            "unreadable Slack Socket Mode message skipped; it was acknowledged, so Slack will not send it again"
+        );
+        return http::StatusCode::OK;
+    }
+    let error = match err.downcast_ref::<SlackClientError>() {
         Some(e) => crate::web::describe(e),
         None => err.to_string(),
     };
