@@ -1,7 +1,7 @@
 //! `relaydesk bench engine`: the engine and the dispatcher on a real database, with
 //! in-memory adapters, measured from an inbound message to its delivery.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -239,10 +239,13 @@ async fn drive(
     Ok(())
 }
 
-/// An adapter that only counts, and notes when each "bench <j>" was delivered.
+/// An adapter that only counts, and notes when each "bench <j>" was delivered. Like a
+/// platform, it keeps each channel's latest messages, and finds one sent before by its
+/// key when a row comes back in doubt.
 struct Counter {
     name: &'static str,
     sent: AtomicUsize,
+    recent: std::sync::Mutex<HashMap<String, VecDeque<(String, String)>>>,
     progress: Notify,
     delivered: Vec<std::sync::OnceLock<Instant>>,
     signals: Vec<Notify>,
@@ -253,6 +256,7 @@ impl Counter {
         Counter {
             name,
             sent: AtomicUsize::new(0),
+            recent: std::sync::Mutex::new(HashMap::new()),
             progress: Notify::new(),
             delivered: (0..messages).map(|_| std::sync::OnceLock::new()).collect(),
             signals: (0..messages).map(|_| Notify::new()).collect(),
@@ -282,6 +286,7 @@ impl ChannelAdapter for Counter {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             max_len: 4000,
+            finds_in_doubt: true,
             ..Capabilities::default()
         }
     }
@@ -296,7 +301,20 @@ impl ChannelAdapter for Counter {
     }
 
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let channel = recent.entry(message.to.channel.clone()).or_default();
+        if message.in_doubt {
+            if let Some((_, id)) = channel.iter().find(|(k, _)| *k == message.idempotency_key) {
+                return Ok(Delivered::message(id.clone()));
+            }
+        }
         let n = self.sent.fetch_add(1, Ordering::SeqCst);
+        let id = format!("{}-{n}", self.name);
+        if channel.len() == 100 {
+            channel.pop_front();
+        }
+        channel.push_back((message.idempotency_key.clone(), id.clone()));
+        drop(recent);
         if let Some(j) = message
             .text()
             .strip_prefix("bench ")
@@ -308,7 +326,7 @@ impl ChannelAdapter for Counter {
             }
         }
         self.progress.notify_waiters();
-        Ok(Delivered::message(format!("{}-{n}", self.name)))
+        Ok(Delivered::message(id))
     }
 }
 

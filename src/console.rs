@@ -178,6 +178,7 @@ impl ChannelAdapter for ConsoleAdapter {
         Capabilities {
             max_len: self.max_len,
             edits: false,
+            finds_in_doubt: false,
         }
     }
 

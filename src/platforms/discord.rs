@@ -12,6 +12,7 @@ pub const PLATFORM: Platform = Platform {
     capabilities: Capabilities {
         max_len: 2000,
         edits: true,
+        finds_in_doubt: false,
     },
     enabled: |config| config.discord.enabled,
     build,

@@ -14,6 +14,7 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
         Capabilities {
             max_len: 1000,
             edits: true,
+            finds_in_doubt: false,
         },
     )
     .await;

@@ -35,6 +35,7 @@ pub const MAX_LEN: usize = 3000;
 pub const CAPABILITIES: Capabilities = Capabilities {
     max_len: MAX_LEN,
     edits: true,
+    finds_in_doubt: true,
 };
 
 /// How Slack delivers events.

@@ -18,6 +18,12 @@ pub struct Capabilities {
     pub max_len: usize,
     /// Posted messages can be changed and removed: edits follow, cards are redrawn.
     pub edits: bool,
+    /// A message sent [`Outbound::in_doubt`] is looked for before it is posted again
+    /// (Slack: by the key in its metadata), so a crash doubles nothing: the dispatcher
+    /// then goes on sending a channel's next rows while the last ones are being
+    /// recorded. Without it, each send is recorded before the next, and a crash doubles
+    /// at most the one send in flight per channel.
+    pub finds_in_doubt: bool,
 }
 
 impl Default for Capabilities {
@@ -25,6 +31,7 @@ impl Default for Capabilities {
         Capabilities {
             max_len: 2000,
             edits: false,
+            finds_in_doubt: false,
         }
     }
 }

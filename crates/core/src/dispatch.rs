@@ -8,7 +8,7 @@
 //! after a crash is marked in doubt, for adapters that can look for it before posting
 //! again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -65,6 +65,10 @@ enum Outcome {
     /// waits until then.
     HoldUntil(Millis),
 }
+
+/// Deliveries of one channel that may be sent but not yet recorded, where the adapter
+/// finds what it sent before.
+const MARK_WINDOW: usize = 32;
 
 /// A channel, as the dispatcher keeps them apart.
 type Channel = (String, String);
@@ -200,7 +204,11 @@ impl Dispatcher {
                 .take()
                 .map_or(1000, |at| (at - self.clock.now()).clamp(1, 1000));
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified() => {
+                    // Commits come in bursts: let the others of this one land, so that
+                    // one claim takes them together.
+                    tokio::task::yield_now().await;
+                }
                 Some(done) = tasks.join_next() => match done {
                     Ok((channel, id, retry)) => {
                         if channels.get(&channel).is_some_and(|(g, _)| *g == id) {
@@ -268,16 +276,28 @@ impl Dispatcher {
         marks: Marks,
         stop: CancellationToken,
     ) -> Option<Millis> {
+        // Where the adapter finds what it sent before, the next send need not wait for
+        // the last one to be recorded.
+        let window = if adapter.capabilities().finds_in_doubt {
+            MARK_WINDOW
+        } else {
+            1
+        };
+        let mut recording: VecDeque<(i64, oneshot::Receiver<()>)> = VecDeque::new();
         let mut hold: Option<Millis> = None;
         loop {
             let rows = match queued.try_recv() {
                 Ok(rows) => rows,
                 Err(_) => {
+                    self.recorded(&mut recording, 0).await;
                     // Nothing more will be queued here; what was, is still taken.
                     queued.close();
                     match queued.recv().await {
                         Some(rows) => rows,
-                        None => return hold,
+                        None => {
+                            self.recorded(&mut recording, 0).await;
+                            return hold;
+                        }
                     }
                 }
             };
@@ -294,26 +314,40 @@ impl Dispatcher {
                     continue;
                 }
                 lock(&self.in_flight).insert(id);
-                let outcome = self.deliver(adapter.as_ref(), row).await;
-                let settled = match outcome {
-                    Ok(Outcome::Delivered(receipt)) => marks.mark(receipt).await,
-                    Ok(Outcome::Settled) => true,
+                match self.deliver(adapter.as_ref(), row).await {
+                    Ok(Outcome::Delivered(receipt)) => match marks.mark(receipt) {
+                        Some(done) => {
+                            recording.push_back((id, done));
+                            self.recorded(&mut recording, window - 1).await;
+                        }
+                        None => hold = Some(self.clock.now() + 1000),
+                    },
+                    Ok(Outcome::Settled) => {
+                        lock(&self.in_flight).remove(&id);
+                    }
                     Ok(Outcome::HoldUntil(until)) => {
+                        lock(&self.in_flight).remove(&id);
                         hold = Some(until);
-                        true
                     }
                     Err(e) => {
+                        // The send's result could not be recorded: the row stays
+                        // claimed, in flight, and goes back in doubt at shutdown.
                         tracing::error!(error = %e, row = id, "could not record a delivery");
-                        false
+                        hold = Some(self.clock.now() + 1000);
                     }
-                };
-                if settled {
-                    lock(&self.in_flight).remove(&id);
-                } else {
-                    // The send's result could not be recorded: the row stays claimed,
-                    // in flight, and goes back in doubt at shutdown.
-                    hold = Some(self.clock.now() + 1000);
                 }
+            }
+        }
+    }
+
+    /// Waits until at most `left` of the channel's deliveries are still being recorded.
+    async fn recorded(&self, recording: &mut VecDeque<(i64, oneshot::Receiver<()>)>, left: usize) {
+        while recording.len() > left {
+            let Some((id, done)) = recording.pop_front() else {
+                return;
+            };
+            if done.await.is_ok() {
+                lock(&self.in_flight).remove(&id);
             }
         }
     }
@@ -452,9 +486,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Records deliveries as they happen: every channel's task hands its receipt over and
-/// waits for it to be stored before it sends the next row; what arrives together is
-/// stored in one statement.
+/// Records deliveries as they happen: every channel's task hands its receipts over and
+/// waits for them to be stored (before its next send, unless the adapter finds what it
+/// sent before); what arrives together is stored in one statement.
 #[derive(Clone)]
 struct Marks(mpsc::UnboundedSender<(Receipt, oneshot::Sender<()>)>);
 
@@ -492,13 +526,12 @@ impl Marks {
         (Marks(tx), task)
     }
 
-    /// Hands `receipt` over and waits until it is stored; false when it could not be.
-    async fn mark(&self, receipt: Receipt) -> bool {
+    /// Hands `receipt` over; the answer comes once it is stored. `None` when marks are
+    /// no longer taken (shutdown).
+    fn mark(&self, receipt: Receipt) -> Option<oneshot::Receiver<()>> {
         let (done, stored) = oneshot::channel();
-        if self.0.send((receipt, done)).is_err() {
-            return false;
-        }
-        stored.await.is_ok()
+        self.0.send((receipt, done)).ok()?;
+        Some(stored)
     }
 }
 

@@ -60,6 +60,7 @@ async fn the_memory_adapter_conforms_with_edits() {
     let caps = Capabilities {
         max_len: 500,
         edits: true,
+        finds_in_doubt: false,
     };
     testkit::assert_conforms(&Memory(MemoryAdapter::new("memory", caps))).await;
 }
@@ -69,6 +70,7 @@ async fn the_memory_adapter_conforms_without_edits() {
     let caps = Capabilities {
         max_len: 2000,
         edits: false,
+        finds_in_doubt: false,
     };
     testkit::assert_conforms(&Memory(MemoryAdapter::new("memory", caps))).await;
 }
@@ -102,6 +104,7 @@ async fn the_suite_finds_pings_and_cuts() {
     let caps = Capabilities {
         max_len: 100,
         edits: true,
+        finds_in_doubt: false,
     };
     let careless = Careless(Memory(MemoryAdapter::new("memory", caps)));
     let failures = testkit::run_all(&careless)

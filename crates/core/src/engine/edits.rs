@@ -62,7 +62,7 @@ impl Engine {
         new_text: Option<&str>,
     ) -> Result<(), StoreError> {
         let first = group[0];
-        let Capabilities { max_len, edits } = self.capabilities(&first.to.adapter);
+        let Capabilities { max_len, edits, .. } = self.capabilities(&first.to.adapter);
         // Where the copy cannot change, a line says so, in its reader's language.
         let say = match (edits, self.queue_of_channel(&first.to)) {
             (false, None) => match t.tx.conversation(of.0).await? {
