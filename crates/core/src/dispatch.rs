@@ -203,23 +203,34 @@ impl Dispatcher {
             let pause = retry_at
                 .take()
                 .map_or(1000, |at| (at - self.clock.now()).clamp(1, 1000));
-            tokio::select! {
+            let finished = tokio::select! {
                 _ = self.wake.notified() => {
                     // Commits come in bursts: let the others of this one land, so that
                     // one claim takes them together.
                     tokio::task::yield_now().await;
+                    None
                 }
-                Some(done) = tasks.join_next() => match done {
+                Some(done) = tasks.join_next() => Some(done),
+                _ = tokio::time::sleep(Duration::from_millis(pause as u64)) => None,
+                _ = shutdown.cancelled(), if drain_until.is_none() => None,
+            };
+            // Every channel done by now is handled before the next claim, which then
+            // finds all their channels free at once.
+            for done in finished
+                .into_iter()
+                .chain(std::iter::from_fn(|| tasks.try_join_next()))
+            {
+                match done {
                     Ok((channel, id, retry)) => {
                         if channels.get(&channel).is_some_and(|(g, _)| *g == id) {
                             channels.remove(&channel);
                         }
-                        retry_at = retry;
+                        if let Some(at) = retry {
+                            retry_at = Some(retry_at.map_or(at, |r: Millis| r.min(at)));
+                        }
                     }
                     Err(e) => tracing::error!(error = %e, "a delivery task failed"),
-                },
-                _ = tokio::time::sleep(Duration::from_millis(pause as u64)) => {}
-                _ = shutdown.cancelled(), if drain_until.is_none() => {}
+                }
             }
         }
         // The sends under way finish (within the drain time); nothing new starts.
