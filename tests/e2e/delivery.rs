@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::fake_slack::{self as fake, FakeSlack, Posted};
 use crate::helpers::WAIT;
-use crate::slack::{eventually, users, workspace, Bot, AGENTS, SECRET};
+use crate::slack::{eventually, users, within, workspace, Bot, AGENTS, SECRET};
 
 /// A fresh PostgreSQL database for one test, dropped afterwards.
 struct Postgres {
@@ -168,18 +168,6 @@ fn in_thread(fake: &FakeSlack, card: &Posted, needle: &str) -> Vec<String> {
         .filter(|m| m.thread_ts.as_deref() == Some(card.ts.as_str()) && m.text.contains(needle))
         .map(|m| m.text)
         .collect()
-}
-
-/// Waits (up to `within`) until `f` holds, or fails with `what`.
-fn within(what: &str, within: Duration, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{what} did not happen within {within:?}");
 }
 
 /// Every burst message shows in its person's thread exactly once, in order.
@@ -381,6 +369,15 @@ fn an_outage_loses_nothing_and_agents_are_told_once() {
     drop(bot);
 }
 
+/// Ada's DM hangs, and an agent's reply to her (under `card`) is being sent into it.
+fn hold_a_reply(fake: &FakeSlack, events: &Events, card: &Posted, text: &str) {
+    fake.wait_posted("DU1", |m| m.text.contains("opened ticket"), WAIT);
+    fake.hold_channel("DU1");
+    let reply = fake::channel_message("UAG", AGENTS, "3000.000001", Some(&card.ts), text);
+    events.deliver(reply, "EvHELD");
+    eventually("the reply being sent", || fake.hanging("DU1") > 0);
+}
+
 /// One person's channel hangs: the other channels go on delivering meanwhile.
 #[test]
 fn a_hanging_channel_holds_only_itself() {
@@ -390,20 +387,8 @@ fn a_hanging_channel_holds_only_itself() {
     let bot = Bot::start(&ws);
     let events = Events::of(&bot);
     let cards = open_tickets(&fake, &events, &PEOPLE[..2]);
-    fake.wait_posted("DU1", |m| m.text.contains("opened ticket"), WAIT);
 
-    fake.hold_channel("DU1");
-    events.deliver(
-        fake::channel_message(
-            "UAG",
-            AGENTS,
-            "3000.000001",
-            Some(&cards[0].ts),
-            "held reply to Ada",
-        ),
-        "EvHELD",
-    );
-    eventually("the reply to Ada being sent", || fake.hanging("DU1") > 0);
+    hold_a_reply(&fake, &events, &cards[0], "held reply to Ada");
     // While that post hangs, Bo's message reaches the agents.
     events.deliver(dm_event("U2", 50, "burst-1-000. Bo is not held up"), "EvBO");
     within("Bo's message relayed", WAIT, || {
@@ -451,19 +436,7 @@ fn sigterm_exits_within_the_grace_and_the_next_start_delivers_once() {
     let bot = Bot::start_with(&ws, &env);
     let events = Events::of(&bot);
     let cards = open_tickets(&fake, &events, &PEOPLE[..1]);
-    fake.wait_posted("DU1", |m| m.text.contains("opened ticket"), WAIT);
-    fake.hold_channel("DU1");
-    events.deliver(
-        fake::channel_message(
-            "UAG",
-            AGENTS,
-            "3000.000001",
-            Some(&cards[0].ts),
-            "reply across a restart",
-        ),
-        "EvACROSS",
-    );
-    eventually("the reply being sent", || fake.hanging("DU1") > 0);
+    hold_a_reply(&fake, &events, &cards[0], "reply across a restart");
     let asked = Instant::now();
     let status = bot.terminate();
     assert!(status.success(), "stopped with {status}");

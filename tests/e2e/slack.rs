@@ -154,14 +154,19 @@ pub(crate) fn blocks_text(p: &Posted) -> String {
 
 /// Waits until `f` holds, or fails with `what`.
 pub(crate) fn eventually(what: &str, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + WAIT;
+    within(what, WAIT, f)
+}
+
+/// Waits up to `limit` until `f` holds, or fails with `what`.
+pub(crate) fn within(what: &str, limit: Duration, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if f() {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("{what} did not happen within {WAIT:?}");
+    panic!("{what} did not happen within {limit:?}");
 }
 
 /// The person asks, gets an answer with buttons and picks "Talk to an agent": returns
