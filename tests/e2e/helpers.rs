@@ -163,6 +163,17 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Sends `child` SIGTERM, as a service manager would, and waits for it to exit.
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -TERM {pid} failed");
+    child.wait().expect("wait for relaydesk")
+}
+
 /// A running `relaydesk console`.
 pub struct Console {
     child: Child,
@@ -222,13 +233,7 @@ impl Console {
 
     /// Sends SIGTERM, as a service manager would, and waits for the exit.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -TERM {pid} failed");
-        self.child.wait().expect("wait for relaydesk")
+        terminate(&mut self.child)
     }
 
     /// Closes standard input and waits for a clean exit; returns the rest of stdout.

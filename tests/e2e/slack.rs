@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::fake_slack::{self as fake, FakeSlack, Posted};
-use crate::helpers::{Log, Workspace, WAIT};
+use crate::helpers::{self, Log, Workspace, WAIT};
 
 pub(crate) const AGENTS: &str = "CAGENTS";
 pub(crate) const SECRET: &str = "test-signing-secret";
@@ -96,13 +96,7 @@ impl Bot {
 
     /// SIGTERM, as a service manager stops it; waits for the exit.
     pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -TERM {pid} failed");
-        self.child.wait().expect("wait for relaydesk")
+        helpers::terminate(&mut self.child)
     }
 
     /// Its process id.

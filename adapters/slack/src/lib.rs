@@ -213,9 +213,24 @@ impl ChannelAdapter for SlackAdapter {
         result
     }
 
+    /// Posts, changes or removes; the dispatcher bounds how long it may take.
     async fn send(&self, message: &Outbound) -> Result<Delivered, SendError> {
-        // The dispatcher bounds how long a send may take.
-        self.send_now(message).await
+        let channel = &message.to.channel;
+        match &message.action {
+            Action::Post => self.post(message).await,
+            Action::Update { message_id } => {
+                let mut content = convert::content_of(message);
+                // chat.update keeps a message's blocks unless it is given others: a
+                // message that had buttons would go on showing its old words and buttons.
+                content.blocks.get_or_insert_with(Vec::new);
+                let ts = self.web.update(channel, message_id, content).await?;
+                Ok(Delivered::message(ts))
+            }
+            Action::Delete { message_id } => {
+                let ts = self.web.delete(channel, message_id).await?;
+                Ok(Delivered::message(ts))
+            }
+        }
     }
 }
 
@@ -245,25 +260,6 @@ impl SlackAdapter {
                 );
                 shutdown.cancelled().await;
                 Ok(())
-            }
-        }
-    }
-
-    async fn send_now(&self, message: &Outbound) -> Result<Delivered, SendError> {
-        let channel = &message.to.channel;
-        match &message.action {
-            Action::Post => self.post(message).await,
-            Action::Update { message_id } => {
-                let mut content = convert::content_of(message);
-                // chat.update keeps a message's blocks unless it is given others: a
-                // message that had buttons would go on showing its old words and buttons.
-                content.blocks.get_or_insert_with(Vec::new);
-                let ts = self.web.update(channel, message_id, content).await?;
-                Ok(Delivered::message(ts))
-            }
-            Action::Delete { message_id } => {
-                let ts = self.web.delete(channel, message_id).await?;
-                Ok(Delivered::message(ts))
             }
         }
     }

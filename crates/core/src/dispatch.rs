@@ -305,10 +305,7 @@ impl Dispatcher {
                     queued.close();
                     match queued.recv().await {
                         Some(rows) => rows,
-                        None => {
-                            self.recorded(&mut recording, 0).await;
-                            return hold;
-                        }
+                        None => return hold,
                     }
                 }
             };

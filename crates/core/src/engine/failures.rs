@@ -61,10 +61,8 @@ impl Engine {
             Err(e) if e.is_unique() => return Ok(()),
             told => told?,
         }
-        match t.commit(self).await {
-            Err(e) if e.is_unique() => Ok(()),
-            committed => Ok(committed?),
-        }
+        t.commit(self).await?;
+        Ok(())
     }
 }
 
