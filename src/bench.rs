@@ -23,13 +23,26 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{BenchCommand, BenchDb};
 
 pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Engine {
-        db,
-        postgres,
-        conversations,
-        messages,
-        concurrency,
-    } = command;
+    let (db, postgres, conversations, messages, concurrency) = match command {
+        BenchCommand::Engine {
+            db,
+            postgres,
+            conversations,
+            messages,
+            concurrency,
+        } => (db, postgres, conversations, messages, concurrency),
+        BenchCommand::Relay {
+            platform,
+            people,
+            messages,
+        } => {
+            return tokio::task::spawn_blocking(move || {
+                crate::bench_relay::run(platform, people, messages)
+            })
+            .await
+            .context("the relay benchmark stopped")?;
+        }
+    };
     anyhow::ensure!(
         conversations > 0 && concurrency > 0,
         "--conversations and --concurrency must be at least 1"

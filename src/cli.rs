@@ -56,6 +56,26 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Discord set-up: the invite URL, the "Contact support" panel.
+    Discord {
+        #[command(subcommand)]
+        command: DiscordCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscordCommand {
+    /// Print the URL that adds the bot to a server with exactly the permissions it uses.
+    InviteUrl {
+        /// The application id; asked of Discord with DISCORD_TOKEN when not given.
+        #[arg(long)]
+        application_id: Option<String>,
+    },
+    /// Post the "Contact support" panel (a message with a button) in a channel.
+    Panel {
+        /// The channel's id.
+        channel: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +173,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// The built binary (`relaydesk run`, a child process) against a fake platform on
+    /// 127.0.0.1: people with open tickets each send messages, relayed into their
+    /// tickets' threads; prints one JSON line (messages/s, p50/p99 from the gateway event
+    /// to the thread POST, peak RSS).
+    Relay {
+        #[arg(long, value_enum, default_value_t = BenchPlatform::Discord)]
+        platform: BenchPlatform,
+        #[arg(long, default_value_t = 1000)]
+        people: usize,
+        /// Messages each person sends.
+        #[arg(long, default_value_t = 5)]
+        messages: usize,
+    },
+}
+
+/// The platforms `bench relay` drives through their fakes.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchPlatform {
+    Discord,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

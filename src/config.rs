@@ -201,6 +201,8 @@ pub struct Slack {
     pub api_url: String,
     /// Workspaces whose members count as verified by their Slack email.
     pub trusted_team_ids: Vec<String>,
+    /// Public help channels whose new messages get article suggestions.
+    pub help_channels: Vec<String>,
 }
 
 impl Default for Slack {
@@ -210,6 +212,7 @@ impl Default for Slack {
             mode: SlackMode::Socket,
             api_url: "https://slack.com/api/".into(),
             trusted_team_ids: Vec::new(),
+            help_channels: Vec::new(),
         }
     }
 }
@@ -219,6 +222,10 @@ impl Default for Slack {
 pub struct Discord {
     pub enabled: bool,
     pub api_url: String,
+    /// The servers where `/support` is registered.
+    pub guild_ids: Vec<String>,
+    /// Forums whose new posts get article suggestions.
+    pub help_forums: Vec<String>,
 }
 
 impl Default for Discord {
@@ -226,6 +233,8 @@ impl Default for Discord {
         Discord {
             enabled: false,
             api_url: "https://discord.com".into(),
+            guild_ids: Vec::new(),
+            help_forums: Vec::new(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+mod bench_relay;
 pub mod cli;
 pub mod config;
 pub mod console;
@@ -37,6 +38,7 @@ pub fn main(cli: Cli) -> ExitCode {
             | Command::Status
             | Command::Kb { .. }
             | Command::Bench { .. }
+            | Command::Discord { .. }
     );
     init_logging(
         &config,
@@ -97,6 +99,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Status => conversations::status(&config).await,
         Command::Kb { command } => kb::execute(&config, command),
         Command::Bench { command } => bench::execute(command).await,
+        Command::Discord { command } => platforms::discord_command(&config, command).await,
     }
 }
 

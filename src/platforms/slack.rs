@@ -74,6 +74,7 @@ fn build(config: &Config) -> anyhow::Result<Built> {
         signing_secret: tokens.signing,
         trusted_team_ids: config.slack.trusted_team_ids.clone(),
         agent_channels,
+        help_channels: config.slack.help_channels.iter().cloned().collect(),
         max_file_bytes: config.relay.max_file_mb.saturating_mul(1024 * 1024),
     })
     .context("cannot set up the Slack adapter")?;

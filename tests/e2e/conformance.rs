@@ -177,6 +177,7 @@ impl Slack {
             signing_secret: "conformance".into(),
             trusted_team_ids: Vec::new(),
             agent_channels: HashSet::from(["CAGENT".to_string()]),
+            help_channels: HashSet::new(),
             max_file_bytes: 1 << 20,
         })
         .expect("Slack adapter");
@@ -312,4 +313,125 @@ fn the_harness_sees_slack_pings() {
     );
     assert_eq!(mentions("@here", true), ["@here"]);
     assert!(mentions("@here", false).is_empty());
+}
+
+// ---- Discord ----------------------------------------------------------------------------
+
+/// The Discord adapter sending through the fake Discord (REST only: sending needs no
+/// gateway), read back from the fake's record of each message.
+struct Discord {
+    fake: crate::fake_discord::FakeDiscord,
+    adapter: relaydesk_discord::DiscordAdapter,
+    channel: String,
+}
+
+impl Discord {
+    fn new(direct: bool) -> Discord {
+        use crate::fake_discord::{ChannelKind, FakeDiscord};
+        let fake = FakeDiscord::start();
+        fake.add_user("2001", "Ada");
+        fake.add_channel("3002", ChannelKind::Text, "agents");
+        let channel = if direct {
+            fake.dm_channel("2001")
+        } else {
+            "3002".to_string()
+        };
+        let adapter = relaydesk_discord::DiscordAdapter::new(relaydesk_discord::Settings {
+            api_url: fake.api_url(),
+            token: FakeDiscord::TOKEN.into(),
+            guild_ids: Vec::new(),
+            agent_channels: HashSet::from(["3002".to_string()]),
+            help_forums: HashSet::new(),
+            max_file_bytes: 1 << 20,
+        })
+        .expect("Discord adapter");
+        Discord {
+            fake,
+            adapter,
+            channel,
+        }
+    }
+}
+
+#[async_trait]
+impl Platform for Discord {
+    fn adapter(&self) -> &dyn ChannelAdapter {
+        &self.adapter
+    }
+
+    fn address(&self) -> Address {
+        Address::new("discord", &self.channel)
+    }
+
+    async fn shown(&self, delivered: &Delivered) -> Option<Shown> {
+        let m = self.fake.message(&delivered.message_id)?;
+        (!m.deleted).then(|| discord_shown(&m))
+    }
+}
+
+/// What a Discord client shows: the content with its Markdown read (`**` and `\`
+/// escapes gone), then an embed's title, description and fields, then the components'
+/// labels; pings where the content mentions someone and `allowed_mentions` lets it.
+fn discord_shown(m: &crate::fake_discord::Posted) -> Shown {
+    let read = |s: &str| s.replace("**", "").replace('\\', "");
+    let mut text = read(&m.content);
+    for embed in m.embeds.as_array().into_iter().flatten() {
+        for part in [&embed["title"], &embed["description"]] {
+            if let Some(s) = part.as_str() {
+                text.push('\n');
+                text.push_str(&read(s));
+            }
+        }
+        for field in embed["fields"].as_array().into_iter().flatten() {
+            text.push('\n');
+            text.push_str(&read(field["value"].as_str().unwrap_or_default()));
+        }
+    }
+    for row in m.components.as_array().into_iter().flatten() {
+        for c in row["components"].as_array().into_iter().flatten() {
+            let labels = c["label"].as_str().into_iter().chain(
+                c["options"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| o["label"].as_str()),
+            );
+            for label in labels {
+                text.push('\n');
+                text.push_str(label);
+            }
+        }
+    }
+    // Without `allowed_mentions` Discord parses every mention in the content.
+    let parse: Vec<String> = match &m.allowed_mentions {
+        None => vec!["everyone".into(), "users".into(), "roles".into()],
+        Some(a) => a["parse"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect(),
+    };
+    let mut pings = Vec::new();
+    for word in ["@everyone", "@here"] {
+        if m.content.contains(word) && parse.iter().any(|p| p == "everyone") {
+            pings.push(word.to_string());
+        }
+    }
+    if m.content.contains("<@") && parse.iter().any(|p| p == "users" || p == "roles") {
+        pings.push("<@…>".to_string());
+    }
+    Shown { text, pings }
+}
+
+#[test]
+fn discord_conforms_in_a_channel() {
+    let discord = Discord::new(false);
+    block_on(testkit::assert_conforms(&discord));
+}
+
+#[test]
+fn discord_conforms_in_a_direct_message() {
+    let discord = Discord::new(true);
+    block_on(testkit::assert_conforms(&discord));
 }

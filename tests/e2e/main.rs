@@ -5,7 +5,9 @@ mod cli;
 mod conformance;
 mod console;
 mod delivery;
+mod discord;
 mod edge;
-mod fake_slack;
 mod helpers;
 mod slack;
+
+pub(crate) use relaydesk_fakes::{discord as fake_discord, slack as fake_slack};

@@ -68,11 +68,16 @@ impl Bot {
     pub(crate) fn start_with(ws: &Workspace, env: &[(&str, &str)]) -> Bot {
         let mut cmd = with_tokens(ws.command(&["run"]));
         cmd.envs(env.iter().copied());
+        cmd.env(
+            "RUST_LOG",
+            "info,relaydesk_slack=debug,slack_morphism=debug,relaydesk_core=debug",
+        );
+        Bot::spawn(cmd)
+    }
+
+    /// Starts `cmd` (a `relaydesk run` with its environment set).
+    pub(crate) fn spawn(mut cmd: Command) -> Bot {
         let mut child = cmd
-            .env(
-                "RUST_LOG",
-                "info,relaydesk_slack=debug,slack_morphism=debug,relaydesk_core=debug",
-            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -928,4 +933,84 @@ fn a_slack_user_is_served_from_a_console_agent_channel() {
     fake.send_event(fake::dm("U1", "DU1", "5000.000200", "Thanks, console!"));
     console.expect("[Ada] Thanks, console!");
     console.terminate();
+}
+
+#[test]
+fn slack_help_channel_posts_get_suggestions_and_noise_gets_nothing() {
+    let fake = FakeSlack::start();
+    users(&fake);
+    let ws = workspace(&fake, "socket", "slack:CAGENTS");
+    let toml = std::fs::read_to_string(ws.path().join("bot.toml")).expect("bot.toml");
+    let toml = toml.replace(
+        "trusted_team_ids = [\"T1\"]",
+        "trusted_team_ids = [\"T1\"]\nhelp_channels = [\"CHELP\"]",
+    );
+    std::fs::write(ws.path().join("bot.toml"), toml).expect("write bot.toml");
+    let _bot = Bot::start(&ws);
+    fake.wait_connected(WAIT);
+
+    let noise = fake.send_event(fake::channel_message(
+        "U2",
+        "CHELP",
+        "1000.000100",
+        None,
+        "zzzz qqqq wwww xxxx",
+    ));
+    assert!(fake.wait_ack(&noise, WAIT).is_some());
+    fake.send_event(fake::channel_message(
+        "U1",
+        "CHELP",
+        "1000.000200",
+        None,
+        "How do I get an email when an agent replies?",
+    ));
+    let answer = fake.wait_posted(
+        "CHELP",
+        |m| m.thread_ts.as_deref() == Some("1000.000200") && m.text.contains("help.example.com"),
+        WAIT,
+    );
+    assert!(
+        blocks_text(&answer).contains("This solved it"),
+        "{answer:?}"
+    );
+    // The noise came first and was handled first: it would have its reply by now.
+    assert!(
+        fake.posted("CHELP")
+            .iter()
+            .all(|m| m.thread_ts.as_deref() != Some("1000.000100")),
+        "noise was answered: {:?}",
+        fake.posted("CHELP")
+    );
+
+    // Someone else's press counts for nothing; the author's opens a ticket in private.
+    let other = fake.send_interaction(fake::block_action(
+        "U2",
+        "CHELP",
+        &answer.ts,
+        Some("1000.000200"),
+        "relaydesk-1",
+        "agent",
+    ));
+    assert!(fake.wait_ack(&other, WAIT).is_some());
+    fake.send_interaction(fake::block_action(
+        "U1",
+        "CHELP",
+        &answer.ts,
+        Some("1000.000200"),
+        "relaydesk-1",
+        "agent",
+    ));
+    let card = fake.wait_posted(AGENTS, |m| m.text.contains("Ticket #1"), WAIT);
+    assert!(card.text.contains("Ada"), "the author's ticket: {card:?}");
+    assert!(
+        card.text.contains("slack:CHELP/1000.000200"),
+        "the card names the post: {card:?}"
+    );
+    fake.wait_posted("DU1", |m| m.text.contains("ticket #1"), WAIT);
+    assert!(
+        fake.posted(AGENTS)
+            .iter()
+            .all(|m| !m.text.contains("Ticket #2")),
+        "another person's press opened a ticket"
+    );
 }

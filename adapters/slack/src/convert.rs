@@ -14,6 +14,8 @@ pub struct Context<'a> {
     pub bot_user: &'a str,
     /// Channels that are some queue's agent channel: every message there is handed on.
     pub agent_channels: &'a HashSet<String>,
+    /// Public help channels: a new top-level message there may get article suggestions.
+    pub help_channels: &'a HashSet<String>,
 }
 
 /// An event, converted as far as it can be without asking Slack anything.
@@ -59,6 +61,9 @@ fn message_event(m: &SlackMessageEvent, cx: &Context) -> Event {
     };
     let is_dm = matches!(m.origin.channel_type.as_ref(), Some(t) if t.0 == "im");
     let in_agent_channel = cx.agent_channels.contains(&channel);
+    if cx.help_channels.contains(&channel) && !in_agent_channel {
+        return help_post(m, channel, cx);
+    }
     if !is_dm && !in_agent_channel {
         // In other channels the bot answers @mentions only; they arrive as app_mention.
         return Event::Skip("channel message without a mention");
@@ -161,9 +166,43 @@ fn message_event(m: &SlackMessageEvent, cx: &Context) -> Event {
     }
 }
 
+/// A message in a help channel: a new top-level one is a post that may get suggestions;
+/// replies in its thread are left to people (or to an @mention).
+fn help_post(m: &SlackMessageEvent, channel: String, cx: &Context) -> Event {
+    if m.subtype.is_some() {
+        return Event::Skip("help channel message that is not a new one");
+    }
+    if is_own(&m.sender, cx) {
+        return Event::Skip("bot message");
+    }
+    if m.origin.thread_ts.is_some() {
+        return Event::Skip("reply in a help channel thread");
+    }
+    let Some(user) = m.sender.user.as_ref() else {
+        return Event::Skip("message without a user");
+    };
+    let text = m
+        .content
+        .as_ref()
+        .and_then(|c| c.text.as_deref())
+        .unwrap_or_default();
+    Event::Incoming(Incoming {
+        id: m.origin.ts.0.clone(),
+        channel,
+        thread: Some(m.origin.ts.0.clone()),
+        user: user.0.clone(),
+        content: Content::Post(from_slack(text, cx.bot_user)),
+        files: Vec::new(),
+        shared: true,
+    })
+}
+
 fn mention(m: &SlackAppMentionEvent, cx: &Context) -> Event {
     if cx.agent_channels.contains(&m.channel.0) {
         return Event::Skip("mention in an agent channel: it arrives as a message too");
+    }
+    if cx.help_channels.contains(&m.channel.0) && m.origin.thread_ts.is_none() {
+        return Event::Skip("new post in a help channel: it arrives as a message too");
     }
     if m.user.0 == cx.bot_user {
         return Event::Skip("bot message");
@@ -479,9 +518,11 @@ mod tests {
     use serde_json::json;
 
     fn cx<'a>(agents: &'a HashSet<String>) -> Context<'a> {
+        static NONE: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
         Context {
             bot_user: "UBOT",
             agent_channels: agents,
+            help_channels: NONE.get_or_init(HashSet::new),
         }
     }
 
@@ -653,6 +694,7 @@ mod tests {
             continues: None,
             priority: None,
             triage: Vec::new(),
+            post: None,
             status: Some(relaydesk_core::adapter::CardStatus {
                 state: relaydesk_core::State::Assigned,
                 assignee: Some("Grace".into()),

@@ -16,6 +16,7 @@ pub(crate) struct Intake {
     pub sink: Arc<dyn InboundSink>,
     pub bot_user: String,
     pub agent_channels: HashSet<String>,
+    pub help_channels: HashSet<String>,
 }
 
 /// A failure that must keep the event unacknowledged.
@@ -28,6 +29,7 @@ impl Intake {
         Context {
             bot_user: &self.bot_user,
             agent_channels: &self.agent_channels,
+            help_channels: &self.help_channels,
         }
     }
 

@@ -66,6 +66,8 @@ pub struct Settings {
     pub trusted_team_ids: Vec<String>,
     /// The channel ids of the queues' `slack:` agent channels.
     pub agent_channels: HashSet<String>,
+    /// Public help channels whose new messages get article suggestions.
+    pub help_channels: HashSet<String>,
     /// Largest file copied as a file; larger ones are linked.
     pub max_file_bytes: u64,
 }
@@ -248,6 +250,7 @@ impl SlackAdapter {
             sink,
             bot_user,
             agent_channels: self.settings.agent_channels.clone(),
+            help_channels: self.settings.help_channels.clone(),
         });
         match &self.events {
             None => socket::run(intake, &self.settings.app_token, shutdown)
@@ -279,6 +282,7 @@ mod tests {
             signing_secret: "signing-secret-3".into(),
             trusted_team_ids: Vec::new(),
             agent_channels: HashSet::new(),
+            help_channels: HashSet::new(),
             max_file_bytes: 1,
         };
         let shown = format!("{settings:?}");

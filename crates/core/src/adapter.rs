@@ -85,7 +85,7 @@ impl Inbound {
             texts.extend(a.thread.as_mut());
         }
         match &mut self.content {
-            Content::Text(t) | Content::Choice(t) => texts.push(t),
+            Content::Text(t) | Content::Choice(t) | Content::Post(t) => texts.push(t),
             Content::Edited { id, text } => texts.extend([id, text]),
             Content::Deleted { id } => texts.push(id),
             Content::History => {}
@@ -121,6 +121,10 @@ pub enum Content {
     },
     /// The person asked for the list of their conversations.
     History,
+    /// A new post in a public help place (a help forum's post, a help channel's
+    /// top-level message): the bot suggests articles when it is confident, and says
+    /// nothing otherwise.
+    Post(String),
 }
 
 /// A file attached to a message, where the platform keeps it.
@@ -268,6 +272,9 @@ pub struct TicketCard {
     /// Triage answers: question and answer, as shown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triage: Vec<(String, String)>,
+    /// The public post the ticket came from (its address), when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<String>,
     /// Where the ticket stands; `None` on the card as first posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CardStatus>,
@@ -316,6 +323,9 @@ impl TicketCard {
         }
         if let Some(previous) = self.continues {
             lines.push(say.card_continues(previous));
+        }
+        if let Some(post) = &self.post {
+            lines.push(say.card_from_post(post));
         }
         lines.push(say.card_hint().to_string());
         if let Some(s) = &self.status {
@@ -451,6 +461,12 @@ pub trait InboundSink: Send + Sync {
 
     /// Waits until nothing is left to deliver through the named adapter.
     async fn settled(&self, adapter: &str);
+
+    /// Where the named adapter looks for messages written while it was down; nothing by
+    /// default.
+    async fn catch_up(&self, _adapter: &str) -> crate::store::CatchUp {
+        crate::store::CatchUp::default()
+    }
 }
 
 /// A platform connector. It converts and delivers; it never stores or decides.

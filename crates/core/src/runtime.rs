@@ -135,6 +135,16 @@ impl InboundSink for EngineSink {
         }
     }
 
+    async fn catch_up(&self, adapter: &str) -> crate::store::CatchUp {
+        match self.store.catch_up(adapter).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, adapter, "cannot read where to catch up from");
+                crate::store::CatchUp::default()
+            }
+        }
+    }
+
     async fn settled(&self, adapter: &str) {
         // Bounded: a row waiting out a long backoff must not hang a caller for ever.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -556,6 +556,18 @@ pub trait OutboxQueue: Send + Sync {
     }
 }
 
+/// Where an adapter whose platform keeps no queue for it (Discord's gateway) looks for
+/// what was written while it was down.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// The places of conversations still open on the adapter: people's channels and
+    /// tickets' threads.
+    pub places: Vec<Address>,
+    /// The newest message id stored from the adapter (numeric ids only, compared as
+    /// numbers); `None`: nothing stored yet, nothing to catch up.
+    pub after: Option<String>,
+}
+
 /// A channel whose deliveries are waiting: what `relaydesk status` shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitingChannel {
@@ -584,6 +596,9 @@ pub trait Reports: Send + Sync {
 
     /// Channels with pending deliveries, those failing first.
     async fn waiting_channels(&self) -> Result<Vec<WaitingChannel>, StoreError>;
+
+    /// Where `adapter` looks for messages written while it was down.
+    async fn catch_up(&self, adapter: &str) -> Result<CatchUp, StoreError>;
 }
 
 /// A durable store: SQLite or PostgreSQL in `crates/store`. Each event's work is one

@@ -562,6 +562,7 @@ fn card(person: &str) -> Payload {
         continues: None,
         priority: None,
         triage: vec![("Which plan?".into(), person.into())],
+        post: None,
         status: None,
     };
     Payload {

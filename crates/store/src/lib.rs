@@ -12,8 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use relaydesk_core::adapter::OutboundKind;
 use relaydesk_core::store::{
-    AnswerRecord, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem, OutboxQueue,
-    Receipt, Reports, Store, StoreError, Tx, WaitingChannel,
+    AnswerRecord, CatchUp, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem,
+    OutboxQueue, Receipt, Reports, Store, StoreError, Tx, WaitingChannel,
 };
 use relaydesk_core::Millis;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -606,6 +606,35 @@ impl Reports for SqlStore {
                 },
             )
             .collect())
+    }
+
+    async fn catch_up(&self, adapter: &str) -> Result<CatchUp, StoreError> {
+        let places = "select user_channel, user_thread from conversation
+                      where user_adapter = $1 and state <> 'closed'
+                      union
+                      select agent_channel, agent_thread from conversation
+                      where agent_adapter = $1 and agent_channel is not null and state <> 'closed'
+                      limit 10000";
+        let rows: Vec<(String, Option<String>)> =
+            on_pool!(&self.db, pool => sqlx::query_as(places).bind(adapter).fetch_all(pool).await)
+                .map_err(db_error)?;
+        // Numeric ids only (not `edit:…`, `press:…`), compared as numbers.
+        let newest = "select message_id from inbound_seen
+                      where adapter = $1 and message_id <> '' and message_id not like '%:%'
+                      order by length(message_id) desc, message_id desc limit 1";
+        let after: Option<(String,)> = on_pool!(&self.db, pool => sqlx::query_as(newest).bind(adapter).fetch_optional(pool).await)
+            .map_err(db_error)?;
+        Ok(CatchUp {
+            places: rows
+                .into_iter()
+                .map(|(channel, thread)| relaydesk_core::Address {
+                    adapter: adapter.to_string(),
+                    channel,
+                    thread,
+                })
+                .collect(),
+            after: after.map(|(id,)| id),
+        })
     }
 
     async fn list_conversations(&self, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {

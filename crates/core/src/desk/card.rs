@@ -21,6 +21,7 @@ pub fn ticket_card(conv: &Conversation, person: &Person, queue: &str) -> TicketC
         continues: conv.previous_id,
         priority: None,
         triage: Vec::new(),
+        post: None,
         status: None,
     }
 }

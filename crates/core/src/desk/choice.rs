@@ -10,6 +10,9 @@ pub const HELPED: &str = "helped";
 pub const MORE_HELP: &str = "more_help";
 /// "Talk to an agent": a handoff to the first queue.
 pub const AGENT: &str = "agent";
+/// "Contact support", from a panel (Discord): needs no offer, and hands off to the
+/// first queue.
+pub const CONTACT: &str = "contact";
 /// The ticket card's Claim button.
 pub const CLAIM: &str = "claim";
 /// The ticket card's Close button.

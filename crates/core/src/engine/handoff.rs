@@ -34,7 +34,11 @@ impl Engine {
             agent_channel: &q.agent_channel,
         };
         self.advance_checked(t, conv, open).await?;
-        let card = ticket_card(conv, &ev.author, &q.name);
+        let mut card = ticket_card(conv, &ev.author, &q.name);
+        if ev.private_address.is_some() {
+            // From a public place: the agents can go and look at it.
+            card.post = Some(conv.user_address.to_string());
+        }
         let card_id = self
             .post_card(t, conv, q.agent_channel.clone(), card)
             .await?;

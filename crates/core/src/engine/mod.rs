@@ -11,6 +11,7 @@
 //! | `person.rs` | a person's message: their conversation found or started, relayed to a ticket |
 //! | `selfservice.rs` | help-center answers, feedback, and what starts a handoff |
 //! | `handoff.rs` | opening a ticket: the card, the transcript, the number to the person |
+//! | `community.rs` | a new post in a public help place: suggestions, or silence |
 //! | `card.rs` | the ticket card redrawn as the ticket moves |
 //! | `agent.rs` | agents' commands and replies in a ticket thread |
 //! | `edits.rs` | edits and deletions following to the copies |
@@ -20,6 +21,7 @@
 
 mod agent;
 mod card;
+mod community;
 mod edits;
 mod failures;
 mod handoff;
@@ -196,6 +198,9 @@ impl Engine {
         ));
         if let Content::Edited { id, .. } | Content::Deleted { id } = &event.content {
             return self.changed(t, event, id).await;
+        }
+        if let Content::Post(text) = &event.content {
+            return self.public_post(t, event, text).await;
         }
         match self.queue_of_channel(&event.address) {
             Some(_) => self.agent_event(t, event).await,

@@ -26,6 +26,16 @@ impl Engine {
             Content::Text(s) | Content::Choice(s) => s.as_str(),
             _ => "",
         };
+        if matches!(ev.content, Content::Choice(_)) && ev.private_address.is_some() {
+            // A button in a public place counts only for the one it was offered to:
+            // their conversation is there.
+            let theirs = latest.as_ref().is_some_and(|c| {
+                c.user_address == ev.address && c.is_open(t.now, self.config.close_after)
+            });
+            if !theirs {
+                return Ok(Handled::Ignored);
+            }
+        }
         let mut conv = self.open_conversation(t, ev, user_id, latest, text).await?;
         if self.follow_the_person(&mut conv, ev, text) {
             t.tx.save_conversation(&conv, t.now).await?;

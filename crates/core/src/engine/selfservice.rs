@@ -2,7 +2,9 @@
 //! knows when the person wants a human.
 
 use crate::adapter::{Content, Inbound};
-use crate::desk::choice::{feedback_choices, pick_choice, AGENT, FEEDBACK, HELPED, MORE_HELP};
+use crate::desk::choice::{
+    feedback_choices, pick_choice, AGENT, CONTACT, FEEDBACK, HELPED, MORE_HELP,
+};
 use crate::i18n;
 use crate::intent::is_how_question;
 use crate::knowledge::Lookup;
@@ -24,6 +26,7 @@ impl Engine {
         let say = i18n::catalogue(conv.lang);
         let offered = t.tx.offered_choices(conv.id).await?;
         let choice = match &ev.content {
+            Content::Choice(v) if v == CONTACT => Some(AGENT.to_string()),
             Content::Choice(v) if offered.iter().any(|c| c.value == *v) => Some(v.clone()),
             Content::Choice(_) => {
                 // A button under someone else's answer, or under one long answered.

@@ -116,6 +116,34 @@ impl Catalogue for En {
         "I've answered you in a direct message."
     }
 
+    fn panel_text(&self) -> &'static str {
+        "Need help? Press the button and we'll talk in private."
+    }
+
+    fn command_description(&self) -> &'static str {
+        "Ask support a question, or see your past conversations"
+    }
+
+    fn command_option(&self) -> &'static str {
+        "Your question, or \"history\""
+    }
+
+    fn panel_button(&self) -> &'static str {
+        "Contact support"
+    }
+
+    fn suggestions_intro(&self) -> &'static str {
+        "These articles may answer this:"
+    }
+
+    fn suggestion_buttons(&self) -> [&'static str; 2] {
+        ["This solved it", "Talk to an agent"]
+    }
+
+    fn not_your_post(&self) -> &'static str {
+        "Only the person who asked can answer this."
+    }
+
     fn not_taken(&self) -> &'static str {
         "Sorry, relaydesk could not take your request just now. Please try again in a minute."
     }
@@ -151,6 +179,14 @@ impl Catalogue for En {
 
     fn person_reopened(&self) -> &'static str {
         "The person wrote again: ticket reopened."
+    }
+
+    fn not_an_agent(&self) -> &'static str {
+        "Only agents who can see this queue's channel can work its tickets."
+    }
+
+    fn card_from_post(&self, link: &str) -> String {
+        format!("From the public post {link}")
     }
 
     fn delivery_failed(&self, error: &str) -> String {

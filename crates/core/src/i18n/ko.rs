@@ -114,6 +114,34 @@ impl Catalogue for Ko {
         "다이렉트 메시지로 답변드렸어요."
     }
 
+    fn panel_text(&self) -> &'static str {
+        "도움이 필요하신가요? 버튼을 누르면 비공개로 이야기할 수 있어요."
+    }
+
+    fn command_description(&self) -> &'static str {
+        "고객지원에 질문하거나 지난 대화를 봅니다"
+    }
+
+    fn command_option(&self) -> &'static str {
+        "질문, 또는 \"history\""
+    }
+
+    fn panel_button(&self) -> &'static str {
+        "고객지원 문의"
+    }
+
+    fn suggestions_intro(&self) -> &'static str {
+        "이 글들이 도움이 될 수 있어요:"
+    }
+
+    fn suggestion_buttons(&self) -> [&'static str; 2] {
+        ["해결됐어요", "상담사에게 문의"]
+    }
+
+    fn not_your_post(&self) -> &'static str {
+        "질문하신 분만 답할 수 있어요."
+    }
+
     fn not_taken(&self) -> &'static str {
         "죄송해요, 지금은 요청을 받을 수 없었어요. 잠시 후 다시 시도해 주세요."
     }
@@ -147,6 +175,14 @@ impl Catalogue for Ko {
 
     fn person_reopened(&self) -> &'static str {
         "고객이 다시 메시지를 보내 티켓이 다시 열렸어요."
+    }
+
+    fn not_an_agent(&self) -> &'static str {
+        "이 대기열의 채널을 볼 수 있는 상담사만 티켓을 처리할 수 있어요."
+    }
+
+    fn card_from_post(&self, link: &str) -> String {
+        format!("공개 게시물에서 옴: {link}")
     }
 
     fn delivery_failed(&self, error: &str) -> String {

@@ -59,6 +59,20 @@ pub trait Catalogue: Sync {
     fn answered_in_private(&self) -> &'static str;
     /// The platform could not take the person's request (the database is down).
     fn not_taken(&self) -> &'static str;
+    /// The words of the "Contact support" panel (Discord).
+    fn panel_text(&self) -> &'static str;
+    /// The panel's button.
+    fn panel_button(&self) -> &'static str;
+    /// The `/support` command's description.
+    fn command_description(&self) -> &'static str;
+    /// The description of its `question` option.
+    fn command_option(&self) -> &'static str;
+    /// Heads article suggestions under a post in a public help channel or forum.
+    fn suggestions_intro(&self) -> &'static str;
+    /// The buttons under suggestions: solved, talk to an agent.
+    fn suggestion_buttons(&self) -> [&'static str; 2];
+    /// A press of a suggestion's button by someone other than the post's author.
+    fn not_your_post(&self) -> &'static str;
     /// The word that stands for a changed message where the platform cannot edit.
     fn edited(&self, text: &str) -> String;
     /// Stands for a removed message where the platform cannot delete.
@@ -79,6 +93,10 @@ pub trait Catalogue: Sync {
     fn person_reopened(&self) -> &'static str;
     /// A message to the person failed for good.
     fn delivery_failed(&self, error: &str) -> String;
+    /// A ticket button pressed by someone who cannot see the agent channel.
+    fn not_an_agent(&self) -> &'static str;
+    /// The card line linking the public post the ticket came from.
+    fn card_from_post(&self, link: &str) -> String;
     /// Messages to the person keep failing for now on `platform`; they wait.
     fn delivery_delayed(&self, platform: &str, error: &str) -> String;
     /// `!claim`.
@@ -171,6 +189,21 @@ pub fn articles(lang: Lang, hits: &[ArticleHit]) -> String {
     }
     out.push_str("\n\n");
     out.push_str(say.articles_question());
+    out
+}
+
+/// Article suggestions under a public post: up to three, with their links and first
+/// steps.
+pub fn suggestions(lang: Lang, hits: &[ArticleHit]) -> String {
+    let say = catalogue(lang);
+    let mut out = String::from(say.suggestions_intro());
+    for hit in hits.iter().take(3) {
+        out.push_str(&format!("\n\n{} — {}", hit.title, hit.url));
+        for line in &hit.excerpt {
+            out.push_str("\n    ");
+            out.push_str(line);
+        }
+    }
     out
 }
 

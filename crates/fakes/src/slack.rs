@@ -1146,7 +1146,7 @@ pub fn block_action(
         "container": container, "trigger_id": trigger_id(), "response_url": placeholder_response_url(),
         "is_enterprise_install": false,
         "actions": [{"type": "button", "action_id": action_id, "block_id": "fake-block", "value": value,
-            "text": {"type": "plain_text", "text": value, "emoji": true}, "action_ts": format!("{}.000100", now())}]})
+            "text": {"type": "plain_text", "text": value, "emoji": true}, "action_ts": format!("{}.{:06}", now(), SEQ.fetch_add(1, Ordering::Relaxed))}]})
 }
 
 /// A `/support` slash command, as the form fields Slack sends (all strings).
