@@ -153,6 +153,9 @@ pub struct Relay {
     pub anonymous: bool,
     /// Largest file relayed as a file; larger ones become a link.
     pub max_file_mb: u64,
+    /// Where files whose links expire (Discord's) are kept from the moment they arrive;
+    /// relative paths are relative to `bot.toml`.
+    pub files_dir: PathBuf,
 }
 
 impl Default for Relay {
@@ -160,6 +163,7 @@ impl Default for Relay {
         Relay {
             anonymous: false,
             max_file_mb: 10,
+            files_dir: PathBuf::from("data/files"),
         }
     }
 }
@@ -304,10 +308,16 @@ impl Config {
             .filter(|(k, _)| k.starts_with(ENV_PREFIX))
             .collect();
         let mut config = Config::parse(&text, &shown, &env)?;
-        if config.helpcenter.path.is_relative() {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                config.helpcenter.path = dir.join(&config.helpcenter.path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            for p in [&mut config.helpcenter.path, &mut config.relay.files_dir] {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
             }
+        }
+        if let Ok(dir) = std::path::absolute(&config.relay.files_dir) {
+            // Kept files are linked by absolute paths, and read only from inside it.
+            config.relay.files_dir = dir;
         }
         Ok(config)
     }

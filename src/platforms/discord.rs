@@ -49,6 +49,7 @@ fn adapter(config: &Config) -> anyhow::Result<DiscordAdapter> {
         agent_channels: agent_channels(config).into_iter().collect(),
         help_forums: config.discord.help_forums.iter().cloned().collect(),
         max_file_bytes: config.relay.max_file_mb.saturating_mul(1024 * 1024),
+        files_dir: config.relay.files_dir.clone(),
     })
     .context("cannot set up the Discord adapter")?;
     Ok(adapter)

@@ -76,6 +76,7 @@ fn build(config: &Config) -> anyhow::Result<Built> {
         agent_channels,
         help_channels: config.slack.help_channels.iter().cloned().collect(),
         max_file_bytes: config.relay.max_file_mb.saturating_mul(1024 * 1024),
+        files_dir: config.relay.files_dir.clone(),
     })
     .context("cannot set up the Slack adapter")?;
     Ok(Built {

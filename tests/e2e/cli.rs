@@ -188,7 +188,7 @@ fn kb_eval_public_names_a_missing_folder_or_file() {
 }
 
 #[test]
-fn documented_but_unimplemented_keys_are_refused() {
+fn documented_but_unimplemented_keys_are_refused_and_missing_tokens_named() {
     let ws = Workspace::new();
     let text = std::fs::read_to_string(ws.path().join("bot.toml")).unwrap()
         + "\n[[queue]]\nname = \"billing\"\nagent_channel = \"console:billing\"\ntriage = [\"order-number\"]\n";
@@ -208,7 +208,7 @@ fn documented_but_unimplemented_keys_are_refused() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
-    assert!(stdout.contains("no Discord adapter"), "{stdout}");
+    assert!(stdout.contains("DISCORD_TOKEN is not set"), "{stdout}");
     assert!(!stdout.contains("# configuration is valid"), "{stdout}");
 }
 

@@ -179,6 +179,7 @@ impl Slack {
             agent_channels: HashSet::from(["CAGENT".to_string()]),
             help_channels: HashSet::new(),
             max_file_bytes: 1 << 20,
+            files_dir: std::env::temp_dir(),
         })
         .expect("Slack adapter");
         Slack {
@@ -343,6 +344,7 @@ impl Discord {
             agent_channels: HashSet::from(["3002".to_string()]),
             help_forums: HashSet::new(),
             max_file_bytes: 1 << 20,
+            files_dir: std::env::temp_dir(),
         })
         .expect("Discord adapter");
         Discord {

@@ -428,10 +428,20 @@ fn discord_help_forum_posts_get_suggestions_and_noise_gets_nothing() {
         components(&suggestions).contains("Talk to an agent"),
         "{suggestions:?}"
     );
-    // The noise post came first and was handled first: by now it would have its reply.
+    // A later marker in the noise post: a reply to an @mention there comes after any
+    // reply to the post itself would have.
+    fake.thread_message(&noise, BO, &format!("<@{}> anyone?", FakeDiscord::BOT_USER));
+    let suggested = |m: &Posted| m.content.contains("These articles may answer this");
+    fake.wait_posted(
+        &noise,
+        |m| !suggested(m),
+        WAIT,
+        "the answer to the mention in the noise post",
+    );
+    let replies = fake.posted(&noise);
     assert!(
-        fake.posted(&noise).iter().all(|m| !m.author_bot),
-        "noise was answered"
+        !replies.iter().any(suggested),
+        "the noise post itself was answered: {replies:?}"
     );
 
     // Only the author's presses count.
@@ -654,6 +664,12 @@ fn discord_attachments_are_copied_and_check_names_what_is_wrong() {
     let copied = fake.wait_posted(&post, |m| !m.files.is_empty(), WAIT, "the file in the post");
     assert_eq!(copied.files[0].1, b"line 1\nline 2\n".to_vec());
     assert_eq!(copied.files[0].0, "export.log");
+    // Downloaded once, when it arrived (Discord's links expire), and kept.
+    assert_eq!(fake.requests("GET", "/attachments/").len(), 1);
+    let kept: Vec<_> = std::fs::read_dir(ws.path().join("data/files"))
+        .expect("the files folder")
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
 
     let check = |token: &str| {
         let mut cmd = ws.command(&["check"]);

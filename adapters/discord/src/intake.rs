@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::convert::{self, Event, Incoming, Place};
 use crate::send::{channel_info, dm_channel};
-use crate::{ids, intents, lock, Fallback, Shared};
+use crate::{ids, intents, lock, Shared};
 
 /// How long an interaction's first answer may wait for a rate limit: Discord drops the
 /// interaction after three seconds.
@@ -60,6 +60,12 @@ pub(crate) async fn run(
         }
         e => format!("the gateway stopped: {e}"),
     })
+}
+
+/// The language of Discord's client, for what the bot says privately to someone it has
+/// not heard write yet.
+fn lang_of(locale: &str) -> relaydesk_core::text::Lang {
+    relaydesk_core::text::Lang::from_tag(locale).unwrap_or(relaydesk_core::text::Lang::En)
 }
 
 struct Handler {
@@ -142,7 +148,10 @@ impl Handler {
     }
 
     /// Hands one converted message on; returns whether it was taken.
-    async fn submit(&self, incoming: Incoming, place: &Place) -> bool {
+    async fn submit(&self, mut incoming: Incoming, place: &Place) -> bool {
+        for (i, file) in incoming.files.iter_mut().enumerate() {
+            crate::send::keep(&self.shared, &incoming.id, i, file).await;
+        }
         let mut channel = incoming.channel.clone();
         if *place == Place::Fallback {
             // Someone whose direct messages are closed, writing in their private thread:
@@ -308,12 +317,10 @@ impl Handler {
         match self
             .shared
             .rest
-            .call_patiently::<Value>(req, FIRST_ANSWER)
+            .call_empty_patiently(req, FIRST_ANSWER)
             .await
         {
-            Ok(_) => true,
-            // 204: nothing to read, and nothing wrong.
-            Err(e) if e.status.is_none() && e.message.contains("could not be read") => true,
+            Ok(()) => true,
             Err(e) => {
                 tracing::warn!(error = %e, "could not answer an interaction");
                 false
@@ -451,7 +458,7 @@ impl Handler {
                 .ok()
                 .and_then(|i| i.owner);
             if author.as_deref() != Some(user.as_str()) {
-                let say = i18n::catalogue(relaydesk_core::text::Lang::En);
+                let say = i18n::catalogue(lang_of(&c.locale));
                 self.respond(
                     &id,
                     &token,
@@ -557,7 +564,7 @@ impl Handler {
         {
             return;
         }
-        let say = i18n::catalogue(relaydesk_core::text::Lang::En);
+        let say = i18n::catalogue(lang_of(&c.locale));
         let dm = match dm_channel(&self.shared, &user).await {
             Ok(dm) => dm,
             Err(e) => {
@@ -569,9 +576,7 @@ impl Handler {
         };
         {
             let mut fallbacks = lock(&self.shared.fallbacks);
-            let f = fallbacks
-                .entry(dm.clone())
-                .or_insert_with(Fallback::default);
+            let f = fallbacks.entry(dm.clone()).or_default();
             f.user.clone_from(&user);
             f.name.clone_from(&name);
             f.panel = Some(c.channel_id.to_string());

@@ -60,6 +60,8 @@ pub struct Settings {
     pub help_forums: HashSet<String>,
     /// Largest file copied as a file; larger ones are linked.
     pub max_file_bytes: u64,
+    /// Where attachments are kept from the moment they arrive (Discord's links expire).
+    pub files_dir: std::path::PathBuf,
 }
 
 /// What the adapter knows of a channel, once asked.
@@ -115,7 +117,13 @@ pub struct DiscordAdapter {
 
 impl DiscordAdapter {
     /// Checks the settings and builds the REST client; nothing connects until `run`.
-    pub fn new(settings: Settings) -> Result<DiscordAdapter, BuildError> {
+    pub fn new(mut settings: Settings) -> Result<DiscordAdapter, BuildError> {
+        settings.files_dir = std::path::absolute(&settings.files_dir).map_err(|e| {
+            BuildError(format!(
+                "[relay] files_dir {}: {e}",
+                settings.files_dir.display()
+            ))
+        })?;
         let rest =
             Rest::new(&settings.api_url, settings.token.expose_secret()).map_err(BuildError)?;
         Ok(DiscordAdapter {
@@ -183,6 +191,7 @@ mod tests {
             agent_channels: HashSet::new(),
             help_forums: HashSet::new(),
             max_file_bytes: 1,
+            files_dir: std::path::PathBuf::from("files"),
         };
         assert!(!format!("{settings:?}").contains("discord-secret-1"));
     }

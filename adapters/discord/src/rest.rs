@@ -136,8 +136,7 @@ impl Rest {
     /// Sends `req` and decodes the answer.
     pub async fn call<T: DeserializeOwned>(&self, req: Request<'_>) -> Result<T, RestError> {
         let bytes = self.send(req).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| RestError::other(format!("Discord's answer could not be read: {e}")))
+        decode(&bytes)
     }
 
     /// Sends `req`, whose answer has no body to read (204).
@@ -145,17 +144,35 @@ impl Rest {
         self.send(req).await.map(drop)
     }
 
-    /// Sends `req`; where Discord asks to wait (a 429), waits and tries again, for at
-    /// most `patience`. For what cannot be put off to the dispatcher: answers to
-    /// interactions, which expire.
+    /// Sends `req` and decodes the answer; where Discord asks to wait (a 429), waits
+    /// and tries again, for at most `patience`. For what cannot be put off to the
+    /// dispatcher: answers to interactions, which expire.
     pub async fn call_patiently<T: DeserializeOwned>(
         &self,
         req: Request<'_>,
         patience: Duration,
     ) -> Result<T, RestError> {
+        let bytes = self.send_patiently(req, patience).await?;
+        decode(&bytes)
+    }
+
+    /// Like [`Rest::call_patiently`], for an answer with no body to read (204).
+    pub async fn call_empty_patiently(
+        &self,
+        req: Request<'_>,
+        patience: Duration,
+    ) -> Result<(), RestError> {
+        self.send_patiently(req, patience).await.map(drop)
+    }
+
+    async fn send_patiently(
+        &self,
+        req: Request<'_>,
+        patience: Duration,
+    ) -> Result<bytes::Bytes, RestError> {
         let until = Instant::now() + patience;
         loop {
-            match self.call(req.clone()).await {
+            match self.send(req.clone()).await {
                 Err(e) if e.status == Some(429) => {
                     let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
                     if Instant::now() + wait > until {
@@ -180,7 +197,8 @@ impl Rest {
         };
         let request = req
             .build(&direct.client, self.http.token(), Some(&direct.base))
-            .and_then(|b| b.build().map_err(serenity::Error::from))
+            .map_err(|e| RestError::other(format!("could not build the request: {e}")))?
+            .build()
             .map_err(|e| RestError::other(format!("could not build the request: {e}")))?;
         let route = format!("{} {}", request.method(), request.url().path());
         if let Some(wait) = direct.held(&route) {
@@ -267,6 +285,11 @@ impl Direct {
             None => held.everything = Some(until),
         }
     }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RestError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| RestError::other(format!("Discord's answer could not be read: {e}")))
 }
 
 /// serenity's client for Discord at `base`: sent there, rate limits kept by the adapter.

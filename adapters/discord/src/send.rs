@@ -447,7 +447,7 @@ async fn post_file(
         .map(|w| format!("**{}**", convert::escape_name(w)));
     let max = shared.settings.max_file_bytes;
     let bytes = if file.size <= max {
-        download(&file.url, max).await?
+        download(shared, &file.url, max).await?
     } else {
         None
     };
@@ -488,14 +488,60 @@ async fn post_file(
     Ok(Delivered::message(id_of(&posted)))
 }
 
-/// The file at `url`, or `None` when it is larger than `max` bytes.
-async fn download(url: &str, max: u64) -> Result<Option<Vec<u8>>, RestError> {
+/// Keeps an attachment that just arrived: Discord's links expire, so it is downloaded
+/// now into the files folder and linked there. One too large to copy, or that cannot be
+/// fetched now, keeps its link.
+pub(crate) async fn keep(shared: &Shared, message: &str, index: usize, file: &mut FileRef) {
+    let max = shared.settings.max_file_bytes;
+    if file.size > max || file.url.starts_with("file://") {
+        return;
+    }
+    let dir = &shared.settings.files_dir;
+    let path = dir.join(relaydesk_core::files::name_for(message, index, &file.name));
+    let kept = async {
+        let bytes = download(shared, &file.url, max)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(bytes) = bytes else {
+            return Ok(false);
+        };
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::fs::write(&path, bytes)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(true)
+    };
+    match kept.await {
+        Ok(true) => file.url = relaydesk_core::files::url_of(&path),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(file = %file.name, error = %e, "could not keep an attachment; its link is relayed")
+        }
+    }
+}
+
+/// The file at `url` (a kept file, or a link), or `None` when it is larger than `max`
+/// bytes.
+async fn download(shared: &Shared, url: &str, max: u64) -> Result<Option<Vec<u8>>, RestError> {
     let failed = |message: String| RestError {
         status: None,
         code: None,
         message,
         retry_after: None,
     };
+    if let Some(kept) = relaydesk_core::files::path_of(url, &shared.settings.files_dir) {
+        let path = kept.map_err(|e| RestError {
+            status: Some(400),
+            ..failed(e)
+        })?;
+        let bytes = tokio::fs::read(&path).await.map_err(|e| RestError {
+            status: Some(400),
+            ..failed(format!("kept file {}: {e}", path.display()))
+        })?;
+        return Ok((bytes.len() as u64 <= max).then_some(bytes));
+    }
     let mut response = reqwest::get(url)
         .await
         .map_err(|e| failed(format!("the file could not be fetched: {e}")))?;

@@ -70,6 +70,8 @@ pub struct Settings {
     pub help_channels: HashSet<String>,
     /// Largest file copied as a file; larger ones are linked.
     pub max_file_bytes: u64,
+    /// Where files kept on arrival by another adapter (Discord's) are read from.
+    pub files_dir: std::path::PathBuf,
 }
 
 /// Why the adapter could not be built.
@@ -175,7 +177,14 @@ impl SlackAdapter {
         let comment = who.as_deref().map(|who| say.file_sent(who));
         let id = match self
             .web
-            .upload(channel, thread, file, comment, self.settings.max_file_bytes)
+            .upload(
+                channel,
+                thread,
+                file,
+                comment,
+                self.settings.max_file_bytes,
+                &self.settings.files_dir,
+            )
             .await?
         {
             Upload::Shared(id) => id,
@@ -284,6 +293,7 @@ mod tests {
             agent_channels: HashSet::new(),
             help_channels: HashSet::new(),
             max_file_bytes: 1,
+            files_dir: std::path::PathBuf::from("files"),
         };
         let shown = format!("{settings:?}");
         for secret in ["xoxb-secret-1", "xapp-secret-2", "signing-secret-3"] {

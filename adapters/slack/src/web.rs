@@ -228,8 +228,9 @@ impl Web {
         file: &FileRef,
         comment: Option<String>,
         max_bytes: u64,
+        files_dir: &std::path::Path,
     ) -> Result<Upload, SendError> {
-        let bytes = match self.download(&file.url, max_bytes).await? {
+        let bytes = match self.download(&file.url, max_bytes, files_dir).await? {
             Some(bytes) => bytes,
             None => return Ok(Upload::TooLarge),
         };
@@ -269,7 +270,19 @@ impl Web {
     }
 
     /// The file's bytes, or `None` when it is larger than `max_bytes`.
-    async fn download(&self, url: &str, max_bytes: u64) -> Result<Option<Bytes>, SendError> {
+    async fn download(
+        &self,
+        url: &str,
+        max_bytes: u64,
+        files_dir: &std::path::Path,
+    ) -> Result<Option<Bytes>, SendError> {
+        if let Some(kept) = relaydesk_core::files::path_of(url, files_dir) {
+            let path = kept.map_err(SendError::Permanent)?;
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| SendError::Permanent(format!("kept file {}: {e}", path.display())))?;
+            return Ok((bytes.len() as u64 <= max_bytes).then(|| Bytes::from(bytes)));
+        }
         let uri: hyper::Uri = url
             .parse()
             .map_err(|_| SendError::Permanent(format!("file link `{url}` is not a URL")))?;

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod desk;
 pub mod dispatch;
 pub mod engine;
+pub mod files;
 pub mod i18n;
 pub mod intent;
 pub mod knowledge;

@@ -27,13 +27,17 @@ impl Engine {
             _ => "",
         };
         if matches!(ev.content, Content::Choice(_)) && ev.private_address.is_some() {
-            // A button in a public place counts only for the one it was offered to:
-            // their conversation is there.
-            let theirs = latest.as_ref().is_some_and(|c| {
-                c.user_address == ev.address && c.is_open(t.now, self.config.close_after)
+            // A button in a public place, under someone else's question, while the one
+            // pressing has a conversation of their own elsewhere: it must not act there.
+            let elsewhere = latest.as_ref().filter(|c| {
+                c.user_address != ev.address && c.is_open(t.now, self.config.close_after)
             });
-            if !theirs {
-                return Ok(Handled::Ignored);
+            if let Some(c) = elsewhere {
+                let say = i18n::catalogue(c.lang);
+                let to = Some(ev.address.clone());
+                self.tell(t, c, to, &say.not_your_choice(), Vec::new())
+                    .await?;
+                return Ok(Handled::Done);
             }
         }
         let mut conv = self.open_conversation(t, ev, user_id, latest, text).await?;
