@@ -32,6 +32,7 @@ on_both!(
     a_backlog_is_claimed_in_one_read_around_the_held_channels,
     a_dead_process_claims_are_taken_over_at_once_in_doubt,
     each_delivery_is_recorded_as_it_happens,
+    catch_up_names_open_places_and_the_newest_message,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -464,4 +465,32 @@ async fn each_delivery_is_recorded_as_it_happens(db: &TestDb) {
     assert_eq!(relayed[2].state, DeliveryState::Pending);
     stop.cancel();
     running.abort();
+}
+
+/// Where an adapter without a platform-side queue looks after a restart: the open
+/// conversations' places on it, and the newest numeric id it stored (compared as a
+/// number; `edit:…`-style ids are not message ids).
+async fn catch_up_names_open_places_and_the_newest_message(db: &TestDb) {
+    let desk = Desk::new(db.store().await).await;
+    let empty = desk.store.catch_up("chat").await.unwrap();
+    assert_eq!(empty.after, None, "nothing stored: nothing to catch up");
+    for (id, text) in [
+        ("900", "talk to an agent"),
+        ("10000", "my invoice is wrong"),
+        ("x:99999", "an event that is not a message"),
+    ] {
+        let mut ev = desk.event("chat:dm-ada", &ada(), Content::Text(text.into()));
+        ev.id = id.into();
+        desk.engine.handle(&ev).await.unwrap();
+    }
+    desk.deliver().await;
+    let chat = desk.store.catch_up("chat").await.unwrap();
+    assert_eq!(chat.after.as_deref(), Some("10000"));
+    assert_eq!(chat.places, vec!["chat:dm-ada".parse().unwrap()]);
+    let agents = desk.store.catch_up("desk").await.unwrap();
+    assert!(
+        agents.places.iter().any(|p| p.channel == "agents"),
+        "{:?}",
+        agents.places
+    );
 }
