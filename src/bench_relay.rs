@@ -104,21 +104,21 @@ agent_channel = "discord:{FORUM}"
         }
     }
     let total = people * each;
-    let relayed = wait(Duration::from_secs(600), || {
-        let posts: Vec<_> = fake
-            .requests("POST", "/channels/")
-            .into_iter()
-            .filter(|r| {
-                let channel = r.path.trim_start_matches("/channels/").split('/').next();
-                channel.is_some_and(|c| threads.contains_key(c))
-                    && r.body["content"]
-                        .as_str()
-                        .is_some_and(|c| c.contains("bench message"))
-            })
-            .collect();
-        (posts.len() >= total).then_some(posts)
+    wait(Duration::from_secs(600), || {
+        (fake.count_posts_containing("/channels/", "bench message") >= total).then_some(())
     })
     .with_context(|| format!("not all {total} messages were relayed within 10 minutes"))?;
+    let relayed: Vec<_> = fake
+        .requests("POST", "/channels/")
+        .into_iter()
+        .filter(|r| {
+            let channel = r.path.trim_start_matches("/channels/").split('/').next();
+            channel.is_some_and(|c| threads.contains_key(c))
+                && r.body["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("bench message"))
+        })
+        .collect();
     let peak_rss_mb = child.peak_rss_mb();
     let mut latencies: Vec<f64> = Vec::with_capacity(total);
     let mut last = start;
@@ -159,7 +159,7 @@ agent_channel = "discord:{FORUM}"
     Ok(())
 }
 
-/// Polls `f` every 50 ms until it gives something, for at most `limit`.
+/// Polls `f` every 100 ms until it gives something, for at most `limit`.
 fn wait<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + limit;
     loop {
@@ -169,7 +169,7 @@ fn wait<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
         if Instant::now() > deadline {
             return None;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -18,6 +18,7 @@ use serenity::all::{
     Interaction, Message, MessageId, MessageUpdateEvent, Permissions, Ready, ResumedEvent,
 };
 use serenity::http::{LightMethod, Request, Route};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::convert::{self, Event, Incoming, Place};
@@ -35,11 +36,11 @@ pub(crate) async fn run(
     sink: Arc<dyn InboundSink>,
     shutdown: CancellationToken,
 ) -> Result<(), String> {
-    let handler = Handler {
+    let handler = Handler(Arc::new(Intake {
         shared: shared.clone(),
         sink,
         lanes: Mutex::default(),
-    };
+    }));
     let mut client = ClientBuilder::new_with_http(shared.rest.gateway_http(), intents())
         .event_handler(handler)
         .await
@@ -68,20 +69,70 @@ fn lang_of(locale: &str) -> relaydesk_core::text::Lang {
     relaydesk_core::text::Lang::from_tag(locale).unwrap_or(relaydesk_core::text::Lang::En)
 }
 
-struct Handler {
+/// What serenity calls: each event is queued on its channel's lane at once, so that the
+/// task serenity spawned for it ends, and what waits is only the event itself.
+struct Handler(Arc<Intake>);
+
+/// An event waiting on its channel's lane.
+enum Job {
+    Message(Box<Message>, bool),
+    Edit(Box<MessageUpdateEvent>),
+    Delete(ChannelId, MessageId, Option<GuildId>),
+    Component(Box<ComponentInteraction>),
+}
+
+/// A lane with nothing to do for this long ends (a new event starts another).
+const LANE_IDLE: Duration = Duration::from_secs(30);
+
+struct Intake {
     shared: Arc<Shared>,
     sink: Arc<dyn InboundSink>,
     /// One lane per channel: its events are handed on one at a time, in order.
-    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    lanes: Mutex<HashMap<String, UnboundedSender<Job>>>,
 }
 
-impl Handler {
-    fn lane(&self, channel: &str) -> Arc<tokio::sync::Mutex<()>> {
+impl Intake {
+    /// Queues `job` on `channel`'s lane, starting the lane if it has none.
+    fn enqueue(self: &Arc<Self>, channel: String, job: Job) {
         let mut lanes = lock(&self.lanes);
-        if lanes.len() > 10_000 {
-            lanes.retain(|_, l| Arc::strong_count(l) > 1);
+        let job = match lanes.get(&channel) {
+            Some(lane) => match lane.send(job) {
+                Ok(()) => return,
+                Err(returned) => returned.0,
+            },
+            None => job,
+        };
+        let (lane, jobs) = unbounded_channel();
+        let _ = lane.send(job);
+        lanes.insert(channel.clone(), lane);
+        tokio::spawn(self.clone().lane(channel, jobs));
+    }
+
+    async fn lane(self: Arc<Self>, channel: String, mut jobs: UnboundedReceiver<Job>) {
+        loop {
+            match tokio::time::timeout(LANE_IDLE, jobs.recv()).await {
+                Ok(Some(job)) => self.run(job).await,
+                Ok(None) => return,
+                Err(_) => {
+                    // Sends go through the map under its lock: nothing can slip in
+                    // between this look and the removal.
+                    let mut lanes = lock(&self.lanes);
+                    if jobs.is_empty() {
+                        lanes.remove(&channel);
+                        return;
+                    }
+                }
+            }
         }
-        lanes.entry(channel.to_string()).or_default().clone()
+    }
+
+    async fn run(&self, job: Job) {
+        match job {
+            Job::Message(m, in_server) => self.on_message(*m, in_server).await,
+            Job::Edit(e) => self.on_edit(*e).await,
+            Job::Delete(channel, message, guild) => self.on_delete(channel, message, guild).await,
+            Job::Component(c) => self.on_component(*c).await,
+        }
     }
 
     fn bot_user(&self) -> String {
@@ -203,8 +254,6 @@ impl Handler {
     /// `guild_id`), not in a direct message.
     async fn on_message(&self, m: Message, in_server: bool) {
         let channel = m.channel_id.to_string();
-        let lane = self.lane(&channel);
-        let _turn = lane.lock().await;
         let Some(place) = self.place(&channel, in_server).await else {
             return;
         };
@@ -246,8 +295,6 @@ impl Handler {
             return;
         }
         let channel = event.channel_id.to_string();
-        let lane = self.lane(&channel);
-        let _turn = lane.lock().await;
         let Some(place) = self.place(&channel, event.guild_id.is_some()).await else {
             return;
         };
@@ -276,8 +323,6 @@ impl Handler {
 
     async fn on_delete(&self, channel_id: ChannelId, message: MessageId, guild: Option<GuildId>) {
         let channel = channel_id.to_string();
-        let lane = self.lane(&channel);
-        let _turn = lane.lock().await;
         let Some(place) = self.place(&channel, guild.is_some()).await else {
             return;
         };
@@ -427,8 +472,6 @@ impl Handler {
         if value == ids::PANEL {
             return self.on_panel(&c, user, name).await;
         }
-        let lane = self.lane(&channel);
-        let _turn = lane.lock().await;
         let Some(place) = self.place(&channel, c.guild_id.is_some()).await else {
             return;
         };
@@ -556,6 +599,15 @@ impl Handler {
 
     /// "Contact support": the conversation starts in the person's direct messages, or in
     /// a private thread here when those are closed.
+    /// A panel press is answered at once, not behind the panel channel's other events:
+    /// everyone presses the same panel.
+    async fn on_panel_press(&self, c: ComponentInteraction) {
+        let user = c.user.id.to_string();
+        let name =
+            convert::display_name(&c.user, c.member.as_ref().and_then(|m| m.nick.as_deref()));
+        self.on_panel(&c, user, name).await;
+    }
+
     async fn on_panel(&self, c: &ComponentInteraction, user: String, name: String) {
         let (id, token) = (c.id.to_string(), c.token.clone());
         if !self
@@ -599,7 +651,7 @@ impl Handler {
         self.edit_original(&token, json!({"content": reply})).await;
     }
 
-    async fn on_ready(&self, ready: Ready) {
+    async fn on_ready(self: &Arc<Self>, ready: Ready) {
         let bot = ready.user.id.to_string();
         let app = ready.application.id.to_string();
         tracing::info!(bot = %bot, user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord's gateway");
@@ -612,7 +664,7 @@ impl Handler {
     /// Messages written while the bot was away, in the direct messages and ticket
     /// threads of open conversations: fetched after the newest one stored, and handled
     /// once (a message handled before is recognised), in order.
-    async fn catch_up(&self) {
+    async fn catch_up(self: &Arc<Self>) {
         let c = self.sink.catch_up(ids::NAME).await;
         let Some(after) = c.after else {
             return;
@@ -653,7 +705,10 @@ impl Handler {
             missed.sort_by_key(|m| m.id);
             for m in missed {
                 caught += 1;
-                self.on_message(m, in_server).await;
+                self.enqueue(
+                    m.channel_id.to_string(),
+                    Job::Message(Box::new(m), in_server),
+                );
             }
         }
         if caught > 0 {
@@ -714,7 +769,10 @@ impl Handler {
 impl EventHandler for Handler {
     async fn message(&self, _ctx: Context, m: Message) {
         let in_server = m.guild_id.is_some();
-        self.on_message(m, in_server).await;
+        self.0.enqueue(
+            m.channel_id.to_string(),
+            Job::Message(Box::new(m), in_server),
+        );
     }
 
     async fn message_update(
@@ -724,7 +782,8 @@ impl EventHandler for Handler {
         _new: Option<Message>,
         event: MessageUpdateEvent,
     ) {
-        self.on_edit(event).await;
+        self.0
+            .enqueue(event.channel_id.to_string(), Job::Edit(Box::new(event)));
     }
 
     async fn message_delete(
@@ -734,19 +793,25 @@ impl EventHandler for Handler {
         message: MessageId,
         guild: Option<GuildId>,
     ) {
-        self.on_delete(channel, message, guild).await;
+        self.0
+            .enqueue(channel.to_string(), Job::Delete(channel, message, guild));
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
         match interaction {
-            Interaction::Command(c) => self.on_command(c).await,
-            Interaction::Component(c) => self.on_component(c).await,
+            Interaction::Command(c) => self.0.on_command(c).await,
+            Interaction::Component(c) if c.data.custom_id == ids::PANEL => {
+                self.0.on_panel_press(c).await
+            }
+            Interaction::Component(c) => self
+                .0
+                .enqueue(c.channel_id.to_string(), Job::Component(Box::new(c))),
             _ => {}
         }
     }
 
     async fn ready(&self, _ctx: Context, ready: Ready) {
-        self.on_ready(ready).await;
+        self.0.on_ready(ready).await;
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {

@@ -1251,6 +1251,22 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// How many requests [`requests`](Self::requests) would return whose JSON body's
+    /// `content` contains `needle`, without copying any: for polling under load.
+    pub fn count_posts_containing(&self, path_prefix: &str, needle: &str) -> usize {
+        let st = lock(&self.state);
+        let prefix = strip_api(path_prefix);
+        st.requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.starts_with(prefix))
+            .filter(|r| {
+                r.body["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(needle))
+            })
+            .count()
+    }
+
     /// Waits until `n` requests matching [`requests`](Self::requests) arrived; returns them.
     pub fn wait_requests(
         &self,
