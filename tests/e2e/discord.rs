@@ -18,33 +18,12 @@ const LOBBY: &str = "3002";
 /// `[discord]` pointed at the fake, both queues' agent channel `agents`.
 fn workspace(fake: &FakeDiscord, agents: &str, extra: &str) -> Workspace {
     let ws = Workspace::new();
-    let toml = format!(
-        r#"[database]
-url = "sqlite://data/relaydesk.db"
-
-[helpcenter]
-path = "helpcenter"
-base_url = "https://help.example.com/articles/"
-
-[discord]
-enabled = true
-api_url = "{api}"
-guild_ids = ["{guild}"]
-{extra}
-
-[[queue]]
-name = "support"
-phrases = ["talk to an agent", "상담사에게 문의"]
-agent_channel = "{agents}"
-
-[[queue]]
-name = "sales"
-phrases = ["talk to sales", "영업팀에 문의"]
-agent_channel = "{agents}"
-"#,
-        api = fake.api_url(),
-        guild = FakeDiscord::GUILD,
+    let discord = format!(
+        "[discord]\nenabled = true\napi_url = \"{}\"\nguild_ids = [\"{}\"]\n{extra}",
+        fake.api_url(),
+        FakeDiscord::GUILD
     );
+    let toml = crate::helpers::bot_toml(&discord, agents, agents);
     std::fs::write(ws.path().join("bot.toml"), toml).expect("write bot.toml");
     ws
 }
@@ -388,6 +367,19 @@ fn discord_429_is_retried_no_earlier_than_retry_after_and_the_gateway_resumes() 
 
 const HELP: &str = "3003";
 
+/// `user` asks in the help forum; returns the post and the suggestions under it.
+fn ask_in_forum(fake: &FakeDiscord, user: &str) -> (String, Posted) {
+    let question = "How do I get an email when an agent replies?";
+    let (post, _) = fake.forum_post(HELP, user, "Emails from agents", question);
+    let suggestions = fake.wait_posted(
+        &post,
+        |m| m.content.contains("help.example.com"),
+        WAIT,
+        "suggestions under the post",
+    );
+    (post, suggestions)
+}
+
 #[test]
 fn discord_help_forum_posts_get_suggestions_and_noise_gets_nothing() {
     let fake = FakeDiscord::start();
@@ -408,18 +400,7 @@ fn discord_help_forum_posts_get_suggestions_and_noise_gets_nothing() {
     fake.wait_connected(WAIT);
 
     let (noise, _) = fake.forum_post(HELP, BO, "hmm", "zzzz qqqq wwww xxxx");
-    let (asked, _) = fake.forum_post(
-        HELP,
-        ADA,
-        "Emails from agents",
-        "How do I get an email when an agent replies?",
-    );
-    let suggestions = fake.wait_posted(
-        &asked,
-        |m| m.content.contains("help.example.com"),
-        WAIT,
-        "suggestions under the post",
-    );
+    let (asked, suggestions) = ask_in_forum(&fake, ADA);
     assert!(
         components(&suggestions).contains("This solved it"),
         "{suggestions:?}"
@@ -469,18 +450,7 @@ fn discord_help_forum_posts_get_suggestions_and_noise_gets_nothing() {
     );
 
     // "This solved it" tags the post solved.
-    let (solved, _) = fake.forum_post(
-        HELP,
-        BO,
-        "Agent emails",
-        "How do I get an email when an agent replies?",
-    );
-    let s = fake.wait_posted(
-        &solved,
-        |m| m.content.contains("help.example.com"),
-        WAIT,
-        "suggestions",
-    );
+    let (solved, s) = ask_in_forum(&fake, BO);
     fake.press(&solved, &s.id, BO, "helped");
     let tag = fake.tag_id(HELP, "solved");
     eventually("the post tagged solved", || {
@@ -497,35 +467,12 @@ fn discord_person_served_from_slack_and_slack_person_from_a_discord_forum() {
     let fake = FakeDiscord::start();
     people(&fake);
     let ws = Workspace::new();
-    let toml = format!(
-        r#"[database]
-url = "sqlite://data/relaydesk.db"
-
-[helpcenter]
-path = "helpcenter"
-base_url = "https://help.example.com/articles/"
-
-[slack]
-enabled = true
-api_url = "{slack}"
-
-[discord]
-enabled = true
-api_url = "{discord}"
-
-[[queue]]
-name = "support"
-phrases = ["talk to an agent"]
-agent_channel = "slack:CAGENTS"
-
-[[queue]]
-name = "sales"
-phrases = ["talk to sales"]
-agent_channel = "discord:{FORUM}"
-"#,
-        slack = slack.api_url(),
-        discord = fake.api_url(),
+    let platforms = format!(
+        "[slack]\nenabled = true\napi_url = \"{}\"\n\n[discord]\nenabled = true\napi_url = \"{}\"",
+        slack.api_url(),
+        fake.api_url()
     );
+    let toml = crate::helpers::bot_toml(&platforms, "slack:CAGENTS", &format!("discord:{FORUM}"));
     std::fs::write(ws.path().join("bot.toml"), toml).expect("write bot.toml");
     let mut cmd = crate::slack::with_tokens(ws.command(&["run"]));
     cmd.env("DISCORD_TOKEN", FakeDiscord::TOKEN).env(
@@ -681,6 +628,15 @@ fn discord_attachments_are_copied_and_check_names_what_is_wrong() {
             String::from_utf8_lossy(&out.stderr)
         )
     };
+    let invite = ws
+        .command(&["discord", "invite-url", "--application-id", "42"])
+        .output()
+        .expect("relaydesk discord invite-url");
+    let url = String::from_utf8_lossy(&invite.stdout);
+    assert!(
+        url.starts_with("https://discord.com/oauth2/authorize?client_id=42&scope=bot%20applications.commands&permissions="),
+        "{url}"
+    );
     let fine = check(FakeDiscord::TOKEN);
     assert!(fine.contains("the bot token works"), "{fine}");
     assert!(!fine.contains("error"), "{fine}");

@@ -252,3 +252,30 @@ impl Console {
         rest
     }
 }
+
+/// A `bot.toml` for tests against the fakes: SQLite, the sample help center, `platforms`
+/// (their sections, as TOML), and the queues `support` ("talk to an agent") and `sales`
+/// ("talk to sales") with their agent channels.
+pub fn bot_toml(platforms: &str, support: &str, sales: &str) -> String {
+    format!(
+        r#"[database]
+url = "sqlite://data/relaydesk.db"
+
+[helpcenter]
+path = "helpcenter"
+base_url = "https://help.example.com/articles/"
+
+{platforms}
+
+[[queue]]
+name = "support"
+phrases = ["talk to an agent", "상담사에게 문의"]
+agent_channel = "{support}"
+
+[[queue]]
+name = "sales"
+phrases = ["talk to sales", "영업팀에 문의"]
+agent_channel = "{sales}"
+"#
+    )
+}

@@ -16,32 +16,11 @@ pub(crate) const SECRET: &str = "test-signing-secret";
 /// `agents` (an address such as `slack:CAGENTS` or `console:agents`).
 pub(crate) fn workspace(fake: &FakeSlack, mode: &str, agents: &str) -> Workspace {
     let ws = Workspace::new();
-    let toml = format!(
-        r#"[database]
-url = "sqlite://data/relaydesk.db"
-
-[helpcenter]
-path = "helpcenter"
-base_url = "https://help.example.com/articles/"
-
-[slack]
-enabled = true
-mode = "{mode}"
-api_url = "{api}"
-trusted_team_ids = ["T1"]
-
-[[queue]]
-name = "support"
-phrases = ["talk to an agent", "상담사에게 문의"]
-agent_channel = "{agents}"
-
-[[queue]]
-name = "sales"
-phrases = ["talk to sales", "영업팀에 문의"]
-agent_channel = "{agents}"
-"#,
-        api = fake.api_url(),
+    let slack = format!(
+        "[slack]\nenabled = true\nmode = \"{mode}\"\napi_url = \"{}\"\ntrusted_team_ids = [\"T1\"]",
+        fake.api_url()
     );
+    let toml = helpers::bot_toml(&slack, agents, agents);
     std::fs::write(ws.path().join("bot.toml"), toml).expect("write bot.toml");
     ws
 }
