@@ -179,14 +179,7 @@ struct Running(Child);
 impl Running {
     /// Its peak resident memory so far (VmHWM), in MB.
     fn peak_rss_mb(&mut self) -> f64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0.0);
-        (kb / 1024.0 * 10.0).round() / 10.0
+        crate::bench::peak_rss_mb_of(&self.0.id().to_string())
     }
 }
 

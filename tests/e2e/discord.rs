@@ -53,6 +53,17 @@ pub(crate) fn people(fake: &FakeDiscord) {
     fake.add_channel(LOBBY, ChannelKind::Text, "lobby");
 }
 
+/// The fake with its people and channels, and relaydesk connected to it with the forum
+/// as both queues' agent channel; `extra`: more `[discord]` lines.
+fn running(extra: &str) -> (FakeDiscord, Workspace, Bot) {
+    let fake = FakeDiscord::start();
+    people(&fake);
+    let ws = workspace(&fake, &format!("discord:{FORUM}"), extra);
+    let bot = start(&ws, &[]);
+    fake.wait_connected(WAIT);
+    (fake, ws, bot)
+}
+
 fn components(p: &Posted) -> String {
     p.components.to_string()
 }
@@ -120,11 +131,7 @@ fn handoff(fake: &FakeDiscord) -> (String, Posted) {
 
 #[test]
 fn discord_dm_to_forum_post_and_back() {
-    let fake = FakeDiscord::start();
-    people(&fake);
-    let ws = workspace(&fake, &format!("discord:{FORUM}"), "");
-    let _bot = start(&ws, &[]);
-    fake.wait_connected(WAIT);
+    let (fake, _ws, _bot) = running("");
     eventually("/support registered", || !fake.commands().is_empty());
 
     let (post, card) = handoff(&fake);
@@ -259,11 +266,7 @@ fn discord_dm_to_forum_post_and_back() {
 
 #[test]
 fn discord_slash_command_is_deferred_then_followed_up() {
-    let fake = FakeDiscord::start();
-    people(&fake);
-    let ws = workspace(&fake, &format!("discord:{FORUM}"), "");
-    let _bot = start(&ws, &[]);
-    fake.wait_connected(WAIT);
+    let (fake, _ws, _bot) = running("");
     eventually("/support registered", || !fake.commands().is_empty());
     let command = &fake.commands()[0];
     assert_eq!(command["name"], "support", "{command}");
@@ -335,11 +338,7 @@ fn discord_panel_falls_back_to_a_private_thread_when_dms_are_closed() {
 
 #[test]
 fn discord_429_is_retried_no_earlier_than_retry_after_and_the_gateway_resumes() {
-    let fake = FakeDiscord::start();
-    people(&fake);
-    let ws = workspace(&fake, &format!("discord:{FORUM}"), "");
-    let _bot = start(&ws, &[]);
-    fake.wait_connected(WAIT);
+    let (fake, _ws, _bot) = running("");
     let dm = fake.dm_channel(ADA);
     let path = format!("/api/v10/channels/{dm}/messages");
     fake.fail_next("POST", &path, 429, Some(1.5), false);
@@ -539,11 +538,7 @@ fn discord_person_served_from_slack_and_slack_person_from_a_discord_forum() {
 
 #[test]
 fn discord_restart_catches_up_on_what_was_written_while_down() {
-    let fake = FakeDiscord::start();
-    people(&fake);
-    let ws = workspace(&fake, &format!("discord:{FORUM}"), "");
-    let bot = start(&ws, &[]);
-    fake.wait_connected(WAIT);
+    let (fake, ws, bot) = running("");
     let (post, _) = handoff(&fake);
     let dm = fake.dm_channel(ADA);
     bot.kill();
@@ -596,11 +591,7 @@ fn discord_restart_catches_up_on_what_was_written_while_down() {
 
 #[test]
 fn discord_attachments_are_copied_and_check_names_what_is_wrong() {
-    let fake = FakeDiscord::start();
-    people(&fake);
-    let ws = workspace(&fake, &format!("discord:{FORUM}"), "");
-    let _bot = start(&ws, &[]);
-    fake.wait_connected(WAIT);
+    let (fake, ws, _bot) = running("");
     let (post, _) = handoff(&fake);
     fake.dm_with_attachment(
         ADA,
@@ -657,11 +648,7 @@ fn discord_attachments_are_copied_and_check_names_what_is_wrong() {
 
 #[test]
 fn discord_mention_is_answered_in_a_thread_and_a_handoff_goes_on_in_private() {
-    let fake = FakeDiscord::start();
-    people(&fake);
-    let ws = workspace(&fake, &format!("discord:{FORUM}"), "");
-    let _bot = start(&ws, &[]);
-    fake.wait_connected(WAIT);
+    let (fake, _ws, _bot) = running("");
 
     fake.guild_message(LOBBY, BO, "just chatting here", false);
     let asked = fake.guild_message(
