@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use relaydesk::console::ConsoleAdapter;
@@ -436,4 +437,89 @@ fn discord_conforms_in_a_channel() {
 fn discord_conforms_in_a_direct_message() {
     let discord = Discord::new(true);
     block_on(testkit::assert_conforms(&discord));
+}
+
+/// What the adapter hands on, kept for the test.
+#[derive(Default)]
+struct Received(Mutex<Vec<relaydesk_core::Inbound>>);
+
+#[async_trait]
+impl InboundSink for Received {
+    async fn submit(
+        &self,
+        event: relaydesk_core::Inbound,
+    ) -> Result<relaydesk_core::adapter::Accepted, relaydesk_core::adapter::SinkError> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+        Ok(relaydesk_core::adapter::Accepted::Handled)
+    }
+
+    async fn settled(&self, _adapter: &str) {}
+}
+
+/// Above five choices Discord gets a select menu: picking from it hands the choice on and
+/// the message then shows the choice instead of the menu.
+#[test]
+fn discord_offers_a_select_above_five_choices_and_shows_the_one_picked() {
+    use relaydesk_core::adapter::{Action, Body, Choice, Content, OutboundKind, Payload};
+    let discord = Discord::new(true);
+    let received = Arc::new(Received::default());
+    let stop = CancellationToken::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let (sink, until) = (received.clone(), stop.clone());
+    let adapter = Arc::new(discord.adapter);
+    let running = adapter.clone();
+    let gateway =
+        std::thread::spawn(move || runtime.block_on(async move { running.run(sink, until).await }));
+    discord.fake.wait_connected(Duration::from_secs(20));
+    let choices: Vec<Choice> = (1..=7)
+        .map(|i| Choice {
+            value: format!("plan_{i}"),
+            label: format!("Plan {i}"),
+        })
+        .collect();
+    let prompt = Outbound {
+        id: 1,
+        to: Address::new("discord", &discord.channel),
+        action: Action::Post,
+        idempotency_key: "select".into(),
+        in_doubt: false,
+        payload: Payload {
+            kind: OutboundKind::Bot,
+            sender: None,
+            body: Body::Prompt {
+                text: "Which plan are you on?".into(),
+                choices,
+            },
+        },
+    };
+    let delivered = block_on(adapter.send(&prompt)).expect("the prompt is posted");
+    let posted = discord.fake.message(&delivered.message_id).expect("posted");
+    assert_eq!(
+        posted.components[0]["components"][0]["type"], 3,
+        "a select: {posted:?}"
+    );
+    discord.fake.select(
+        &discord.channel,
+        &delivered.message_id,
+        "2001",
+        "relaydesk:select",
+        &["plan_6"],
+    );
+    discord.fake.wait_posted(
+        &discord.channel,
+        |m| m.id == delivered.message_id && m.content.contains("✓ Plan 6"),
+        Duration::from_secs(20),
+        "the choice shown on the prompt",
+    );
+    let got = received.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].content, Content::Choice("plan_6".into()));
+    stop.cancel();
+    gateway
+        .join()
+        .expect("the gateway thread")
+        .expect("the adapter stopped cleanly");
 }
