@@ -630,9 +630,24 @@ fn discord_attachments_are_copied_and_check_names_what_is_wrong() {
     );
     let fine = check(FakeDiscord::TOKEN);
     assert!(fine.contains("the bot token works"), "{fine}");
+    assert!(
+        fine.contains(&format!(
+            "agent channel {FORUM} is a forum the bot can post in"
+        )),
+        "{fine}"
+    );
     assert!(!fine.contains("error"), "{fine}");
     let bad = check("not-the-token");
     assert!(bad.contains("refused DISCORD_TOKEN"), "{bad}");
+    // 1 << 11: Send Messages.
+    fake.deny_bot(FORUM, 1 << 11);
+    let out = check(FakeDiscord::TOKEN);
+    assert!(
+        out.contains(&format!(
+            "cannot work in agent channel `discord:{FORUM}`: it lacks send messages"
+        )),
+        "{out}"
+    );
     fake.set_application_flags(0);
     fake.hide_channel(FORUM);
     let out = check(FakeDiscord::TOKEN);

@@ -89,7 +89,18 @@ pub async fn run(api_url: &str, token: &str, agent_channels: &[String]) -> Resul
                         continue;
                     }
                 };
-                println!("# discord: agent channel {channel} is a {kind} the bot can see");
+                match missing_in(&rest, &c, &me).await {
+                    Ok(missing) if missing.is_empty() => {
+                        println!("# discord: agent channel {channel} is a {kind} the bot can post in")
+                    }
+                    Ok(missing) => problems.push(format!(
+                        "the bot cannot work in agent channel `discord:{channel}`: it lacks {}; allow them for the bot's role in the channel's permissions",
+                        missing.join(", ")
+                    )),
+                    Err(e) => problems.push(format!(
+                        "cannot read the bot's permissions in agent channel `discord:{channel}`: {e}"
+                    )),
+                }
             }
             Err(e) if matches!(e.status, Some(403) | Some(404)) => problems.push(format!(
                 "the bot cannot see agent channel `discord:{channel}` ({e}): invite it to the server and give it View Channel there"
@@ -102,6 +113,56 @@ pub async fn run(api_url: &str, token: &str, agent_channels: &[String]) -> Resul
         application: app["id"].as_str().unwrap_or_default().to_string(),
         problems,
     })
+}
+
+/// What an agent channel needs: see it, post (a card, a forum post) with embeds, and
+/// work in its threads.
+fn needed_in_agent_channel(forum: bool) -> Permissions {
+    let mut needed = Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::EMBED_LINKS
+        | Permissions::SEND_MESSAGES_IN_THREADS
+        | Permissions::READ_MESSAGE_HISTORY;
+    if !forum {
+        needed |= Permissions::CREATE_PUBLIC_THREADS;
+    }
+    needed
+}
+
+/// The permissions the bot lacks in `channel` (its JSON), as serenity computes them from
+/// the server's roles, the bot's and the channel's overwrites.
+async fn missing_in(rest: &Rest, channel: &Value, me: &Value) -> Result<Vec<String>, String> {
+    use serenity::all::{ChannelType, GuildChannel, Member, PartialGuild};
+    let channel: GuildChannel = serde_json::from_value(channel.clone())
+        .map_err(|e| format!("the channel could not be read: {e}"))?;
+    let guild = channel.guild_id;
+    let bot = me["id"]
+        .as_str()
+        .and_then(|id| id.parse::<u64>().ok())
+        .ok_or("Discord did not say who the bot is")?;
+    let server: PartialGuild = rest
+        .call(Request::new(
+            Route::Guild { guild_id: guild },
+            LightMethod::Get,
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    let member: Member = rest
+        .call(Request::new(
+            Route::GuildMember {
+                guild_id: guild,
+                user_id: bot.into(),
+            },
+            LightMethod::Get,
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    let has = server.user_permissions_in(&channel, &member);
+    let lacking = needed_in_agent_channel(channel.kind == ChannelType::Forum) - has;
+    Ok(lacking
+        .iter_names()
+        .map(|(name, _)| name.to_lowercase().replace('_', " "))
+        .collect())
 }
 
 #[cfg(test)]

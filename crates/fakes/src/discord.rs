@@ -244,6 +244,8 @@ struct Chan {
     topic: Option<String>,
     last_message_id: Option<String>,
     message_count: u64,
+    /// Permissions a member overwrite denies the bot here.
+    bot_denied: u64,
 }
 
 impl Chan {
@@ -268,6 +270,7 @@ impl Chan {
             topic: None,
             last_message_id: None,
             message_count: 0,
+            bot_denied: 0,
         }
     }
 
@@ -527,6 +530,15 @@ impl FakeDiscord {
     /// (code 50001), as when the bot lost access to the channel.
     pub fn hide_channel(&self, id: &str) {
         lock(&self.state).hidden.insert(id.to_string());
+    }
+
+    /// A member overwrite on `id` denies the bot `permissions` there (shown in the
+    /// channel's `permission_overwrites`; not enforced on requests).
+    pub fn deny_bot(&self, id: &str, permissions: u64) {
+        let mut st = lock(&self.state);
+        if let Some(c) = st.channels.iter_mut().find(|c| c.id == id) {
+            c.bot_denied = permissions;
+        }
     }
 
     /// The channel answers normally again.
@@ -1592,7 +1604,11 @@ impl FakeState {
             }
             kind => {
                 let mut v = json!({"id": c.id, "type": kind, "guild_id": FakeDiscord::GUILD,
-                    "name": c.name, "position": i, "permission_overwrites": [], "parent_id": null,
+                    "name": c.name, "position": i, "parent_id": null,
+                    "permission_overwrites": if c.bot_denied == 0 { json!([]) } else {
+                        json!([{"id": FakeDiscord::BOT_USER, "type": 1, "allow": "0",
+                            "deny": c.bot_denied.to_string()}])
+                    },
                     "topic": c.topic, "nsfw": false, "last_message_id": c.last_message_id,
                     "rate_limit_per_user": 0, "flags": 0});
                 if kind == 15 {
