@@ -448,6 +448,19 @@ fn discord_help_forum_posts_get_suggestions_and_noise_gets_nothing() {
         "the ticket going on in private",
     );
 
+    // With a ticket open, another post of theirs gets suggestions without buttons, and
+    // what they write in private still goes to the ticket.
+    let (again, more) = ask_in_forum(&fake, ADA);
+    assert_eq!(more.components, Value::Array(Vec::new()), "{more:?}");
+    fake.dm(ADA, "still waiting for the agent");
+    fake.wait_posted(
+        &ticket.id,
+        |m| m.content.contains("still waiting for the agent"),
+        WAIT,
+        "the person's words in their ticket",
+    );
+    assert_ne!(again, asked);
+
     // "This solved it" tags the post solved.
     let (solved, s) = ask_in_forum(&fake, BO);
     fake.press(&solved, &s.id, BO, "helped");

@@ -27,8 +27,21 @@ impl Engine {
             tracing::debug!(post = %ev.address, "nothing confident to suggest; the post is left to people");
             return Ok(Handled::Ignored);
         };
-        let (user_id, _) = t.tx.upsert_person(&ev.author, t.now).await?;
+        let (user_id, latest) = t.tx.upsert_person(&ev.author, t.now).await?;
         let lang = detect_lang(text);
+        let suggestions = i18n::suggestions(lang, &hits);
+        let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
+        let open_ticket =
+            latest.filter(|c| c.state.has_ticket() && c.is_open(t.now, self.config.close_after));
+        if let Some(ticket) = open_ticket {
+            // They have a ticket open, and it stays the conversation their messages go
+            // to: the suggestions come without buttons.
+            let to = Some(ev.address.clone());
+            let message_id = self.tell(t, &ticket, to, &suggestions, Vec::new()).await?;
+            t.tx.record_answer(ticket.id, message_id, text, &ids, t.now)
+                .await?;
+            return Ok(Handled::Done);
+        }
         let new = NewConversation {
             user_id,
             user_address: ev.address.clone(),
@@ -57,8 +70,6 @@ impl Engine {
                 label: agent.into(),
             },
         ];
-        let suggestions = i18n::suggestions(lang, &hits);
-        let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();
         let message_id = self.tell(t, &conv, None, &suggestions, choices).await?;
         // Recorded like any help-center answer: "This solved it" is a deflection.
         t.tx.record_answer(conv.id, message_id, text, &ids, t.now)
