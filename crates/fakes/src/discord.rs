@@ -19,7 +19,6 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
@@ -375,9 +374,7 @@ fn lock(state: &Shared) -> MutexGuard<'_, FakeState> {
 /// The fake Discord server; dropping it stops the server and closes every connection.
 pub struct FakeDiscord {
     state: Shared,
-    port: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: crate::Server,
 }
 
 impl FakeDiscord {
@@ -393,10 +390,7 @@ impl FakeDiscord {
 
     /// Starts the fake on 127.0.0.1 on a free port.
     pub fn start() -> FakeDiscord {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("fake Discord: bind");
-        listener
-            .set_nonblocking(true)
-            .expect("fake Discord: nonblocking");
+        let listener = crate::Server::bind("fake Discord");
         let port = listener.local_addr().expect("fake Discord: address").port();
         let state: Shared = Arc::new(Mutex::new(FakeState::new(format!(
             "http://127.0.0.1:{port}"
@@ -408,39 +402,8 @@ impl FakeDiscord {
             .route("/attachments/{*path}", get(attachment))
             .fallback(rest)
             .with_state(state.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("fake-discord".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("fake Discord: tokio runtime");
-                rt.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => listener,
-                        Err(err) => {
-                            eprintln!("fake Discord: cannot listen: {err}");
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        res = async { axum::serve(listener, app).await } => {
-                            if let Err(err) = res { eprintln!("fake Discord: server stopped: {err}") }
-                        }
-                        _ = stopped => {}
-                    }
-                });
-                rt.shutdown_timeout(Duration::from_millis(200));
-            })
-            .expect("fake Discord: thread");
-        FakeDiscord {
-            state,
-            port,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        let server = crate::Server::start("fake Discord", listener, app);
+        FakeDiscord { state, server }
     }
 
     /// `http://127.0.0.1:PORT`: what goes in `[discord] api_url` (serenity's proxy URL, which
@@ -451,7 +414,7 @@ impl FakeDiscord {
 
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.server.port)
     }
 
     /// The gateway URL `GET /api/v10/gateway` hands out: `ws://127.0.0.1:PORT/gateway`.
@@ -1364,17 +1327,6 @@ impl FakeDiscord {
                 return None;
             }
             std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for FakeDiscord {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }

@@ -17,7 +17,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
@@ -144,9 +143,7 @@ fn lock(state: &Shared) -> MutexGuard<'_, FakeState> {
 /// The fake Slack server; dropping it stops the server and closes every socket.
 pub struct FakeSlack {
     state: Shared,
-    port: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: crate::Server,
 }
 
 impl FakeSlack {
@@ -159,10 +156,7 @@ impl FakeSlack {
 
     /// Starts the fake on 127.0.0.1 on a free port.
     pub fn start() -> FakeSlack {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("fake Slack: bind");
-        listener
-            .set_nonblocking(true)
-            .expect("fake Slack: nonblocking");
+        let listener = crate::Server::bind("fake Slack");
         let port = listener.local_addr().expect("fake Slack: address").port();
         let state: Shared = Arc::new(Mutex::new(FakeState {
             base: format!("http://127.0.0.1:{port}"),
@@ -176,39 +170,8 @@ impl FakeSlack {
             .route("/response/{id}", post(response_url))
             .fallback(web_api)
             .with_state(state.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("fake-slack".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("fake Slack: tokio runtime");
-                rt.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => listener,
-                        Err(err) => {
-                            eprintln!("fake Slack: cannot listen: {err}");
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        res = async { axum::serve(listener, app).await } => {
-                            if let Err(err) = res { eprintln!("fake Slack: server stopped: {err}") }
-                        }
-                        _ = stopped => {}
-                    }
-                });
-                rt.shutdown_timeout(Duration::from_millis(200));
-            })
-            .expect("fake Slack: thread");
-        FakeSlack {
-            state,
-            port,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        let server = crate::Server::start("fake Slack", listener, app);
+        FakeSlack { state, server }
     }
 
     /// The Web API base, `http://127.0.0.1:PORT/api/`. slack-morphism appends `/{method}`
@@ -219,7 +182,7 @@ impl FakeSlack {
 
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.server.port)
     }
 
     /// Sets the `x-oauth-scopes` header sent on every Web API reply.
@@ -437,7 +400,7 @@ impl FakeSlack {
     pub fn send_event(&self, event: Value) -> String {
         let event_id = {
             let mut st = lock(&self.state);
-            format!("Ev{:04X}{:06}", self.port, st.next())
+            format!("Ev{:04X}{:06}", self.server.port, st.next())
         };
         self.send_event_with_id(event, &event_id)
     }
@@ -473,7 +436,7 @@ impl FakeSlack {
         let accepts = kind == "slash_commands" || payload["type"] == "view_submission";
         let envelope_id = format!(
             "{:04x}{:04}-fake-envelope",
-            self.port,
+            self.server.port,
             lock(&self.state).next()
         );
         self.send_frame(
@@ -537,17 +500,6 @@ impl FakeSlack {
                 return None;
             }
             std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for FakeSlack {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
@@ -1496,11 +1448,11 @@ fn fake_slack_speaks_web_api_and_socket_mode() {
     assert_eq!(http_request("GET", file_url, &[], b"").status, 401);
     assert_eq!(
         api("apps.connections.open", "xapp-1", "{}").json()["url"],
-        format!("ws://127.0.0.1:{}/socket", fake.port)
+        format!("ws://127.0.0.1:{}/socket", fake.server.port)
     );
 
     // Socket Mode, with a minimal hand-written websocket client.
-    let mut ws = TcpStream::connect(("127.0.0.1", fake.port)).expect("connect");
+    let mut ws = TcpStream::connect(("127.0.0.1", fake.server.port)).expect("connect");
     let upgrade = "GET /socket?debug_reconnects=true HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     ws.write_all(upgrade.as_bytes()).expect("upgrade");
     let (mut head, mut byte) = (Vec::new(), [0u8; 1]);
