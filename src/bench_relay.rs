@@ -2,7 +2,7 @@
 //! process) against the fake Discord, measured from the gateway event of a person's
 //! message to the POST that relays it into their ticket's thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -85,11 +85,11 @@ agent_channel = "discord:{FORUM}"
         (n >= people).then_some(n)
     })
     .context("the tickets did not all open within 10 minutes")?;
-    let threads: HashMap<String, String> = fake
+    let threads: HashSet<String> = fake
         .threads()
         .into_iter()
         .filter(|t| t.parent == FORUM)
-        .map(|t| (t.id.clone(), t.id))
+        .map(|t| t.id)
         .collect();
     let setup_secs = setup.elapsed().as_secs_f64();
 
@@ -113,7 +113,7 @@ agent_channel = "discord:{FORUM}"
         .into_iter()
         .filter(|r| {
             let channel = r.path.trim_start_matches("/channels/").split('/').next();
-            channel.is_some_and(|c| threads.contains_key(c))
+            channel.is_some_and(|c| threads.contains(c))
                 && r.body["content"]
                     .as_str()
                     .is_some_and(|c| c.contains("bench message"))

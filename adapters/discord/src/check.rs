@@ -67,18 +67,13 @@ pub async fn run(api_url: &str, token: &str, agent_channels: &[String]) -> Resul
         problems.push("the Message Content intent is not enabled: turn on \"Message Content Intent\" under Bot in the developer portal".to_string());
     }
     for channel in agent_channels {
-        let Ok(id) = channel.parse::<u64>() else {
+        let Some(channel_id) = crate::ids::snowflake(channel) else {
             problems.push(format!(
                 "agent channel `discord:{channel}` is not a Discord channel id"
             ));
             continue;
         };
-        let req = Request::new(
-            Route::Channel {
-                channel_id: id.into(),
-            },
-            LightMethod::Get,
-        );
+        let req = Request::new(Route::Channel { channel_id }, LightMethod::Get);
         match rest.call::<Value>(req).await {
             Ok(c) => {
                 let kind = match c["type"].as_u64() {
@@ -138,7 +133,7 @@ async fn missing_in(rest: &Rest, channel: &Value, me: &Value) -> Result<Vec<Stri
     let guild = channel.guild_id;
     let bot = me["id"]
         .as_str()
-        .and_then(|id| id.parse::<u64>().ok())
+        .and_then(crate::ids::snowflake)
         .ok_or("Discord did not say who the bot is")?;
     let server: PartialGuild = rest
         .call(Request::new(
@@ -151,7 +146,7 @@ async fn missing_in(rest: &Rest, channel: &Value, me: &Value) -> Result<Vec<Stri
         .call(Request::new(
             Route::GuildMember {
                 guild_id: guild,
-                user_id: bot.into(),
+                user_id: bot,
             },
             LightMethod::Get,
         ))

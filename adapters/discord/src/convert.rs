@@ -104,6 +104,11 @@ pub fn display_name(user: &User, nick: Option<&str>) -> String {
         .to_string()
 }
 
+/// The name Discord shows for whoever pressed or typed in an interaction.
+pub fn member_name(user: &User, member: Option<&serenity::all::Member>) -> String {
+    display_name(user, member.and_then(|m| m.nick.as_deref()))
+}
+
 /// Converts a new message, written at `place`.
 pub fn message(m: &Message, place: &Place, bot_user: &str) -> Event {
     if m.author.bot || m.author.id.to_string() == bot_user {
@@ -128,9 +133,8 @@ pub fn message(m: &Message, place: &Place, bot_user: &str) -> Event {
         })
     };
     match place {
-        Place::Direct => incoming(m.channel_id.to_string(), None, false),
-        // The intake turns the channel into the person's direct messages.
-        Place::Fallback => incoming(m.channel_id.to_string(), None, false),
+        // For a fallback thread, the intake turns the channel into the person's DMs.
+        Place::Direct | Place::Fallback => incoming(m.channel_id.to_string(), None, false),
         Place::Agents { channel, thread } => incoming(channel.clone(), thread.clone(), false),
         Place::HelpPost { forum, thread } => {
             if m.id.to_string() == *thread {

@@ -17,6 +17,12 @@ pub const SELECT: &str = "relaydesk:select";
 /// The slash command's name.
 pub const COMMAND: &str = "support";
 
+/// A Discord id from its text: `None` for anything but a non-zero number (serenity's
+/// ids refuse 0, where their `From<u64>` would panic).
+pub fn snowflake<T: std::str::FromStr>(id: &str) -> Option<T> {
+    id.parse().ok()
+}
+
 /// The address of a Discord channel, or of a thread in it.
 pub fn address(channel: impl Into<String>, thread: Option<String>) -> Address {
     let address = Address::new(NAME, channel);

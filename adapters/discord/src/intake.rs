@@ -13,9 +13,10 @@ use relaydesk_core::i18n;
 use relaydesk_core::Person;
 use serde_json::{json, Value};
 use serenity::all::{
-    ChannelId, ChannelType, ClientBuilder, CommandDataOptionValue, CommandInteraction,
-    ComponentInteraction, ComponentInteractionDataKind, Context, EventHandler, GuildId,
-    Interaction, Message, MessageId, MessageUpdateEvent, Permissions, Ready, ResumedEvent,
+    ApplicationId, ChannelId, ChannelType, ClientBuilder, CommandDataOptionValue,
+    CommandInteraction, ComponentInteraction, ComponentInteractionDataKind, Context, EventHandler,
+    GuildId, Interaction, InteractionId, Message, MessageId, MessageUpdateEvent, Permissions,
+    Ready, ResumedEvent,
 };
 use serenity::http::{LightMethod, Request, Route};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -347,13 +348,10 @@ impl Intake {
     }
 
     /// Answers an interaction, waiting out a rate limit only as long as Discord waits.
-    async fn respond(&self, id: &str, token: &str, body: Value) -> bool {
-        let Ok(interaction_id) = id.parse::<u64>() else {
-            return false;
-        };
+    async fn respond(&self, interaction_id: InteractionId, token: &str, body: Value) -> bool {
         let req = Request::new(
             Route::InteractionResponse {
-                interaction_id: interaction_id.into(),
+                interaction_id,
                 token,
             },
             LightMethod::Post,
@@ -375,15 +373,12 @@ impl Intake {
 
     /// Changes the interaction's first answer (or, for a button, its message).
     async fn edit_original(&self, token: &str, body: Value) {
-        let Some(app) = lock(&self.shared.application).clone() else {
-            return;
-        };
-        let Ok(app) = app.parse::<u64>() else {
+        let Some(application_id) = *lock(&self.shared.application) else {
             return;
         };
         let req = Request::new(
             Route::WebhookOriginalInteractionResponse {
-                application_id: app.into(),
+                application_id,
                 token,
             },
             LightMethod::Patch,
@@ -414,14 +409,13 @@ impl Intake {
             })
             .unwrap_or_default();
         if !self
-            .respond(&id, &token, json!({"type": 5, "data": {"flags": 64}}))
+            .respond(c.id, &token, json!({"type": 5, "data": {"flags": 64}}))
             .await
         {
             return;
         }
         let user = c.user.id.to_string();
-        let name =
-            convert::display_name(&c.user, c.member.as_ref().and_then(|m| m.nick.as_deref()));
+        let name = convert::member_name(&c.user, c.member.as_deref());
         let say = i18n::catalogue(relaydesk_core::text::detect_lang(&question));
         let dm = match dm_channel(&self.shared, &user).await {
             Ok(dm) => dm,
@@ -467,11 +461,7 @@ impl Intake {
         };
         let channel = c.channel_id.to_string();
         let user = c.user.id.to_string();
-        let name =
-            convert::display_name(&c.user, c.member.as_ref().and_then(|m| m.nick.as_deref()));
-        if value == ids::PANEL {
-            return self.on_panel(&c, user, name).await;
-        }
+        let name = convert::member_name(&c.user, c.member.as_ref());
         let Some(place) = self.place(&channel, c.guild_id.is_some()).await else {
             return;
         };
@@ -486,7 +476,7 @@ impl Intake {
             if !allowed {
                 let refusal = i18n::agents().not_an_agent();
                 self.respond(
-                    &id,
+                    c.id,
                     &token,
                     json!({"type": 4, "data": {"content": refusal, "flags": 64}}),
                 )
@@ -503,7 +493,7 @@ impl Intake {
             if author.as_deref() != Some(user.as_str()) {
                 let say = i18n::catalogue(lang_of(&c.locale));
                 self.respond(
-                    &id,
+                    c.id,
                     &token,
                     json!({"type": 4, "data": {"content": say.not_your_post(), "flags": 64}}),
                 )
@@ -511,7 +501,7 @@ impl Intake {
                 return;
             }
         }
-        if !self.respond(&id, &token, json!({"type": 6})).await {
+        if !self.respond(c.id, &token, json!({"type": 6})).await {
             return;
         }
         let (to_channel, thread) = match &place {
@@ -528,10 +518,9 @@ impl Intake {
             name,
             content: Content::Choice(value.clone()),
             files: Vec::new(),
-            shared: false,
+            // From a public place, a handoff goes on in private.
+            shared: matches!(place, Place::HelpPost { .. } | Place::Server { .. }),
         };
-        let shared = matches!(place, Place::HelpPost { .. } | Place::Server { .. });
-        let incoming = Incoming { shared, ..incoming };
         let taken = self.submit(incoming, &place).await;
         if let (true, Place::HelpPost { forum, thread }) = (taken, &place) {
             if value == relaydesk_core::desk::choice::HELPED {
@@ -563,16 +552,11 @@ impl Intake {
         let Some(tag) = info.tags.get("solved") else {
             return;
         };
-        let Ok(id) = thread.parse::<u64>() else {
+        let Some(channel_id) = ids::snowflake::<ChannelId>(thread) else {
             return;
         };
         // The post's own tags stay; `solved` is added.
-        let get = Request::new(
-            Route::Channel {
-                channel_id: id.into(),
-            },
-            LightMethod::Get,
-        );
+        let get = Request::new(Route::Channel { channel_id }, LightMethod::Get);
         let mut tags: Vec<Value> = match self.shared.rest.call::<Value>(get).await {
             Ok(post) => post["applied_tags"].as_array().cloned().unwrap_or_default(),
             Err(_) => Vec::new(),
@@ -580,13 +564,8 @@ impl Intake {
         if !tags.iter().any(|t| t == tag) {
             tags.push(json!(tag));
         }
-        let req = Request::new(
-            Route::Channel {
-                channel_id: id.into(),
-            },
-            LightMethod::Patch,
-        )
-        .body(serde_json::to_vec(&json!({ "applied_tags": tags })).ok());
+        let req = Request::new(Route::Channel { channel_id }, LightMethod::Patch)
+            .body(serde_json::to_vec(&json!({ "applied_tags": tags })).ok());
         if let Err(e) = self
             .shared
             .rest
@@ -598,20 +577,14 @@ impl Intake {
     }
 
     /// "Contact support": the conversation starts in the person's direct messages, or in
-    /// a private thread here when those are closed.
-    /// A panel press is answered at once, not behind the panel channel's other events:
-    /// everyone presses the same panel.
-    async fn on_panel_press(&self, c: ComponentInteraction) {
-        let user = c.user.id.to_string();
-        let name =
-            convert::display_name(&c.user, c.member.as_ref().and_then(|m| m.nick.as_deref()));
-        self.on_panel(&c, user, name).await;
-    }
-
-    async fn on_panel(&self, c: &ComponentInteraction, user: String, name: String) {
+    /// a private thread here when those are closed. Answered at once, not behind the
+    /// panel channel's other events: everyone presses the same panel.
+    async fn on_panel(&self, c: ComponentInteraction) {
         let (id, token) = (c.id.to_string(), c.token.clone());
+        let user = c.user.id.to_string();
+        let name = convert::member_name(&c.user, c.member.as_ref());
         if !self
-            .respond(&id, &token, json!({"type": 5, "data": {"flags": 64}}))
+            .respond(c.id, &token, json!({"type": 5, "data": {"flags": 64}}))
             .await
         {
             return;
@@ -653,11 +626,11 @@ impl Intake {
 
     async fn on_ready(self: &Arc<Self>, ready: Ready) {
         let bot = ready.user.id.to_string();
-        let app = ready.application.id.to_string();
+        let app = ready.application.id;
         tracing::info!(bot = %bot, user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord's gateway");
         *lock(&self.shared.bot_user) = Some(bot);
-        *lock(&self.shared.application) = Some(app.clone());
-        self.register_commands(&app).await;
+        *lock(&self.shared.application) = Some(app);
+        self.register_commands(app).await;
         self.catch_up().await;
     }
 
@@ -677,19 +650,12 @@ impl Intake {
             if !seen.insert(channel.clone()) {
                 continue;
             }
-            let Ok(id) = channel.parse::<u64>() else {
+            let Some(channel_id) = ids::snowflake(&channel) else {
                 continue;
             };
-            let req = Request::new(
-                Route::ChannelMessages {
-                    channel_id: id.into(),
-                },
-                LightMethod::Get,
-            )
-            .params(Some(vec![
-                ("after", after.clone()),
-                ("limit", "100".into()),
-            ]));
+            let req = Request::new(Route::ChannelMessages { channel_id }, LightMethod::Get).params(
+                Some(vec![("after", after.clone()), ("limit", "100".into())]),
+            );
             let mut missed: Vec<Message> = match self
                 .shared
                 .rest
@@ -720,10 +686,7 @@ impl Intake {
     }
 
     /// `/support [question]` in each of `guild_ids`.
-    async fn register_commands(&self, app: &str) {
-        let Ok(app) = app.parse::<u64>() else {
-            return;
-        };
+    async fn register_commands(&self, application_id: ApplicationId) {
         let say = i18n::catalogue(relaydesk_core::text::Lang::En);
         let command = json!([{
             "name": ids::COMMAND,
@@ -737,7 +700,7 @@ impl Intake {
             }],
         }]);
         for guild in &self.shared.settings.guild_ids {
-            let Ok(g) = guild.parse::<u64>() else {
+            let Some(guild_id) = ids::snowflake(guild) else {
                 tracing::warn!(
                     guild,
                     "[discord] guild_ids holds something that is not a server id"
@@ -746,8 +709,8 @@ impl Intake {
             };
             let req = Request::new(
                 Route::GuildCommands {
-                    application_id: app.into(),
-                    guild_id: g.into(),
+                    application_id,
+                    guild_id,
                 },
                 LightMethod::Put,
             )
@@ -800,9 +763,7 @@ impl EventHandler for Handler {
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
         match interaction {
             Interaction::Command(c) => self.0.on_command(c).await,
-            Interaction::Component(c) if c.data.custom_id == ids::PANEL => {
-                self.0.on_panel_press(c).await
-            }
+            Interaction::Component(c) if c.data.custom_id == ids::PANEL => self.0.on_panel(c).await,
             Interaction::Component(c) => self
                 .0
                 .enqueue(c.channel_id.to_string(), Job::Component(Box::new(c))),

@@ -98,7 +98,9 @@ pub(crate) struct Shared {
     pub fallbacks: Mutex<HashMap<String, Fallback>>,
     /// The bot's user id, once the gateway said.
     pub bot_user: Mutex<Option<String>>,
-    pub application: Mutex<Option<String>>,
+    /// The application, once the gateway said: commands and interaction webhooks live
+    /// under it.
+    pub application: Mutex<Option<serenity::all::ApplicationId>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

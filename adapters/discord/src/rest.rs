@@ -47,12 +47,22 @@ impl std::fmt::Display for RestError {
 }
 
 impl RestError {
-    fn other(message: impl Into<String>) -> RestError {
+    /// A failure with no answer from Discord (unreachable, unreadable).
+    pub(crate) fn other(message: impl Into<String>) -> RestError {
         RestError {
             status: None,
             code: None,
             message: message.into(),
             retry_after: None,
+        }
+    }
+
+    /// A request that cannot be right (a bad id, a file that is not there): retrying
+    /// cannot help.
+    pub(crate) fn invalid(message: impl Into<String>) -> RestError {
+        RestError {
+            status: Some(400),
+            ..RestError::other(message)
         }
     }
 

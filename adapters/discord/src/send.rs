@@ -7,8 +7,7 @@ use relaydesk_core::adapter::{Action, Body, Delivered, FileRef, Outbound, SendEr
 use relaydesk_core::i18n;
 use serde_json::{json, Value};
 use serenity::all::{
-    ButtonStyle, ChannelId, ChannelType, CreateActionRow, CreateAttachment, CreateButton,
-    CreateMessage, MessageId, UserId,
+    ButtonStyle, ChannelType, CreateActionRow, CreateAttachment, CreateButton, CreateMessage,
 };
 use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
 
@@ -21,29 +20,9 @@ pub const DMS_CLOSED: i64 = 50007;
 /// Discord's error: no such channel (here: a thread not started yet).
 const UNKNOWN_CHANNEL: i64 = 10003;
 
-fn channel_id(id: &str) -> Result<ChannelId, RestError> {
-    id.parse::<u64>()
-        .ok()
-        .filter(|n| *n != 0)
-        .map(ChannelId::new)
-        .ok_or_else(|| not_an_id(id))
-}
-
-fn message_id(id: &str) -> Result<MessageId, RestError> {
-    id.parse::<u64>()
-        .ok()
-        .filter(|n| *n != 0)
-        .map(MessageId::new)
-        .ok_or_else(|| not_an_id(id))
-}
-
-fn not_an_id(id: &str) -> RestError {
-    RestError {
-        status: Some(400),
-        code: None,
-        message: format!("`{id}` is not a Discord id"),
-        retry_after: None,
-    }
+/// A Discord id (`ChannelId`, `MessageId`, `UserId`) from its text.
+fn snowflake<T: std::str::FromStr>(id: &str) -> Result<T, RestError> {
+    ids::snowflake(id).ok_or_else(|| RestError::invalid(format!("`{id}` is not a Discord id")))
 }
 
 fn json_body(value: &impl serde::Serialize) -> Option<Vec<u8>> {
@@ -57,7 +36,7 @@ pub(crate) async fn channel_info(shared: &Shared, channel: &str) -> Result<Chann
     }
     let req = Request::new(
         Route::Channel {
-            channel_id: channel_id(channel)?,
+            channel_id: snowflake(channel)?,
         },
         LightMethod::Get,
     );
@@ -88,12 +67,7 @@ pub(crate) async fn dm_channel(shared: &Shared, user: &str) -> Result<String, Re
     let v: Value = shared.rest.call(req).await?;
     let dm = v["id"]
         .as_str()
-        .ok_or_else(|| RestError {
-            status: None,
-            code: None,
-            message: "Discord opened a direct message without an id".into(),
-            retry_after: None,
-        })?
+        .ok_or_else(|| RestError::other("Discord opened a direct message without an id"))?
         .to_string();
     lock(&shared.dms).insert(user.to_string(), dm.clone());
     lock(&shared.channels).insert(
@@ -111,7 +85,7 @@ pub(crate) async fn dm_channel(shared: &Shared, user: &str) -> Result<String, Re
 async fn post_json(shared: &Shared, channel: &str, body: Value) -> Result<Value, RestError> {
     let req = Request::new(
         Route::ChannelMessages {
-            channel_id: channel_id(channel)?,
+            channel_id: snowflake(channel)?,
         },
         LightMethod::Post,
     )
@@ -154,8 +128,8 @@ async fn post(shared: &Shared, message: &Outbound) -> Result<Delivered, RestErro
         Err(e) if e.is_code(UNKNOWN_CHANNEL) || e.status == Some(404) => {
             let req = Request::new(
                 Route::ChannelMessageThreads {
-                    channel_id: channel_id(channel)?,
-                    message_id: message_id(thread)?,
+                    channel_id: snowflake(channel)?,
+                    message_id: snowflake(thread)?,
                 },
                 LightMethod::Post,
             )
@@ -239,7 +213,7 @@ async fn fallback_thread(shared: &Shared, dm: &str) -> Result<String, String> {
     };
     let create = Request::new(
         Route::ChannelThreads {
-            channel_id: channel_id(&panel).map_err(|e| e.to_string())?,
+            channel_id: snowflake(&panel).map_err(|e| e.to_string())?,
         },
         LightMethod::Post,
     )
@@ -253,11 +227,8 @@ async fn fallback_thread(shared: &Shared, dm: &str) -> Result<String, String> {
     let thread = id_of(&thread);
     let add = Request::new(
         Route::ChannelThreadMember {
-            channel_id: channel_id(&thread).map_err(|e| e.to_string())?,
-            user_id: user
-                .parse::<u64>()
-                .map(UserId::new)
-                .map_err(|_| "bad user id".to_string())?,
+            channel_id: snowflake(&thread).map_err(|e| e.to_string())?,
+            user_id: snowflake(&user).map_err(|e| e.to_string())?,
         },
         LightMethod::Put,
     );
@@ -299,7 +270,7 @@ async fn post_card(
         }
         let req = Request::new(
             Route::ChannelForumPosts {
-                channel_id: channel_id(channel)?,
+                channel_id: snowflake(channel)?,
             },
             LightMethod::Post,
         )
@@ -318,8 +289,8 @@ async fn post_card(
     let card_id = id_of(&posted);
     let req = Request::new(
         Route::ChannelMessageThreads {
-            channel_id: channel_id(channel)?,
-            message_id: message_id(&card_id)?,
+            channel_id: snowflake(channel)?,
+            message_id: snowflake(&card_id)?,
         },
         LightMethod::Post,
     )
@@ -369,8 +340,8 @@ async fn update(shared: &Shared, message: &Outbound, id: &str) -> Result<Deliver
     let home = home_of(shared, message, id).await?;
     let req = Request::new(
         Route::ChannelMessage {
-            channel_id: channel_id(&home)?,
-            message_id: message_id(id)?,
+            channel_id: snowflake(&home)?,
+            message_id: snowflake(id)?,
         },
         LightMethod::Patch,
     )
@@ -404,8 +375,8 @@ async fn tag_ticket(
     let Some(tag) = info.tags.get(convert::state_tag(state)) else {
         return;
     };
-    // The other state tags come off; tags of other names stay as agents set them.
-    let req = match channel_id(thread) {
+    // The post carries the one tag of where it stands.
+    let req = match snowflake(thread) {
         Ok(id) => Request::new(Route::Channel { channel_id: id }, LightMethod::Patch)
             .body(json_body(&json!({ "applied_tags": [tag] }))),
         Err(_) => return,
@@ -419,8 +390,8 @@ async fn delete(shared: &Shared, message: &Outbound, id: &str) -> Result<Deliver
     let home = home_of(shared, message, id).await?;
     let req = Request::new(
         Route::ChannelMessage {
-            channel_id: channel_id(&home)?,
-            message_id: message_id(id)?,
+            channel_id: snowflake(&home)?,
+            message_id: snowflake(id)?,
         },
         LightMethod::Delete,
     );
@@ -472,7 +443,7 @@ async fn post_file(
     }
     let req = Request::new(
         Route::ChannelMessages {
-            channel_id: channel_id(channel)?,
+            channel_id: snowflake(channel)?,
         },
         LightMethod::Post,
     )
@@ -525,37 +496,23 @@ pub(crate) async fn keep(shared: &Shared, message: &str, index: usize, file: &mu
 /// The file at `url` (a kept file, or a link), or `None` when it is larger than `max`
 /// bytes.
 async fn download(shared: &Shared, url: &str, max: u64) -> Result<Option<Vec<u8>>, RestError> {
-    let failed = |message: String| RestError {
-        status: None,
-        code: None,
-        message,
-        retry_after: None,
-    };
-    if let Some(kept) = relaydesk_core::files::path_of(url, &shared.settings.files_dir) {
-        let path = kept.map_err(|e| RestError {
-            status: Some(400),
-            ..failed(e)
-        })?;
-        let bytes = tokio::fs::read(&path).await.map_err(|e| RestError {
-            status: Some(400),
-            ..failed(format!("kept file {}: {e}", path.display()))
-        })?;
-        return Ok((bytes.len() as u64 <= max).then_some(bytes));
+    if let Some(kept) = relaydesk_core::files::read(url, &shared.settings.files_dir, max).await {
+        return kept.map_err(RestError::invalid);
     }
     let mut response = reqwest::get(url)
         .await
-        .map_err(|e| failed(format!("the file could not be fetched: {e}")))?;
+        .map_err(|e| RestError::other(format!("the file could not be fetched: {e}")))?;
     if !response.status().is_success() {
         return Err(RestError {
             status: Some(response.status().as_u16()),
-            ..failed(format!("the file host answered {}", response.status()))
+            ..RestError::other(format!("the file host answered {}", response.status()))
         });
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| failed(format!("the file download broke off: {e}")))?
+        .map_err(|e| RestError::other(format!("the file download broke off: {e}")))?
     {
         bytes.extend_from_slice(&chunk);
         if bytes.len() as u64 > max {

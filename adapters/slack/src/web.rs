@@ -276,12 +276,10 @@ impl Web {
         max_bytes: u64,
         files_dir: &std::path::Path,
     ) -> Result<Option<Bytes>, SendError> {
-        if let Some(kept) = relaydesk_core::files::path_of(url, files_dir) {
-            let path = kept.map_err(SendError::Permanent)?;
-            let bytes = tokio::fs::read(&path)
-                .await
-                .map_err(|e| SendError::Permanent(format!("kept file {}: {e}", path.display())))?;
-            return Ok((bytes.len() as u64 <= max_bytes).then(|| Bytes::from(bytes)));
+        if let Some(kept) = relaydesk_core::files::read(url, files_dir, max_bytes).await {
+            return kept
+                .map(|bytes| bytes.map(Bytes::from))
+                .map_err(SendError::Permanent);
         }
         let uri: hyper::Uri = url
             .parse()

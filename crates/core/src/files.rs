@@ -24,6 +24,19 @@ pub fn path_of(url: &str, folder: &Path) -> Option<Result<PathBuf, String>> {
     })
 }
 
+/// The bytes of the kept file `url` names, or `None` inside the result when it is
+/// larger than `max` bytes; `None` when `url` is not a kept file's (`file://`) URL.
+pub async fn read(url: &str, folder: &Path, max: u64) -> Option<Result<Option<Vec<u8>>, String>> {
+    let path = match path_of(url, folder)? {
+        Ok(path) => path,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match tokio::fs::read(&path).await {
+        Ok(bytes) => Ok((bytes.len() as u64 <= max).then_some(bytes)),
+        Err(e) => Err(format!("kept file {}: {e}", path.display())),
+    })
+}
+
 /// A kept file's name: unique per message and attachment, and safe on any file system.
 pub fn name_for(message: &str, index: usize, name: &str) -> String {
     let safe: String = name

@@ -102,6 +102,26 @@ pub struct NewMessage<'a> {
     pub files: &'a [FileRef],
 }
 
+impl<'a> NewMessage<'a> {
+    /// What the inbound event `ev` says, by `author`, as `body`: linked to where it came
+    /// from, with its files.
+    pub fn of_event(
+        conversation_id: i64,
+        author: Author,
+        ev: &'a crate::adapter::Inbound,
+        body: &'a str,
+    ) -> NewMessage<'a> {
+        NewMessage {
+            conversation_id,
+            author,
+            author_name: &ev.author.display_name,
+            body,
+            source: Some((&ev.address, &ev.id)),
+            files: &ev.files,
+        }
+    }
+}
+
 /// An outbox row about to be written.
 #[derive(Debug, Clone)]
 pub struct NewOutbound {

@@ -168,14 +168,7 @@ impl Engine {
         body: &str,
         ev: &Inbound,
     ) -> Result<i64, StoreError> {
-        let message = NewMessage {
-            conversation_id: conv.id,
-            author,
-            author_name: &ev.author.display_name,
-            body,
-            source: Some((&ev.address, &ev.id)),
-            files: &ev.files,
-        };
+        let message = NewMessage::of_event(conv.id, author, ev, body);
         t.tx.insert_message(&message, t.now).await
     }
 }

@@ -49,14 +49,7 @@ impl Engine {
             previous_id: None,
         };
         let conv = t.tx.insert_conversation(&new, t.now).await?;
-        let message = NewMessage {
-            conversation_id: conv.id,
-            author: Author::User,
-            author_name: &ev.author.display_name,
-            body: text,
-            source: Some((&ev.address, &ev.id)),
-            files: &ev.files,
-        };
+        let message = NewMessage::of_event(conv.id, Author::User, ev, text);
         t.tx.insert_message(&message, t.now).await?;
         let say = i18n::catalogue(lang);
         let [solved, agent] = say.suggestion_buttons();

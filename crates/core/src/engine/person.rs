@@ -44,14 +44,7 @@ impl Engine {
         if self.follow_the_person(&mut conv, ev, text) {
             t.tx.save_conversation(&conv, t.now).await?;
         }
-        let message = NewMessage {
-            conversation_id: conv.id,
-            author: Author::User,
-            author_name: &ev.author.display_name,
-            body: text,
-            source: Some((&ev.address, &ev.id)),
-            files: &ev.files,
-        };
+        let message = NewMessage::of_event(conv.id, Author::User, ev, text);
         let message_id = t.tx.insert_message(&message, t.now).await?;
         let from = (message_id, ev.author.display_name.as_str());
         match conv.state {
