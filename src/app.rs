@@ -91,6 +91,9 @@ impl Application {
             close_after: config.close_after_ms(),
             anonymous_agents: config.relay.anonymous,
             capabilities,
+            questions: crate::config::desk::questions(&config.questions),
+            snippets: crate::config::desk::snippets(&config.snippets),
+            idle_expire: config.idle_expire_ms(),
         };
         let knowledge: Arc<dyn Knowledge> = helpcenter.clone();
         let engine = Arc::new(Engine::new(
@@ -231,6 +234,10 @@ pub fn queues(config: &Config) -> Vec<Queue> {
             name: q.name.clone(),
             phrases: q.phrases.clone(),
             agent_channel: q.agent_channel.clone(),
+            triage: q.triage.clone(),
+            routes: crate::config::desk::routes(q),
+            // Checked when the configuration was read.
+            hours: crate::config::desk::hours(q).ok().flatten(),
         })
         .collect()
 }

@@ -85,11 +85,11 @@ async fn run(
     let chat = Arc::new(Counter::new("chat", 0));
     let desk = Arc::new(Counter::new("desk", messages));
     let config = EngineConfig {
-        queues: vec![Queue {
-            name: "support".into(),
-            phrases: vec!["talk to an agent".into()],
-            agent_channel: Address::new("desk", "agents"),
-        }],
+        queues: vec![Queue::new(
+            "support",
+            vec!["talk to an agent".into()],
+            Address::new("desk", "agents"),
+        )],
         capabilities: HashMap::from([
             ("chat".into(), chat.capabilities()),
             ("desk".into(), desk.capabilities()),

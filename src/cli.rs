@@ -46,6 +46,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConversationsCommand,
     },
+    /// Read tickets: the queue's list, most urgent first, and one ticket whole.
+    Tickets {
+        #[command(subcommand)]
+        command: TicketsCommand,
+    },
     /// Search and evaluate the help center.
     Kb {
         #[command(subcommand)]
@@ -97,6 +102,23 @@ pub enum ConversationsCommand {
         #[arg(long, default_value_t = 1000)]
         limit: i64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// Tickets in priority order (critical first), then oldest first.
+    List {
+        /// Only this queue's.
+        #[arg(long)]
+        queue: Option<String>,
+        /// Only those in this state: queued, assigned, solved or closed.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// One ticket: its card's fields, triage answers, rating and messages.
+    Show { number: i64 },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -5,6 +5,9 @@
 //! with `Debug` or as TOML, cannot show one.
 
 mod database;
+pub mod desk;
+mod messages;
+pub use messages::Messages;
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +34,14 @@ pub struct Config {
     pub discord: Discord,
     #[serde(rename = "queue")]
     pub queues: Vec<QueueConfig>,
+    /// Triage questions, listed by queues' `triage`.
+    #[serde(rename = "question")]
+    pub questions: Vec<desk::QuestionConfig>,
+    /// Saved replies for `!snippet <name>`: `[snippets.refund] en = "…" ko = "…"`.
+    pub snippets: std::collections::BTreeMap<String, desk::Words>,
+    /// The bot's sentences replaced by key: `[messages.en]`, `[messages.ko]`.
+    #[serde(skip_serializing_if = "Messages::is_empty")]
+    pub messages: Messages,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,12 +116,15 @@ impl Default for Log {
 pub struct ConversationSettings {
     /// Days a solved ticket stays reopenable before it closes.
     pub close_after_days: f64,
+    /// Hours a conversation with the bot alone may sit idle before it ends quietly.
+    pub idle_expire_hours: f64,
 }
 
 impl Default for ConversationSettings {
     fn default() -> Self {
         ConversationSettings {
             close_after_days: 4.0,
+            idle_expire_hours: 24.0,
         }
     }
 }
@@ -252,9 +266,21 @@ pub struct QueueConfig {
     /// `slack:C…`, `discord:<id>` or `console:<name>`.
     #[serde(with = "address_string")]
     pub agent_channel: Address,
-    /// Triage question ids. Not supported in this version: a non-empty list is an error.
+    /// The ids of the `[[question]]`s asked before the ticket opens, in order.
     #[serde(default)]
     pub triage: Vec<String>,
+    /// Answers that send the ticket to another queue: `{ question_type.billing = "billing" }`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub route: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// When the team answers: `"mon-fri 09:00-18:00, sat 10:00-14:00"`; always when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<String>,
+    /// The IANA time zone of `business_hours` (default UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Days the team is away all day, as `YYYY-MM-DD` in its time zone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<String>,
 }
 
 mod address_string {
@@ -384,15 +410,17 @@ impl Config {
                 "web.public_url: this version has no web pages to link to, so nothing would use it; remove the key (Slack's request URLs are set in its app manifest)".into(),
             );
         }
+        if !self.conversation.idle_expire_hours.is_finite()
+            || self.conversation.idle_expire_hours <= 0.0
+        {
+            return invalid(format!(
+                "conversation.idle_expire_hours must be more than 0, not {}",
+                self.conversation.idle_expire_hours
+            ));
+        }
         for (i, q) in self.queues.iter().enumerate() {
             if q.name.trim().is_empty() {
                 return invalid(format!("queue[{i}].name is empty"));
-            }
-            if !q.triage.is_empty() {
-                return invalid(format!(
-                    "queue[{i}].triage (queue `{}`): triage questions are not supported in this version; remove the key",
-                    q.name
-                ));
             }
             if self.queues[..i].iter().any(|other| other.name == q.name) {
                 return invalid(format!(
@@ -428,6 +456,11 @@ impl Config {
                 return invalid(format!("queue[{i}].phrases: a phrase has no letters"));
             }
         }
+        let mut problems = desk::check(&self.questions, &self.queues, &self.snippets);
+        problems.extend(self.messages.check());
+        if !problems.is_empty() {
+            return invalid(problems.join("\n"));
+        }
         Ok(())
     }
 
@@ -439,6 +472,11 @@ impl Config {
 
     pub fn close_after_ms(&self) -> i64 {
         (self.conversation.close_after_days * 24.0 * 3600.0 * 1000.0) as i64
+    }
+
+    /// `[conversation].idle_expire_hours` in milliseconds.
+    pub fn idle_expire_ms(&self) -> i64 {
+        (self.conversation.idle_expire_hours * 3600.0 * 1000.0) as i64
     }
 }
 

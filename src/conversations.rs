@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use relaydesk_core::store::ConversationDetail;
-use relaydesk_core::{Author, Millis, Reports};
+use relaydesk_core::{Author, Millis, Reports, State};
 
 use crate::app;
-use crate::cli::{ConversationsCommand, ExportFormat};
+use crate::cli::{ConversationsCommand, ExportFormat, TicketsCommand};
 use crate::config::Config;
 
 /// `relaydesk status`: the deliveries waiting, per channel; a channel that keeps
@@ -132,6 +132,102 @@ pub async fn execute(config: &Config, command: ConversationsCommand) -> anyhow::
         }
     }
     Ok(())
+}
+
+/// `relaydesk tickets list|show`.
+pub async fn tickets(config: &Config, command: TicketsCommand) -> anyhow::Result<()> {
+    let store = app::open_store(config).await?;
+    match command {
+        TicketsCommand::List {
+            queue,
+            state,
+            limit,
+        } => {
+            let state = match state.as_deref() {
+                Some(s) => Some(State::parse(&s.to_lowercase()).with_context(|| {
+                    format!("`{s}` is not a state: use queued, assigned, solved or closed")
+                })?),
+                None => None,
+            };
+            if let Some(q) = &queue {
+                anyhow::ensure!(
+                    config.queues.iter().any(|c| &c.name == q),
+                    "there is no queue `{q}` (queues: {})",
+                    config
+                        .queues
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let list = store.tickets(queue.as_deref(), state, limit).await?;
+            if list.is_empty() {
+                println!("no tickets");
+            }
+            for t in list {
+                println!(
+                    "{:>7}  {:<8} {:<9} {:<10} {:<40} {:<24} {}",
+                    format!("#{}", t.number),
+                    t.priority.map(|p| p.as_str()).unwrap_or("-"),
+                    t.state.as_str(),
+                    t.queue,
+                    shorten(&t.subject, 40),
+                    format!("{} ({})", t.person, t.platform),
+                    timestamp(t.updated_at)
+                );
+            }
+        }
+        TicketsCommand::Show { number } => {
+            let id = store
+                .ticket_conversation(number)
+                .await?
+                .with_context(|| format!("there is no ticket #{number}"))?;
+            let detail = store
+                .conversation(id)
+                .await?
+                .with_context(|| format!("there is no ticket #{number}"))?;
+            let c = &detail.conversation;
+            println!(
+                "# Ticket #{number} · {} · {}",
+                c.queue.as_deref().unwrap_or("-"),
+                c.priority.map(|p| p.as_str()).unwrap_or("no priority")
+            );
+            if let Some(s) = &c.subject {
+                println!("\nsubject: {s}");
+            }
+            if !detail.triage.is_empty() {
+                println!("\n### Triage\n");
+                for a in &detail.triage {
+                    println!(
+                        "- {}: {}",
+                        a.question,
+                        a.shown.as_deref().unwrap_or("(skipped)")
+                    );
+                }
+            }
+            if let Some(s) = &detail.satisfaction {
+                let comment = s
+                    .comment
+                    .as_deref()
+                    .map(|c| format!(" — {c:?}"))
+                    .unwrap_or_default();
+                println!("\nrating: {}/5{comment}", s.rating);
+            }
+            println!();
+            print!("{}", markdown(&detail));
+        }
+    }
+    Ok(())
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(max - 1).collect();
+    format!("{cut}…")
 }
 
 fn markdown(d: &ConversationDetail) -> String {

@@ -30,11 +30,19 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before any sentence is written: the catalogue is read once, with them.
+    if let Err(problems) = config.messages.install() {
+        for p in problems {
+            eprintln!("error: {p}");
+        }
+        return ExitCode::from(2);
+    }
     let command = cli.command.unwrap_or(Command::Run);
     let quiet = matches!(
         command,
         Command::Console
             | Command::Conversations { .. }
+            | Command::Tickets { .. }
             | Command::Status
             | Command::Kb { .. }
             | Command::Bench { .. }
@@ -96,6 +104,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Conversations { command } => conversations::execute(&config, command).await,
+        Command::Tickets { command } => conversations::tickets(&config, command).await,
         Command::Status => conversations::status(&config).await,
         Command::Kb { command } => kb::execute(&config, command),
         Command::Bench { command } => bench::execute(command).await,

@@ -178,16 +178,16 @@ impl Desk {
         let desk = MemoryAdapter::new("desk", desk_caps);
         let config = EngineConfig {
             queues: vec![
-                Queue {
-                    name: "support".into(),
-                    phrases: vec!["talk to an agent".into(), "상담사에게 문의".into()],
-                    agent_channel: "desk:agents".parse().unwrap(),
-                },
-                Queue {
-                    name: "sales".into(),
-                    phrases: vec!["talk to sales".into()],
-                    agent_channel: "desk:sales".parse().unwrap(),
-                },
+                Queue::new(
+                    "support",
+                    vec!["talk to an agent".into(), "상담사에게 문의".into()],
+                    "desk:agents".parse().unwrap(),
+                ),
+                Queue::new(
+                    "sales",
+                    vec!["talk to sales".into()],
+                    "desk:sales".parse().unwrap(),
+                ),
             ],
             capabilities: HashMap::from([
                 ("chat".into(), chat.capabilities()),

@@ -282,7 +282,7 @@ pub fn interaction_kind(ev: &SlackInteractionEvent) -> (&'static str, Option<&st
 }
 
 /// The catalogue to answer a command in: the language it was typed in.
-pub fn catalogue_for(text: Option<&str>) -> &'static dyn relaydesk_core::i18n::Catalogue {
+pub fn catalogue_for(text: Option<&str>) -> &'static relaydesk_core::i18n::Catalogue {
     relaydesk_core::i18n::catalogue(relaydesk_core::text::detect_lang(text.unwrap_or_default()))
 }
 

@@ -50,6 +50,12 @@ pub fn date(at: Millis) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// The UTC date and time of a time, as `YYYY-MM-DD HH:MM UTC`.
+pub fn date_time(at: Millis) -> String {
+    let minutes = at.div_euclid(60_000).rem_euclid(24 * 60);
+    format!("{} {:02}:{:02} UTC", date(at), minutes / 60, minutes % 60)
+}
+
 /// Year, month and day of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
 pub fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -70,5 +76,9 @@ mod tests {
         assert_eq!(super::date(0), "1970-01-01");
         assert_eq!(super::date(1_795_651_200_000), "2026-11-26");
         assert_eq!(super::date(951_782_400_000), "2000-02-29");
+        assert_eq!(
+            super::date_time(951_782_400_000 + 3_723_000),
+            "2000-02-29 01:02 UTC"
+        );
     }
 }

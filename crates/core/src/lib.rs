@@ -25,4 +25,4 @@ pub use adapter::{
 };
 pub use engine::{Engine, EngineConfig, Handled, Queue, Ticked};
 pub use store::{OutboxQueue, Reports, Store, StoreError};
-pub use types::{Address, Author, Conversation, Message, Millis, Person, State};
+pub use types::{Address, Author, Conversation, Message, Millis, Person, Priority, State};

@@ -297,6 +297,44 @@ pub struct ConversationDetail {
     pub deliveries: Vec<DeliveryRecord>,
     /// The help-center answers the bot gave.
     pub answers: Vec<AnswerRecord>,
+    /// The triage answers, in the order they were given.
+    pub triage: Vec<TriageAnswer>,
+    /// How the person rated the ticket, once solved.
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// How the person rated a solved ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Satisfaction {
+    /// 1 (poor) to 5 (great).
+    pub rating: u8,
+    /// What they added, if anything.
+    pub comment: Option<String>,
+}
+
+/// A line of `tickets list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketSummary {
+    /// The ticket's number.
+    pub number: i64,
+    /// Its conversation.
+    pub conversation_id: i64,
+    /// Its queue.
+    pub queue: String,
+    /// Where it stands.
+    pub state: crate::types::State,
+    /// How urgent it is.
+    pub priority: Option<crate::types::Priority>,
+    /// What it is about.
+    pub subject: String,
+    /// Who asked.
+    pub person: String,
+    /// The person's platform.
+    pub platform: String,
+    /// Who has it.
+    pub assignee: Option<String>,
+    /// When it last changed.
+    pub updated_at: Millis,
 }
 
 /// A help-center answer the bot gave (or declined to give), and what the person said
@@ -349,14 +387,131 @@ pub trait InboundTx: Send {
 /// People, as their platforms know them.
 #[async_trait]
 pub trait PersonTx: Send {
-    /// Creates or refreshes the person; returns their id and their most recent
-    /// conversation. Holds the person's row until commit, so that one person's events
-    /// are handled one at a time.
-    async fn upsert_person(
+    /// Creates or refreshes the person; returns their id, their current conversation
+    /// and whether they are blocked at `now`. Holds the person's row until commit, so
+    /// that one person's events are handled one at a time.
+    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<Found, StoreError>;
+
+    /// Makes `conversation_id` the one the person's next message goes to.
+    async fn set_current(&mut self, user_id: i64, conversation_id: i64) -> Result<(), StoreError>;
+}
+
+/// A person as [`PersonTx::upsert_person`] finds them.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The person's id.
+    pub user_id: i64,
+    /// The conversation their next message goes to: the newest, unless they chose an
+    /// older open one.
+    pub current: Option<Conversation>,
+    /// An agent has blocked them from opening tickets, and the block has not run out.
+    pub blocked: bool,
+}
+
+/// A triage question answered (or skipped) in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TriageAnswer {
+    /// The question's id.
+    pub question: String,
+    /// The option's id or the words typed; `None` when skipped.
+    pub answer: Option<String>,
+    /// The answer as the card shows it.
+    pub shown: Option<String>,
+}
+
+/// A ticket in the person's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketLine {
+    /// The conversation of the ticket.
+    pub conversation: Conversation,
+    /// What it is about: the triage subject, else the first thing the person wrote.
+    pub subject: String,
+}
+
+/// The help desk's records: triage answers, satisfaction, blocks and transfers.
+#[async_trait]
+pub trait DeskTx: Send {
+    /// The conversation's triage answers, in the order they were given.
+    async fn triage_answers(
         &mut self,
-        person: &Person,
+        conversation_id: i64,
+    ) -> Result<Vec<TriageAnswer>, StoreError>;
+
+    /// Records (or replaces) the answer to one triage question.
+    async fn save_triage_answer(
+        &mut self,
+        conversation_id: i64,
+        answer: &TriageAnswer,
         now: Millis,
-    ) -> Result<(i64, Option<Conversation>), StoreError>;
+    ) -> Result<(), StoreError>;
+
+    /// Forgets the conversation's triage answers (the person cancelled).
+    async fn clear_triage(&mut self, conversation_id: i64) -> Result<(), StoreError>;
+
+    /// Records the person's rating of a solved ticket, 1 to 5 (again: replaces it).
+    async fn rate(
+        &mut self,
+        conversation_id: i64,
+        rating: u8,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// Records the comment that goes with the rating.
+    async fn comment(
+        &mut self,
+        conversation_id: i64,
+        comment: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// Blocks the person from opening tickets until `until` (`None`: until unblocked).
+    async fn block(
+        &mut self,
+        user_id: i64,
+        until: Option<Millis>,
+        agent: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// Lifts the person's block; false when there was none.
+    async fn unblock(&mut self, user_id: i64) -> Result<bool, StoreError>;
+
+    /// Marks a stored message as written while blocked.
+    async fn hold_message(&mut self, message_id: i64) -> Result<(), StoreError>;
+
+    /// The person's messages written while blocked, oldest first; they are no longer
+    /// held once returned.
+    async fn release_held(&mut self, user_id: i64) -> Result<Vec<Message>, StoreError>;
+
+    /// Records that the ticket left the thread `from` for queue `to_queue`.
+    async fn record_transfer(
+        &mut self,
+        conversation_id: i64,
+        from: &Address,
+        to_queue: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// The queue a ticket that was in thread `thread` moved to, and its conversation.
+    async fn transferred_from(
+        &mut self,
+        thread: &Address,
+    ) -> Result<Option<(i64, String)>, StoreError>;
+
+    /// The person's ticket with this number.
+    async fn ticket_of(
+        &mut self,
+        user_id: i64,
+        number: i64,
+    ) -> Result<Option<Conversation>, StoreError>;
+
+    /// The person's tickets, newest first: `limit` of them after skipping `offset`.
+    async fn tickets_of(
+        &mut self,
+        user_id: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<TicketLine>, StoreError>;
 }
 
 /// Agents, as their platforms know them: who a ticket is assigned to.
@@ -384,7 +539,7 @@ pub trait ConversationTx: Send {
         thread: &Address,
     ) -> Result<Option<Conversation>, StoreError>;
 
-    /// Creates a conversation in state `bot`.
+    /// Creates a conversation in state `bot`; it becomes the person's current one.
     async fn insert_conversation(
         &mut self,
         new: &NewConversation,
@@ -406,16 +561,6 @@ pub trait ConversationTx: Send {
         offered: &[Choice],
         now: Millis,
     ) -> Result<(), StoreError>;
-
-    /// The choices last offered to the person in this conversation.
-    async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError>;
-
-    /// The person's conversations, newest first.
-    async fn conversations_of(
-        &mut self,
-        user_id: i64,
-        limit: i64,
-    ) -> Result<Vec<Conversation>, StoreError>;
 
     /// The next ticket number, never handed out twice.
     async fn next_ticket_number(&mut self) -> Result<i64, StoreError>;
@@ -460,7 +605,7 @@ pub trait OutboxTx: Send {
     /// The outbox rows that posted copies of a stored message, in order.
     async fn copies(&mut self, message_id: i64) -> Result<Vec<Copy>, StoreError>;
 
-    /// The conversation's ticket card, as first posted.
+    /// The conversation's ticket card, as last posted (a transfer posts a new one).
     async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError>;
 }
 
@@ -493,7 +638,7 @@ pub trait AnswerTx: Send {
 /// everything back.
 #[async_trait]
 pub trait Tx:
-    InboundTx + PersonTx + AgentTx + ConversationTx + MessageTx + OutboxTx + AnswerTx
+    InboundTx + PersonTx + AgentTx + ConversationTx + MessageTx + OutboxTx + AnswerTx + DeskTx
 {
     /// Makes everything the transaction wrote durable, at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -619,6 +764,18 @@ pub trait Reports: Send + Sync {
 
     /// Where `adapter` looks for messages written while it was down.
     async fn catch_up(&self, adapter: &str) -> Result<CatchUp, StoreError>;
+
+    /// Tickets, most urgent first (critical, high, normal, low, none), then oldest
+    /// first; only `queue`'s and those in `state` when given.
+    async fn tickets(
+        &self,
+        queue: Option<&str>,
+        state: Option<crate::types::State>,
+        limit: i64,
+    ) -> Result<Vec<TicketSummary>, StoreError>;
+
+    /// The conversation of ticket `number`.
+    async fn ticket_conversation(&self, number: i64) -> Result<Option<i64>, StoreError>;
 }
 
 /// A durable store: SQLite or PostgreSQL in `crates/store`. Each event's work is one
@@ -631,6 +788,10 @@ pub trait Store: OutboxQueue + Reports + Send + Sync {
     /// Conversations still solved that were solved before `before`, oldest first, at
     /// most `limit`: the engine's timer closes them.
     async fn solved_before(&self, before: Millis, limit: i64) -> Result<Vec<i64>, StoreError>;
+
+    /// Conversations with the bot alone (state `bot`) that last changed before
+    /// `before`, oldest first, at most `limit`: the engine's timer ends them.
+    async fn idle_before(&self, before: Millis, limit: i64) -> Result<Vec<i64>, StoreError>;
 
     /// Forgets inbound ids seen before `before`; returns how many.
     async fn forget_inbound(&self, before: Millis) -> Result<u64, StoreError>;

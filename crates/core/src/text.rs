@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The languages relaydesk writes its own messages in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -17,6 +19,15 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// Every language relaydesk writes in.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ko];
+
+    /// The language whose tag is exactly `tag` ([`Lang::as_str`]: `en`, `ko`), as the
+    /// configuration names it; `None` for any other text.
+    pub fn parse(tag: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|lang| lang.as_str() == tag)
+    }
+
     /// The language's tag: `en`, `ko`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -151,6 +162,15 @@ mod tests {
         assert_eq!(detect_lang("I forgot my password"), Lang::En);
         assert_eq!(detect_lang("relaydesk 비밀번호 재설정"), Lang::Ko);
         assert_eq!(detect_lang(""), Lang::En);
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(Lang::parse("en"), Some(Lang::En));
+        assert_eq!(Lang::parse("ko"), Some(Lang::Ko));
+        assert_eq!(Lang::parse("ko-KR"), None);
+        assert_eq!(Lang::parse("fr"), None);
+        assert_eq!(Lang::from_tag("ko-KR"), Some(Lang::Ko));
     }
 
     #[test]

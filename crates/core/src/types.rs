@@ -195,6 +195,12 @@ pub struct Conversation {
     pub close_reason: Option<String>,
     /// The conversation this one continues, after the previous one closed.
     pub previous_id: Option<i64>,
+    /// How urgent the ticket is: from triage, or set by an agent.
+    pub priority: Option<Priority>,
+    /// What it is about: the triage subject, else the first question.
+    pub subject: Option<String>,
+    /// The choices the bot offered last, so that a typed "2" can pick one.
+    pub offered: Vec<crate::adapter::Choice>,
     /// When an agent marked it solved.
     pub solved_at: Option<Millis>,
     /// When it closed.
@@ -203,6 +209,52 @@ pub struct Conversation {
     pub created_at: Millis,
     /// When it last changed.
     pub updated_at: Millis,
+}
+
+/// How urgent a ticket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Can wait.
+    Low,
+    /// The usual.
+    Normal,
+    /// Hurts the person's work.
+    High,
+    /// Stops it: first in every list.
+    Critical,
+}
+
+impl Priority {
+    /// Every priority, lowest first.
+    pub const ALL: [Priority; 4] = [
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Critical,
+    ];
+
+    /// The priority's name, as stored and typed (`!priority high`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Critical => "critical",
+        }
+    }
+
+    /// The priority named `s` (any case), if it is one.
+    pub fn parse(s: &str) -> Option<Priority> {
+        let s = s.trim().to_lowercase();
+        Priority::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The agent a ticket is assigned to: recorded by id, shown by name.

@@ -13,9 +13,10 @@ use async_trait::async_trait;
 use relaydesk_core::adapter::OutboundKind;
 use relaydesk_core::store::{
     AnswerRecord, CatchUp, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem,
-    OutboxQueue, Receipt, Reports, Store, StoreError, Tx, WaitingChannel,
+    OutboxQueue, Receipt, Reports, Satisfaction, Store, StoreError, TicketSummary, TriageAnswer,
+    Tx, WaitingChannel,
 };
-use relaydesk_core::Millis;
+use relaydesk_core::{Millis, State};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
@@ -321,6 +322,13 @@ impl Store for SqlStore {
     async fn solved_before(&self, before: Millis, limit: i64) -> Result<Vec<i64>, StoreError> {
         let sql = "select id from conversation where state = 'solved' and solved_at < $1
                    order by solved_at limit $2";
+        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(before).bind(limit).fetch_all(pool).await)
+            .map_err(db_error)
+    }
+
+    async fn idle_before(&self, before: Millis, limit: i64) -> Result<Vec<i64>, StoreError> {
+        let sql = "select id from conversation where state = 'bot' and updated_at < $1
+                   order by updated_at limit $2";
         on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(before).bind(limit).fetch_all(pool).await)
             .map_err(db_error)
     }
@@ -648,6 +656,37 @@ impl Reports for SqlStore {
         rows.into_iter().map(SummaryRow::into_summary).collect()
     }
 
+    async fn tickets(
+        &self,
+        queue: Option<&str>,
+        state: Option<State>,
+        limit: i64,
+    ) -> Result<Vec<TicketSummary>, StoreError> {
+        let sql = "select c.ticket_number, c.id, c.queue, c.state, c.priority, c.assignee, c.updated_at,
+                     p.display_name, p.platform,
+                     coalesce(c.subject, (select m.body from message m where m.conversation_id = c.id
+                       and m.author = 'user' and m.body <> '' order by m.id limit 1), '') as subject
+                   from conversation c join person p on p.id = c.person_id
+                   where c.ticket_number is not null
+                     and ($1 is null or c.queue = $1) and ($2 is null or c.state = $2)
+                   order by case c.priority when 'critical' then 0 when 'high' then 1 when 'normal' then 2
+                     when 'low' then 3 else 4 end, c.id
+                   limit $3";
+        let state = state.map(State::as_str);
+        let rows: Vec<rows::TicketRow> = on_pool!(&self.db, pool => sqlx::query_as(sql)
+            .bind(queue).bind(state).bind(limit).fetch_all(pool).await)
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(rows::TicketRow::into_summary)
+            .collect()
+    }
+
+    async fn ticket_conversation(&self, number: i64) -> Result<Option<i64>, StoreError> {
+        let sql = "select id from conversation where ticket_number = $1";
+        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(number).fetch_optional(pool).await)
+            .map_err(db_error)
+    }
+
     async fn conversation(&self, id: i64) -> Result<Option<ConversationDetail>, StoreError> {
         let sql = format!(
             "select {} from conversation where id = $1",
@@ -690,7 +729,28 @@ impl Reports for SqlStore {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
+        let sql = "select question, answer, shown from triage_answer where conversation_id = $1
+                   order by created_at, question";
+        let triage: Vec<(String, Option<String>, Option<String>)> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)
+                .map_err(db_error)?;
+        let sql = "select rating, comment from satisfaction where conversation_id = $1";
+        let satisfaction: Option<(i32, Option<String>)> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)
+                .map_err(db_error)?;
         Ok(Some(ConversationDetail {
+            triage: triage
+                .into_iter()
+                .map(|(question, answer, shown)| TriageAnswer {
+                    question,
+                    answer,
+                    shown,
+                })
+                .collect(),
+            satisfaction: satisfaction.map(|(rating, comment)| Satisfaction {
+                rating: u8::try_from(rating).unwrap_or_default(),
+                comment,
+            }),
             answers,
             conversation,
             person: person.into(),

@@ -3,14 +3,15 @@
 use relaydesk_core::adapter::{Body, Choice, FileRef, OutboundKind, Payload, TicketCard};
 use relaydesk_core::store::{
     ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, RowAction, StoreError,
+    TicketLine, TicketSummary,
 };
 use relaydesk_core::text::Lang;
 use relaydesk_core::types::Assignee;
-use relaydesk_core::{Address, Author, Conversation, Message, Person, State};
+use relaydesk_core::{Address, Author, Conversation, Message, Person, Priority, State};
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, person_id, state, user_adapter, user_channel, user_thread, lang, queue, \
-     ticket_number, agent_adapter, agent_channel, agent_thread, assignee_id, assignee, close_reason, previous_id, solved_at, \
-     closed_at, created_at, updated_at";
+     ticket_number, agent_adapter, agent_channel, agent_thread, assignee_id, assignee, close_reason, previous_id, priority, \
+     subject, offered_choices, solved_at, closed_at, created_at, updated_at";
 
 /// The conversation columns, qualified by a table alias.
 pub(crate) fn conversation_columns_of(alias: &str) -> String {
@@ -122,6 +123,9 @@ pub(crate) struct ConversationRow {
     assignee: Option<String>,
     close_reason: Option<String>,
     previous_id: Option<i64>,
+    priority: Option<String>,
+    subject: Option<String>,
+    offered_choices: String,
     solved_at: Option<i64>,
     closed_at: Option<i64>,
     created_at: i64,
@@ -157,6 +161,12 @@ impl ConversationRow {
             }),
             close_reason: self.close_reason,
             previous_id: self.previous_id,
+            priority: match self.priority {
+                Some(p) => Some(Priority::parse(&p).ok_or_else(|| corrupt("priority", &p))?),
+                None => None,
+            },
+            subject: self.subject,
+            offered: parse_choices(&self.offered_choices)?,
             solved_at: self.solved_at,
             closed_at: self.closed_at,
             created_at: self.created_at,
@@ -165,13 +175,31 @@ impl ConversationRow {
     }
 }
 
-/// A person's latest conversation with what is stored about the person.
+/// A person's current conversation with what is stored about the person.
 #[derive(sqlx::FromRow)]
 pub(crate) struct LatestRow {
     #[sqlx(flatten)]
     pub(crate) conversation: ConversationRow,
     pub(crate) person_name: String,
     pub(crate) person_email: Option<String>,
+    pub(crate) blocked: i64,
+}
+
+/// A ticket with its subject, for the person's history.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TicketLineRow {
+    #[sqlx(flatten)]
+    conversation: ConversationRow,
+    first_words: String,
+}
+
+impl TicketLineRow {
+    pub(crate) fn into_line(self) -> Result<TicketLine, StoreError> {
+        Ok(TicketLine {
+            conversation: self.conversation.into_conversation()?,
+            subject: self.first_words,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -323,6 +351,40 @@ impl DeliveryRow {
             attempts: self.attempts,
             platform_message_id: self.platform_message_id,
             last_error: self.last_error,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TicketRow {
+    ticket_number: i64,
+    id: i64,
+    queue: Option<String>,
+    state: String,
+    priority: Option<String>,
+    subject: String,
+    display_name: String,
+    platform: String,
+    assignee: Option<String>,
+    updated_at: i64,
+}
+
+impl TicketRow {
+    pub(crate) fn into_summary(self) -> Result<TicketSummary, StoreError> {
+        Ok(TicketSummary {
+            number: self.ticket_number,
+            conversation_id: self.id,
+            queue: self.queue.unwrap_or_default(),
+            state: State::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?,
+            priority: match self.priority {
+                Some(p) => Some(Priority::parse(&p).ok_or_else(|| corrupt("priority", &p))?),
+                None => None,
+            },
+            subject: self.subject,
+            person: self.display_name,
+            platform: self.platform,
+            assignee: self.assignee,
+            updated_at: self.updated_at,
         })
     }
 }

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use relaydesk_core::adapter::{Choice, OutboundKind};
 use relaydesk_core::store::{
-    AgentTx, AnswerTx, Card, ConversationTx, Copy, InboundTx, MessageTx, NewConversation,
-    NewMessage, NewOutbound, OutboxTx, PersonTx, StoreError, Tx,
+    AgentTx, AnswerTx, Card, ConversationTx, Copy, DeskTx, Found, InboundTx, MessageTx,
+    NewConversation, NewMessage, NewOutbound, OutboxTx, PersonTx, StoreError, TicketLine,
+    TriageAnswer, Tx,
 };
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
 use sqlx::{Postgres, Sqlite, Transaction};
@@ -80,21 +81,18 @@ impl InboundTx for SqlTx {
 
 #[async_trait]
 impl PersonTx for SqlTx {
-    async fn upsert_person(
-        &mut self,
-        person: &Person,
-        now: Millis,
-    ) -> Result<(i64, Option<Conversation>), StoreError> {
+    async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<Found, StoreError> {
         // The common case, a known person with a conversation, is one read.
         let sql = format!(
-            "select {}, p.display_name as person_name, p.verified_email as person_email
-             from person p join conversation c on c.person_id = p.id
-             where p.platform = $1 and p.platform_user_id = $2 order by c.id desc limit 1{}",
+            "select {}, p.display_name as person_name, p.verified_email as person_email,
+               (select count(*) from block b where b.person_id = p.id and (b.until is null or b.until > $3)) as blocked
+             from person p join conversation c on c.id = p.current_conversation_id
+             where p.platform = $1 and p.platform_user_id = $2{}",
             rows::conversation_columns_of("c"),
             self.for_update_of("p, c")
         );
         let known: Option<rows::LatestRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(&person.platform).bind(&person.id).fetch_optional(&mut **c).await)
+            .bind(&person.platform).bind(&person.id).bind(now).fetch_optional(&mut **c).await)
         .map_err(db_error)?;
         if let Some(known) = known {
             let unchanged = known.person_name == person.display_name
@@ -108,7 +106,11 @@ impl PersonTx for SqlTx {
                     .execute(&mut **c).await.map(|_| ()))
                 .map_err(db_error)?;
             }
-            return Ok((conversation.user_id, Some(conversation)));
+            return Ok(Found {
+                user_id: conversation.user_id,
+                current: Some(conversation),
+                blocked: known.blocked > 0,
+            });
         }
         let sql = "insert into person (platform, platform_user_id, display_name, verified_email, created_at, updated_at)
                    values ($1, $2, $3, $4, $5, $5)
@@ -121,7 +123,18 @@ impl PersonTx for SqlTx {
             .bind(&person.platform).bind(&person.id).bind(&person.display_name).bind(&person.verified_email).bind(now)
             .fetch_one(&mut **c).await)
         .map_err(db_error)?;
-        Ok((id, self.latest_conversation(id).await?))
+        Ok(Found {
+            user_id: id,
+            current: self.latest_conversation(id).await?,
+            blocked: false,
+        })
+    }
+
+    async fn set_current(&mut self, user_id: i64, conversation_id: i64) -> Result<(), StoreError> {
+        let sql = "update person set current_conversation_id = $1 where id = $2";
+        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(conversation_id).bind(user_id)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
     }
 }
 
@@ -201,7 +214,9 @@ impl ConversationTx for SqlTx {
             .bind(new.lang.as_str()).bind(new.previous_id).bind(now)
             .fetch_one(&mut **c).await)
         .map_err(db_error)?;
-        row.into_conversation()
+        let conversation = row.into_conversation()?;
+        self.set_current(new.user_id, conversation.id).await?;
+        Ok(conversation)
     }
 
     async fn save_conversation(
@@ -212,8 +227,8 @@ impl ConversationTx for SqlTx {
         let sql = "update conversation set state = $1, user_adapter = $2, user_channel = $3, user_thread = $4,
                    lang = $5, queue = $6, ticket_number = $7, agent_adapter = $8, agent_channel = $9,
                    agent_thread = $10, assignee_id = $11, assignee = $12, close_reason = $13, solved_at = $14,
-                   closed_at = $15, updated_at = $16
-                   where id = $17";
+                   closed_at = $15, updated_at = $16, priority = $17, subject = $18
+                   where id = $19";
         let (u, a) = (&conv.user_address, conv.agent_address.as_ref());
         on_tx!(&mut self.conn, c => sqlx::query(sql)
             .bind(conv.state.as_str()).bind(&u.adapter).bind(&u.channel).bind(&u.thread)
@@ -221,7 +236,7 @@ impl ConversationTx for SqlTx {
             .bind(a.map(|a| &a.adapter)).bind(a.map(|a| &a.channel)).bind(a.and_then(|a| a.thread.as_ref()))
             .bind(conv.assignee.as_ref().and_then(|a| a.agent_id)).bind(conv.assignee.as_ref().map(|a| &a.name))
             .bind(&conv.close_reason).bind(conv.solved_at).bind(conv.closed_at)
-            .bind(now).bind(conv.id)
+            .bind(now).bind(conv.priority.map(|p| p.as_str())).bind(&conv.subject).bind(conv.id)
             .execute(&mut **c).await.map(|_| ()))
         .map_err(db_error)?;
         Ok(())
@@ -238,31 +253,6 @@ impl ConversationTx for SqlTx {
         on_tx!(&mut self.conn, c => sqlx::query(sql).bind(&offered).bind(now).bind(conversation_id)
             .execute(&mut **c).await.map(|_| ()))
         .map_err(db_error)
-    }
-
-    async fn offered_choices(&mut self, conversation_id: i64) -> Result<Vec<Choice>, StoreError> {
-        let sql = "select offered_choices from conversation where id = $1";
-        let json: String = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).bind(conversation_id).fetch_one(&mut **c).await)
-            .map_err(db_error)?;
-        rows::parse_choices(&json)
-    }
-
-    async fn conversations_of(
-        &mut self,
-        user_id: i64,
-        limit: i64,
-    ) -> Result<Vec<Conversation>, StoreError> {
-        let sql = format!(
-            "select {} from conversation where person_id = $1 order by id desc limit $2",
-            rows::conversation_columns_of("conversation")
-        );
-        let found: Vec<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(user_id).bind(limit).fetch_all(&mut **c).await)
-        .map_err(db_error)?;
-        found
-            .into_iter()
-            .map(ConversationRow::into_conversation)
-            .collect()
     }
 
     async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
@@ -377,7 +367,7 @@ impl OutboxTx for SqlTx {
 
     async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError> {
         let sql = "select id, body, choices from outbox where conversation_id = $1 and kind = 'ticket_card' and action = 'post'
-                   order by id limit 1";
+                   order by id desc limit 1";
         let card: Option<(i64, String, String)> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
             .bind(conversation_id).fetch_optional(&mut **c).await)
         .map_err(db_error)?;
@@ -422,6 +412,194 @@ impl AnswerTx for SqlTx {
             .bind(feedback).bind(now).bind(conversation_id)
             .execute(&mut **c).await.map(|_| ()))
         .map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl DeskTx for SqlTx {
+    async fn triage_answers(
+        &mut self,
+        conversation_id: i64,
+    ) -> Result<Vec<TriageAnswer>, StoreError> {
+        let sql = "select question, answer, shown from triage_answer where conversation_id = $1
+                   order by created_at, question";
+        let rows: Vec<(String, Option<String>, Option<String>)> =
+            on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(conversation_id).fetch_all(&mut **c).await)
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(question, answer, shown)| TriageAnswer {
+                question,
+                answer,
+                shown,
+            })
+            .collect())
+    }
+
+    async fn save_triage_answer(
+        &mut self,
+        conversation_id: i64,
+        a: &TriageAnswer,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "insert into triage_answer (conversation_id, question, answer, shown, created_at)
+                   values ($1, $2, $3, $4, $5)
+                   on conflict (conversation_id, question) do update set answer = excluded.answer, shown = excluded.shown";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conversation_id).bind(&a.question).bind(&a.answer).bind(&a.shown).bind(now)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn clear_triage(&mut self, conversation_id: i64) -> Result<(), StoreError> {
+        let sql = "delete from triage_answer where conversation_id = $1";
+        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(conversation_id).execute(&mut **c).await.map(drop))
+            .map_err(db_error)
+    }
+
+    async fn rate(
+        &mut self,
+        conversation_id: i64,
+        rating: u8,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "insert into satisfaction (conversation_id, rating, created_at, updated_at) values ($1, $2, $3, $3)
+                   on conflict (conversation_id) do update set rating = excluded.rating, comment = null,
+                     updated_at = excluded.updated_at";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conversation_id).bind(i32::from(rating)).bind(now)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn comment(
+        &mut self,
+        conversation_id: i64,
+        comment: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql =
+            "update satisfaction set comment = $1, updated_at = $2 where conversation_id = $3";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(comment).bind(now).bind(conversation_id)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn block(
+        &mut self,
+        user_id: i64,
+        until: Option<Millis>,
+        agent: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "insert into block (person_id, until, agent_name, created_at) values ($1, $2, $3, $4)
+                   on conflict (person_id) do update set until = excluded.until, agent_name = excluded.agent_name,
+                     created_at = excluded.created_at";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(user_id).bind(until).bind(agent).bind(now)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn unblock(&mut self, user_id: i64) -> Result<bool, StoreError> {
+        let sql = "delete from block where person_id = $1";
+        let n = on_tx!(&mut self.conn, c => sqlx::query(sql).bind(user_id)
+            .execute(&mut **c).await.map(|r| r.rows_affected()))
+        .map_err(db_error)?;
+        Ok(n > 0)
+    }
+
+    async fn hold_message(&mut self, message_id: i64) -> Result<(), StoreError> {
+        let sql = "update message set held = 1 where id = $1";
+        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(message_id).execute(&mut **c).await.map(drop))
+            .map_err(db_error)
+    }
+
+    async fn release_held(&mut self, user_id: i64) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "select {} from message where held = 1 and deleted_at is null
+             and conversation_id in (select id from conversation where person_id = $1) order by id",
+            rows::MESSAGE_COLUMNS
+        );
+        let held: Vec<MessageRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(user_id).fetch_all(&mut **c).await)
+        .map_err(db_error)?;
+        let sql = "update message set held = 0
+                   where held = 1 and conversation_id in (select id from conversation where person_id = $1)";
+        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(user_id).execute(&mut **c).await.map(drop))
+            .map_err(db_error)?;
+        held.into_iter().map(MessageRow::into_message).collect()
+    }
+
+    async fn record_transfer(
+        &mut self,
+        conversation_id: i64,
+        from: &Address,
+        to_queue: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let Some(thread) = from.thread.as_ref() else {
+            // The card was never delivered: there is no old thread to point from.
+            return Ok(());
+        };
+        let sql = "insert into transfer (conversation_id, from_adapter, from_channel, from_thread, to_queue, created_at)
+                   values ($1, $2, $3, $4, $5, $6)";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conversation_id).bind(&from.adapter).bind(&from.channel).bind(thread).bind(to_queue).bind(now)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn transferred_from(
+        &mut self,
+        thread: &Address,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let sql = "select conversation_id, to_queue from transfer
+                   where from_adapter = $1 and from_channel = $2 and from_thread = $3 order by id desc limit 1";
+        on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(&thread.adapter).bind(&thread.channel).bind(&thread.thread)
+            .fetch_optional(&mut **c).await)
+        .map_err(db_error)
+    }
+
+    async fn ticket_of(
+        &mut self,
+        user_id: i64,
+        number: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!(
+            "select {} from conversation where ticket_number = $1 and person_id = $2",
+            rows::CONVERSATION_COLUMNS
+        );
+        let row: Option<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(number).bind(user_id).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        row.map(ConversationRow::into_conversation).transpose()
+    }
+
+    async fn tickets_of(
+        &mut self,
+        user_id: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<TicketLine>, StoreError> {
+        let sql = format!(
+            "select {}, coalesce(c.subject,
+               (select m.body from message m where m.conversation_id = c.id and m.author = 'user'
+                  and m.body <> '' order by m.id limit 1), '') as first_words
+             from conversation c where c.person_id = $1 and c.ticket_number is not null
+             order by c.id desc limit $2 offset $3",
+            rows::conversation_columns_of("c")
+        );
+        let found: Vec<rows::TicketLineRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(user_id).bind(limit).bind(offset).fetch_all(&mut **c).await)
+        .map_err(db_error)?;
+        found
+            .into_iter()
+            .map(rows::TicketLineRow::into_line)
+            .collect()
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::adapter::{Body, CardStatus, Choice, TicketCard, Verified};
 use crate::desk::choice::{CLAIM, CLOSE, REOPEN};
 use crate::i18n;
+use crate::store::TriageAnswer;
 use crate::types::{Author, Conversation, Message, Person, State};
 
 /// The card posted in the agent channel when a ticket opens.
@@ -19,7 +20,7 @@ pub fn ticket_card(conv: &Conversation, person: &Person, queue: &str) -> TicketC
         }),
         lang: conv.lang.as_str().to_string(),
         continues: conv.previous_id,
-        priority: None,
+        priority: conv.priority.map(|p| p.to_string()),
         triage: Vec::new(),
         post: None,
         status: None,
@@ -39,6 +40,10 @@ pub fn redrawn(card: &Body, conv: &Conversation) -> Body {
         Body::Card { card, .. } => Body::Card {
             card: Box::new(TicketCard {
                 status: Some(status),
+                priority: conv
+                    .priority
+                    .map(|p| p.to_string())
+                    .or_else(|| card.priority.clone()),
                 ..(**card).clone()
             }),
             choices,
@@ -52,6 +57,23 @@ pub fn redrawn(card: &Body, conv: &Conversation) -> Body {
             Body::words(format!("{}\n{line}", other.text()), choices)
         }
     }
+}
+
+/// The triage answers as the card shows them: the question's id in words, and the
+/// answer (or that it was skipped).
+pub fn triage_fields(answers: &[TriageAnswer]) -> Vec<(String, String)> {
+    let say = i18n::agents();
+    answers
+        .iter()
+        .map(|a| {
+            let mut name = a.question.replace('_', " ");
+            if let Some(first) = name.get(..1) {
+                name = first.to_uppercase() + &name[1..];
+            }
+            let shown = a.shown.clone().unwrap_or_else(|| say.skipped().to_string());
+            (name, shown)
+        })
+        .collect()
 }
 
 /// The buttons under a ticket card in each state.
@@ -102,6 +124,9 @@ mod tests {
             assignee: None,
             close_reason: None,
             previous_id: Some(2),
+            priority: None,
+            subject: None,
+            offered: Vec::new(),
             solved_at: None,
             closed_at: None,
             created_at: 0,

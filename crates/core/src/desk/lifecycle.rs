@@ -19,6 +19,25 @@ pub enum Trigger<'a> {
         /// Where the queue's tickets go.
         agent_channel: &'a Address,
     },
+    /// The handoff asks the triage questions of `queue` first.
+    StartTriage {
+        /// The queue whose questions are asked.
+        queue: &'a str,
+    },
+    /// A triage answer sends the ticket-to-be to another queue.
+    Route {
+        /// The queue it goes to; its own questions not yet answered come next.
+        queue: &'a str,
+    },
+    /// The person cancels triage: back to the bot.
+    CancelTriage,
+    /// An agent moves the ticket to another queue: it waits there for an agent.
+    Transfer {
+        /// The queue it moves to.
+        queue: &'a str,
+        /// That queue's agent channel.
+        agent_channel: &'a Address,
+    },
     /// An agent takes the ticket (or takes it over).
     Claim {
         /// Who takes it.
@@ -52,6 +71,10 @@ impl Trigger<'_> {
     pub fn name(&self) -> &'static str {
         match self {
             Trigger::OpenTicket { .. } => "open ticket",
+            Trigger::StartTriage { .. } => "start triage",
+            Trigger::Route { .. } => "route",
+            Trigger::CancelTriage => "cancel triage",
+            Trigger::Transfer { .. } => "transfer",
             Trigger::Claim { .. } => "claim",
             Trigger::AgentReply { .. } => "agent reply",
             Trigger::Solve => "solve",
@@ -107,6 +130,27 @@ impl Conversation {
                 self.queue = Some(queue.to_string());
                 self.ticket_number = Some(number);
                 self.agent_address = Some(agent_channel.clone());
+                Queued
+            }
+            (Trigger::StartTriage { queue }, Bot) | (Trigger::Route { queue }, Triage) => {
+                self.queue = Some(queue.to_string());
+                Triage
+            }
+            (Trigger::CancelTriage, Triage) => {
+                self.queue = None;
+                Bot
+            }
+            (
+                Trigger::Transfer {
+                    queue,
+                    agent_channel,
+                },
+                Queued | Assigned | Solved,
+            ) => {
+                self.queue = Some(queue.to_string());
+                self.agent_address = Some(agent_channel.clone());
+                self.assignee = None;
+                self.solved_at = None;
                 Queued
             }
             (Trigger::Claim { agent }, Queued | Assigned | Solved) => {
@@ -197,6 +241,9 @@ mod tests {
             assignee: None,
             close_reason: None,
             previous_id: None,
+            priority: None,
+            subject: None,
+            offered: Vec::new(),
             solved_at: None,
             closed_at: None,
             created_at: 0,
@@ -215,6 +262,13 @@ mod tests {
                 number: 7,
                 agent_channel: &agents,
             },
+            Trigger::StartTriage { queue: "support" },
+            Trigger::Route { queue: "billing" },
+            Trigger::CancelTriage,
+            Trigger::Transfer {
+                queue: "billing",
+                agent_channel: &agents,
+            },
             Trigger::Claim { agent: &grace },
             Trigger::AgentReply { agent: &grace },
             Trigger::Solve,
@@ -226,6 +280,10 @@ mod tests {
         let allowed = |t: &Trigger, s: State| -> Option<State> {
             match (t, s) {
                 (Trigger::OpenTicket { .. }, Bot | Triage | Verifying) => Some(Queued),
+                (Trigger::StartTriage { .. }, Bot) => Some(Triage),
+                (Trigger::Route { .. }, Triage) => Some(Triage),
+                (Trigger::CancelTriage, Triage) => Some(Bot),
+                (Trigger::Transfer { .. }, Queued | Assigned | Solved) => Some(Queued),
                 (Trigger::Claim { .. }, Queued) => Some(Assigned),
                 (Trigger::Claim { .. }, Assigned | Solved) => Some(s),
                 (Trigger::AgentReply { .. }, Queued) => Some(Assigned),
@@ -259,7 +317,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(moves, 22);
+        assert_eq!(moves, 28);
     }
 
     #[test]

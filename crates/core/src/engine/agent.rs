@@ -1,13 +1,13 @@
 //! The agents' side: commands and replies in a ticket thread.
 
-use crate::adapter::Inbound;
+use crate::adapter::{Inbound, OutboundKind};
 use crate::desk::command::AgentCommand;
 use crate::desk::Trigger;
 use crate::i18n;
 use crate::store::{NewMessage, StoreError};
 use crate::types::{Assignee, Author, Conversation, State};
 
-use super::turn::{Target, Turn};
+use super::turn::{Post, Target, Turn};
 use super::{Engine, Handled};
 
 impl Engine {
@@ -22,8 +22,7 @@ impl Engine {
             None => None,
         };
         let Some(mut conv) = conv else {
-            tracing::debug!(address = %ev.address, "agent-channel message outside a ticket thread");
-            return Ok(Handled::Ignored);
+            return self.outside_a_ticket(t, ev).await;
         };
         let agent = ev.author.display_name.as_str();
         let number = conv.ticket_number.unwrap_or(conv.id);
@@ -41,6 +40,17 @@ impl Engine {
                 self.notice(t, &conv, say.agent_help()).await?;
                 return Ok(Handled::Done);
             }
+            AgentCommand::Unknown(word) => {
+                self.notice(t, &conv, &say.unknown_command(word)).await?;
+                return Ok(Handled::Done);
+            }
+            AgentCommand::Transfer(queue) => return self.transfer(t, &mut conv, ev, queue).await,
+            AgentCommand::Snippet(name) => return self.snippet(t, &mut conv, ev, name).await,
+            AgentCommand::Priority(words) => {
+                return self.set_priority(t, &mut conv, ev, words).await
+            }
+            AgentCommand::Block(span) => return self.block(t, &conv, ev, span).await,
+            AgentCommand::Unblock => return self.unblock(t, &conv, ev).await,
             AgentCommand::Reply(body) => return self.agent_reply(t, &mut conv, ev, body).await,
             AgentCommand::Reopen => return self.reopen(t, &mut conv, ev).await,
             AgentCommand::Claim => {
@@ -76,11 +86,42 @@ impl Engine {
         };
         self.notice(t, &conv, &notice).await?;
         self.tell(t, &conv, None, &to_person, Vec::new()).await?;
+        if command == AgentCommand::Solve {
+            self.ask_rating(t, &conv).await?;
+        }
+        Ok(Handled::Done)
+    }
+
+    /// A message in an agent channel outside any ticket's thread: in the thread of a
+    /// ticket that moved to another queue, it is refused with a pointer; elsewhere it is
+    /// not for the engine.
+    async fn outside_a_ticket(&self, t: &mut Turn, ev: &Inbound) -> Result<Handled, StoreError> {
+        let moved = match &ev.address.thread {
+            Some(_) => t.tx.transferred_from(&ev.address).await?,
+            None => None,
+        };
+        let Some((conversation_id, queue)) = moved else {
+            tracing::debug!(address = %ev.address, "agent-channel message outside a ticket thread");
+            return Ok(Handled::Ignored);
+        };
+        let Some(conv) = t.tx.conversation(conversation_id).await? else {
+            return Ok(Handled::Ignored);
+        };
+        let text = i18n::agents().moved_elsewhere(conv.ticket_number.unwrap_or(conv.id), &queue);
+        let post = Post {
+            to: Target::Address(ev.address.clone()),
+            kind: OutboundKind::AgentNotice,
+            text: &text,
+            sender: None,
+            choices: Vec::new(),
+            message_id: None,
+        };
+        self.post(t, &conv, post).await?;
         Ok(Handled::Done)
     }
 
     /// Words for the person: relayed, unless the ticket is closed (then kept as a note).
-    async fn agent_reply(
+    pub(super) async fn agent_reply(
         &self,
         t: &mut Turn,
         conv: &mut Conversation,
@@ -144,7 +185,11 @@ impl Engine {
     }
 
     /// The agent who wrote `ev`, recorded by id.
-    async fn agent_of(&self, t: &mut Turn, ev: &Inbound) -> Result<Assignee, StoreError> {
+    pub(super) async fn agent_of(
+        &self,
+        t: &mut Turn,
+        ev: &Inbound,
+    ) -> Result<Assignee, StoreError> {
         Ok(Assignee {
             agent_id: Some(t.tx.upsert_agent(&ev.author, t.now).await?),
             name: ev.author.display_name.clone(),

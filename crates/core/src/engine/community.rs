@@ -27,7 +27,8 @@ impl Engine {
             tracing::debug!(post = %ev.address, "nothing confident to suggest; the post is left to people");
             return Ok(Handled::Ignored);
         };
-        let (user_id, latest) = t.tx.upsert_person(&ev.author, t.now).await?;
+        let found = t.tx.upsert_person(&ev.author, t.now).await?;
+        let (user_id, latest) = (found.user_id, found.current);
         let lang = detect_lang(text);
         let suggestions = i18n::suggestions(lang, &hits);
         let ids: Vec<String> = hits.iter().map(|h| h.id.clone()).collect();

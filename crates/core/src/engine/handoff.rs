@@ -1,18 +1,20 @@
-//! The handoff: a ticket opens in a queue, its card goes to the agent channel with the
-//! transcript in its thread, and the person is told the number.
+//! The handoff: the queue's triage questions first, then a ticket opens in the queue,
+//! its card goes to the agent channel with the transcript in its thread, and the
+//! person is told the number, and when the team is back if it is away.
 
 use crate::adapter::{Inbound, OutboundKind};
-use crate::desk::card::{ticket_card, transcript};
+use crate::desk::card::{ticket_card, transcript, triage_fields};
+use crate::desk::triage::{PRIORITY_QUESTION, SUBJECT_QUESTION};
 use crate::desk::Trigger;
 use crate::i18n;
 use crate::store::StoreError;
-use crate::types::Conversation;
+use crate::types::{Conversation, Priority};
 
 use super::turn::{Post, Target, Turn};
 use super::Engine;
 
 impl Engine {
-    /// Opens a ticket in queue number `queue`.
+    /// The person asked for queue number `queue`: its questions, then its ticket.
     pub(super) async fn handoff(
         &self,
         t: &mut Turn,
@@ -20,13 +22,54 @@ impl Engine {
         ev: &Inbound,
         queue: usize,
     ) -> Result<(), StoreError> {
+        let Some(q) = self.config.queues.get(queue) else {
+            let say = i18n::catalogue(conv.lang);
+            return self
+                .tell(t, conv, None, &say.no_queue(), Vec::new())
+                .await
+                .map(drop);
+        };
+        if q.triage.is_empty() {
+            return self.open_ticket(t, conv, ev).await;
+        }
+        let start = Trigger::StartTriage { queue: &q.name };
+        self.advance_checked(t, conv, start).await?;
+        self.ask_next(t, conv, ev, true).await
+    }
+
+    /// Opens the ticket in the conversation's queue (the first, when none is chosen),
+    /// with the triage answers on its card.
+    pub(super) async fn open_ticket(
+        &self,
+        t: &mut Turn,
+        conv: &mut Conversation,
+        ev: &Inbound,
+    ) -> Result<(), StoreError> {
         let say = i18n::catalogue(conv.lang);
+        let queue = conv
+            .queue
+            .as_deref()
+            .and_then(|name| self.queue_index(name))
+            .unwrap_or(0);
         let Some(q) = self.config.queues.get(queue) else {
             return self
                 .tell(t, conv, None, &say.no_queue(), Vec::new())
                 .await
                 .map(drop);
         };
+        let answers = t.tx.triage_answers(conv.id).await?;
+        let answer_of = |id: &str| {
+            answers
+                .iter()
+                .find(|a| a.question == id)
+                .and_then(|a| a.answer.clone())
+        };
+        if let Some(priority) = answer_of(PRIORITY_QUESTION).and_then(|p| Priority::parse(&p)) {
+            conv.priority = Some(priority);
+        }
+        if let Some(subject) = answer_of(SUBJECT_QUESTION) {
+            conv.subject = Some(subject);
+        }
         let number = t.tx.next_ticket_number().await?;
         let open = Trigger::OpenTicket {
             queue: &q.name,
@@ -35,6 +78,7 @@ impl Engine {
         };
         self.advance_checked(t, conv, open).await?;
         let mut card = ticket_card(conv, &ev.author, &q.name);
+        card.triage = triage_fields(&answers);
         if ev.private_address.is_some() {
             // From a public place: the agents can go and look at it.
             card.post = Some(conv.user_address.to_string());
@@ -60,14 +104,14 @@ impl Engine {
                 t.tx.save_conversation(conv, t.now).await?;
             }
         }
-        self.tell(
-            t,
-            conv,
-            None,
-            &say.ticket_opened(number, &q.name),
-            Vec::new(),
-        )
-        .await
-        .map(drop)
+        let mut opened = say.ticket_opened(number, &q.name);
+        let away = q.hours.as_ref().and_then(|h| h.next_opening(t.now));
+        if let (Some(hours), Some(opening)) = (q.hours.as_ref(), away) {
+            opened.push_str("\n\n");
+            opened.push_str(&say.back_at(&q.name, &opening, hours.timezone()));
+        }
+        self.tell(t, conv, None, &opened, Vec::new())
+            .await
+            .map(drop)
     }
 }

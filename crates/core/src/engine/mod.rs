@@ -10,12 +10,16 @@
 //! | `turn.rs` | the transaction, idempotency keys, the one "store then post" path |
 //! | `person.rs` | a person's message: their conversation found or started, relayed to a ticket |
 //! | `selfservice.rs` | help-center answers, feedback, and what starts a handoff |
-//! | `handoff.rs` | opening a ticket: the card, the transcript, the number to the person |
+//! | `triage.rs` | the questions asked before a ticket opens, their answers, routing |
+//! | `handoff.rs` | opening a ticket: the card, the transcript, the number, the team's hours |
+//! | `tickets.rs` | several tickets: "continue #N or a new ticket?", and a new one on request |
+//! | `satisfaction.rs` | "How did we do?" after a solve: the rating and the comment |
+//! | `tools.rs` | agents' everyday tools: transfer, snippets, priority, blocks |
 //! | `community.rs` | a new post in a public help place: suggestions, or silence |
 //! | `card.rs` | the ticket card redrawn as the ticket moves |
 //! | `agent.rs` | agents' commands and replies in a ticket thread |
 //! | `edits.rs` | edits and deletions following to the copies |
-//! | `history.rs` | the person's list of conversations |
+//! | `history.rs` | the person's tickets, a page at a time; continuing one of them |
 //! | `timers.rs` | [`Engine::tick`]: what time alone changes |
 //! | `failures.rs` | a delivery that failed for good |
 
@@ -27,17 +31,23 @@ mod failures;
 mod handoff;
 mod history;
 mod person;
+mod satisfaction;
 mod selfservice;
+mod tickets;
 mod timers;
+mod tools;
+mod triage;
 mod turn;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
 use crate::adapter::{Capabilities, Content, Inbound};
 use crate::clock::Clock;
+use crate::desk::hours::BusinessHours;
+use crate::desk::triage::{Localized, Question};
 use crate::intent::IntentMatcher;
 use crate::knowledge::Knowledge;
 use crate::store::{Store, StoreError};
@@ -46,8 +56,9 @@ use crate::types::{Address, Millis};
 pub use timers::Ticked;
 use turn::Turn;
 
-/// A queue of agents: the phrases that reach it and the channel where its tickets go.
-#[derive(Debug, Clone, PartialEq)]
+/// A queue of agents: the phrases that reach it, the channel where its tickets go,
+/// the questions asked first and when its team is there.
+#[derive(Debug, Clone)]
 pub struct Queue {
     /// The queue's name, shown on cards and to the person.
     pub name: String,
@@ -55,6 +66,38 @@ pub struct Queue {
     pub phrases: Vec<String>,
     /// Where its tickets go.
     pub agent_channel: Address,
+    /// The ids of the triage questions asked before its ticket opens, in order.
+    pub triage: Vec<String>,
+    /// Answers that send the ticket to another queue.
+    pub routes: Vec<Route>,
+    /// When its team answers; `None`: always.
+    pub hours: Option<BusinessHours>,
+}
+
+impl Queue {
+    /// A queue with no triage, open at all hours.
+    pub fn new(name: impl Into<String>, phrases: Vec<String>, agent_channel: Address) -> Queue {
+        Queue {
+            name: name.into(),
+            phrases,
+            agent_channel,
+            triage: Vec::new(),
+            routes: Vec::new(),
+            hours: None,
+        }
+    }
+}
+
+/// A triage answer that sends the ticket to another queue: `route = {
+/// question_type.billing = "billing" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The question's id.
+    pub question: String,
+    /// The option's id.
+    pub option: String,
+    /// The queue's name.
+    pub queue: String,
 }
 
 /// How the engine behaves; built from `bot.toml`.
@@ -68,6 +111,12 @@ pub struct EngineConfig {
     pub anonymous_agents: bool,
     /// Each adapter's capabilities, by adapter name.
     pub capabilities: HashMap<String, Capabilities>,
+    /// The triage questions queues list.
+    pub questions: Vec<Question>,
+    /// Saved replies for `!snippet <name>`, per language.
+    pub snippets: BTreeMap<String, Localized>,
+    /// How long a conversation with the bot alone may sit idle before it ends quietly.
+    pub idle_expire: Millis,
 }
 
 impl Default for EngineConfig {
@@ -77,6 +126,9 @@ impl Default for EngineConfig {
             close_after: 4 * 24 * 60 * 60 * 1000,
             anonymous_agents: false,
             capabilities: HashMap::new(),
+            questions: Vec::new(),
+            snippets: BTreeMap::new(),
+            idle_expire: 24 * 60 * 60 * 1000,
         }
     }
 }
@@ -212,6 +264,17 @@ impl Engine {
         self.config.queues.iter().find(|q| {
             q.agent_channel.adapter == address.adapter && q.agent_channel.channel == address.channel
         })
+    }
+
+    fn queue_index(&self, name: &str) -> Option<usize> {
+        self.config
+            .queues
+            .iter()
+            .position(|q| q.name.eq_ignore_ascii_case(name))
+    }
+
+    fn question(&self, id: &str) -> Option<&Question> {
+        self.config.questions.iter().find(|q| q.id == id)
     }
 
     fn capabilities(&self, adapter: &str) -> Capabilities {

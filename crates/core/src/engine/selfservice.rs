@@ -5,6 +5,7 @@ use crate::adapter::{Content, Inbound};
 use crate::desk::choice::{
     feedback_choices, pick_choice, AGENT, CONTACT, FEEDBACK, HELPED, MORE_HELP,
 };
+use crate::desk::triage::is_new_ticket;
 use crate::i18n;
 use crate::intent::is_how_question;
 use crate::knowledge::Lookup;
@@ -24,7 +25,7 @@ impl Engine {
         text: &str,
     ) -> Result<(), StoreError> {
         let say = i18n::catalogue(conv.lang);
-        let offered = t.tx.offered_choices(conv.id).await?;
+        let offered = &conv.offered;
         let choice = match &ev.content {
             Content::Choice(v) if v == CONTACT => Some(AGENT.to_string()),
             Content::Choice(v) if offered.iter().any(|c| c.value == *v) => Some(v.clone()),
@@ -34,7 +35,7 @@ impl Engine {
                     .await?;
                 return Ok(());
             }
-            _ => pick_choice(&offered, text),
+            _ => pick_choice(offered, text),
         };
         if let Some(feedback) = choice.as_deref().filter(|c| FEEDBACK.contains(c)) {
             t.tx.record_feedback(conv.id, feedback, t.now).await?;
@@ -56,6 +57,9 @@ impl Engine {
             self.tell(t, conv, None, &say.empty_message(), Vec::new())
                 .await?;
             return Ok(());
+        }
+        if is_new_ticket(text) {
+            return self.handoff(t, conv, ev, 0).await;
         }
         if let Some(queue) = self.intents.find(text).filter(|_| !is_how_question(text)) {
             return self.handoff(t, conv, ev, queue).await;

@@ -16,16 +16,22 @@ const FORGET_INBOUND_AFTER: Millis = 7 * 24 * 3600 * 1000;
 /// Solved tickets closed in one tick at most; the next tick takes the rest.
 const CLOSE_PER_TICK: i64 = 100;
 
+/// Why a conversation with the bot alone ended: it sat idle.
+pub(super) const IDLE: &str = "idle";
+
 /// What a tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ticked {
     /// Solved tickets that closed because their time was up.
     pub closed: u64,
+    /// Conversations with the bot alone that ended because they sat idle.
+    pub idle: u64,
 }
 
 impl Engine {
     /// Runs every timer that is due at `now`: solved tickets close `close_after` after
-    /// they were solved, and old inbound ids are forgotten. Safe to run from several
+    /// they were solved, conversations with the bot alone end quietly after
+    /// `idle_expire`, and old inbound ids are forgotten. Safe to run from several
     /// processes at once: each ticket is closed once.
     pub async fn tick(&self, now: Millis) -> Result<Ticked, EngineError> {
         let mut ticked = Ticked::default();
@@ -43,10 +49,54 @@ impl Engine {
                 }
             }
         }
+        let idle = self
+            .store
+            .idle_before(now - self.config.idle_expire, CLOSE_PER_TICK)
+            .await?;
+        for id in idle {
+            match self.close_idle(id, now).await {
+                Ok(true) => ticked.idle += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(conversation = id, error = %e, "could not end an idle conversation; will try again")
+                }
+            }
+        }
         self.store
             .forget_inbound(now - FORGET_INBOUND_AFTER)
             .await?;
         Ok(ticked)
+    }
+
+    /// Ends conversation `id` quietly if it is still with the bot alone and idle.
+    async fn close_idle(&self, id: i64, now: Millis) -> Result<bool, EngineError> {
+        let mut t = Turn::begin(self, format!("timer:idle:{id}")).await?;
+        t.now = now;
+        let Some(mut conv) = t.tx.conversation(id).await? else {
+            return Ok(false);
+        };
+        if !self.is_idle(&conv, now) {
+            return Ok(false);
+        }
+        self.end_idle(&mut t, &mut conv).await?;
+        t.commit(self).await?;
+        Ok(true)
+    }
+
+    /// A conversation with the bot alone that nobody has written in for
+    /// `[conversation].idle_expire_hours`.
+    pub(super) fn is_idle(&self, conv: &Conversation, now: Millis) -> bool {
+        conv.state == State::Bot && now - conv.updated_at >= self.config.idle_expire
+    }
+
+    /// Ends an idle conversation without a word: the next message starts afresh.
+    pub(super) async fn end_idle(
+        &self,
+        t: &mut Turn,
+        conv: &mut Conversation,
+    ) -> Result<(), StoreError> {
+        let close = Trigger::Close { reason: Some(IDLE) };
+        self.advance_checked(t, conv, close).await.map(drop)
     }
 
     /// Closes conversation `id` if it is still solved and its time is up.
