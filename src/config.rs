@@ -550,28 +550,49 @@ mod tests {
     }
 
     #[test]
-    fn triage_questions_are_refused_not_ignored() {
-        let text = "[[queue]]\nname = \"support\"\nagent_channel = \"console:support\"\n\n\
-                    [[queue]]\nname = \"billing\"\nagent_channel = \"console:billing\"\ntriage = [\"order-number\"]\n";
+    fn triage_mistakes_are_named_each_with_its_key() {
+        let text = r#"
+[[queue]]
+name = "support"
+agent_channel = "console:support"
+triage = ["question_type", "order_number"]
+route = { question_type.billing = "billing", question_type.refunds = "support", colour.red = "support" }
+business_hours = "mon-fri 9-18"
+timezone = "Mars/Base"
+holidays = ["2026-12-25", "2026-13-01"]
+
+[[question]]
+id = "question_type"
+prompt = { en = "What is it about?" }
+options = [ { id = "billing", en = "Billing" }, { id = "technical", en = "Technical" } ]
+
+[snippets.refund]
+"#;
         let err = Config::parse(text, "bot.toml", &[])
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("queue[1].triage")
-                && err.contains("`billing`")
-                && err.contains("not supported in this version"),
-            "{err}"
-        );
-        let empty =
-            "[[queue]]\nname = \"support\"\nagent_channel = \"console:support\"\ntriage = []\n";
-        let c = Config::parse(empty, "bot.toml", &[]).unwrap();
-        assert!(c.queues[0].triage.is_empty());
+        for needle in [
+            "queue[0].triage[1] (queue `support`): unknown question `order_number`",
+            "queue[0].route.question_type.billing: unknown queue `billing`",
+            "queue[0].route.question_type.refunds: question `question_type` has no option `refunds`",
+            "queue[0].route.colour: unknown question `colour`",
+            "queue[0].business_hours: `9-18` is not a time range",
+            "snippets.refund: no words",
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in:\n{err}");
+        }
+        let zone = text.replace("mon-fri 9-18", "mon-fri 09:00-18:00");
+        let err = Config::parse(&zone, "bot.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("queue[0].timezone: `Mars/Base` is not a known time zone"), "{err}");
+        let holiday = zone.replace("Mars/Base", "Asia/Seoul");
+        let err = Config::parse(&holiday, "bot.toml", &[]).unwrap_err().to_string();
+        assert!(err.contains("queue[0].holidays[1]: `2026-13-01` is not a date"), "{err}");
         let env = vec![(
             "RELAYDESK__QUEUE".to_string(),
             "[{name = \"x\", agent_channel = \"console:x\", triage = [\"t\"]}]".to_string(),
         )];
         let err = Config::parse("", "bot.toml", &env).unwrap_err().to_string();
-        assert!(err.contains("queue[0].triage"), "{err}");
+        assert!(err.contains("queue[0].triage[0]"), "{err}");
     }
 
     #[test]
@@ -596,7 +617,8 @@ mod tests {
     fn the_shipped_bot_toml_is_valid() {
         let text = include_str!("../bot.toml");
         let c = Config::parse(text, "bot.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.queues.len(), 2);
+        assert_eq!(c.queues.len(), 3);
+        assert_eq!(c.queues[0].triage.len(), 3, "the console shows a real triage");
     }
 
     #[test]

@@ -191,13 +191,28 @@ fn kb_eval_public_names_a_missing_folder_or_file() {
 fn documented_but_unimplemented_keys_are_refused_and_missing_tokens_named() {
     let ws = Workspace::new();
     let text = std::fs::read_to_string(ws.path().join("bot.toml")).unwrap()
-        + "\n[[queue]]\nname = \"billing\"\nagent_channel = \"console:billing\"\ntriage = [\"order-number\"]\n";
-    std::fs::write(ws.path().join("triage.toml"), text).unwrap();
+        + "\n[[queue]]\nname = \"refunds\"\nagent_channel = \"console:refunds\"\n\
+           triage = [\"question_type\", \"order-number\"]\n\
+           route = { question_type.billing = \"finance\" }\n\
+           business_hours = \"mon-fri 9-18\"\n";
+    std::fs::write(ws.path().join("triage.toml"), &text).unwrap();
     let out = ws.run(&["--config", "triage.toml", "check"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // Every mistake is named, each with its key.
+    for needle in [
+        "queue[3].triage[1] (queue `refunds`): unknown question `order-number`",
+        "queue[3].route.question_type.billing: unknown queue `finance`",
+        "queue[3].business_hours: `9-18` is not a time range",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    }
+    let zone = text.replace("mon-fri 9-18", "mon-fri 09:00-18:00") + "timezone = \"Asia/Sole\"\n";
+    std::fs::write(ws.path().join("triage.toml"), &zone).unwrap();
+    let out = ws.run(&["--config", "triage.toml", "check"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("queue[2].triage (queue `billing`): triage questions are not supported"),
+        stderr.contains("queue[3].timezone: `Asia/Sole` is not a known time zone"),
         "{stderr}"
     );
 

@@ -13,6 +13,7 @@ fn scripted_console_session_survives_a_restart() {
     console.expect("bot>   3) Talk to an agent");
 
     console.say("My invoice shows the wrong company name. Can I please talk to an agent?");
+    console.pass_triage("1", "skip");
     console.expect("bot> I've opened ticket #1 with the support team.");
     console.expect("agent[support]> Ticket #1 · support");
     console.expect("agent[support]> you: My invoice shows the wrong company name.");
@@ -68,6 +69,7 @@ fn a_100_kb_message_reaches_the_agent_whole() {
     let ws = Workspace::new();
     let mut console = ws.console();
     console.say("talk to an agent");
+    console.pass_triage("1", "skip");
     console.expect("agent[support]> Ticket #1");
     console.expect("agent[support]> you: talk to an agent");
     let long: String = (0..15_000).map(|i| format!("w{i:05} ")).collect::<String>() + "end";
@@ -99,7 +101,8 @@ fn empty_and_too_short_lines_get_a_clear_answer() {
     console.say("hi");
     console.expect("full sentence");
     console.say("상담사에게 문의하고 싶어요");
-    console.expect("bot> support 팀에 티켓 #1");
+    console.pass_triage("1", "건너뛰기");
+    console.expect("bot> support 팀에 티켓 #1을");
     console.finish();
 }
 
@@ -110,7 +113,8 @@ fn no_i_still_need_help_hands_off() {
     console.say("Where can I see the conversations I had before?");
     console.expect("bot> Here is what I found in the help center:");
     console.expect("bot>   2) No, I still need help");
-    console.say("2");
+    console.say("nope");
+    console.pass_triage("1", "skip");
     console.expect("bot> I've opened ticket #1 with the support team.");
     console.expect("agent[support]> Ticket #1 · support");
     console.finish();
@@ -137,6 +141,7 @@ fn sigterm_stops_cleanly_and_loses_nothing() {
     let ws = Workspace::new();
     let mut console = ws.console();
     console.say("talk to an agent");
+    console.pass_triage("1", "skip");
     console.expect("agent[support]> Ticket #1 · support");
     console.say("one last thing before you go");
     console.expect("agent[support]> [you] one last thing before you go");

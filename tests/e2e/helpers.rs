@@ -225,6 +225,17 @@ impl Console {
         }
     }
 
+    /// Answers the shipped `bot.toml`'s triage once its first question is asked: the
+    /// question type with `question_type`, then `skip` for the two optional questions.
+    pub fn pass_triage(&mut self, question_type: &str, skip: &str) {
+        self.expect("bot>   4) ");
+        self.say(question_type);
+        self.expect("bot>   5) ");
+        self.say(skip);
+        self.expect("bot>   5) ");
+        self.say(skip);
+    }
+
     /// Kills the process (SIGKILL): nothing gets to shut down cleanly.
     pub fn kill(mut self) {
         self.child.kill().expect("kill relaydesk");

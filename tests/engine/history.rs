@@ -39,7 +39,7 @@ async fn history_and_a_handoff_from_a_shared_place(db: &TestDb) {
     let list = desk.to_user().pop().unwrap();
     assert_eq!(list.to.to_string(), "chat:dm-ada");
     assert!(
-        list.text().contains("Ticket #1 · sales · queued"),
+        list.text().contains("#1 · talk to sales · queued"),
         "{}",
         list.text()
     );

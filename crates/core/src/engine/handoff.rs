@@ -30,27 +30,22 @@ impl Engine {
                 .map(drop);
         };
         if q.triage.is_empty() {
-            return self.open_ticket(t, conv, ev).await;
+            return self.open_ticket(t, conv, ev, queue).await;
         }
         let start = Trigger::StartTriage { queue: &q.name };
         self.advance_checked(t, conv, start).await?;
         self.ask_next(t, conv, ev, true).await
     }
 
-    /// Opens the ticket in the conversation's queue (the first, when none is chosen),
-    /// with the triage answers on its card.
+    /// Opens the ticket in queue number `queue`, with the triage answers on its card.
     pub(super) async fn open_ticket(
         &self,
         t: &mut Turn,
         conv: &mut Conversation,
         ev: &Inbound,
+        queue: usize,
     ) -> Result<(), StoreError> {
         let say = i18n::catalogue(conv.lang);
-        let queue = conv
-            .queue
-            .as_deref()
-            .and_then(|name| self.queue_index(name))
-            .unwrap_or(0);
         let Some(q) = self.config.queues.get(queue) else {
             return self
                 .tell(t, conv, None, &say.no_queue(), Vec::new())

@@ -40,7 +40,7 @@ impl Engine {
         let answers = t.tx.triage_answers(conv.id).await?;
         let Some(question) = self.next_question(conv, &answers) else {
             // Nothing left to ask (the queue's questions changed since): open it.
-            return self.open_ticket(t, conv, ev).await;
+            return self.open_ticket(t, conv, ev, self.triage_queue(conv)).await;
         };
         let reply = question.read(&ev.content);
         let asks_for_agent = self.intents.find(text).is_some();
@@ -106,7 +106,7 @@ impl Engine {
                 let asking = if first { Asking::First } else { Asking::Next };
                 self.ask(t, conv, q, asking).await
             }
-            None => self.open_ticket(t, conv, ev).await,
+            None => self.open_ticket(t, conv, ev, self.triage_queue(conv)).await,
         }
     }
 
@@ -118,6 +118,15 @@ impl Engine {
             .iter()
             .filter(|id| !answers.iter().any(|a| &a.question == *id))
             .find_map(|id| self.question(id))
+    }
+
+    /// The number of the queue the conversation is being triaged for (the first when it
+    /// names none, or one no longer configured).
+    fn triage_queue(&self, conv: &Conversation) -> usize {
+        conv.queue
+            .as_deref()
+            .and_then(|name| self.queue_index(name))
+            .unwrap_or(0)
     }
 
     fn queue_of(&self, conv: &Conversation) -> Option<&super::Queue> {
