@@ -173,10 +173,19 @@ impl Desk {
 
     /// With the agents' side on `desk`, whose capabilities are given.
     pub async fn build(store: Arc<SqlStore>, desk_caps: Capabilities) -> Desk {
+        Desk::configured(store, desk_caps, |_| {}).await
+    }
+
+    /// With the configuration changed by `change` (triage, snippets, hours).
+    pub async fn configured(
+        store: Arc<SqlStore>,
+        desk_caps: Capabilities,
+        change: impl FnOnce(&mut EngineConfig),
+    ) -> Desk {
         let clock = Arc::new(ManualClock::new(START));
         let chat = MemoryAdapter::new("chat", caps(2000));
         let desk = MemoryAdapter::new("desk", desk_caps);
-        let config = EngineConfig {
+        let mut config = EngineConfig {
             queues: vec![
                 Queue::new(
                     "support",
@@ -195,6 +204,7 @@ impl Desk {
             ]),
             ..EngineConfig::default()
         };
+        change(&mut config);
         let wake = Arc::new(Notify::new());
         let engine = Arc::new(Engine::new(
             store.clone(),
@@ -231,6 +241,33 @@ impl Desk {
             worker.into(),
             DispatchSettings::default(),
         )
+    }
+
+    /// The same desk after a restart: a new engine on the same store and clock.
+    pub fn restarted(&self) -> Arc<Engine> {
+        Arc::new(Engine::new(
+            self.store.clone(),
+            Arc::new(NoKnowledge),
+            self.clock.clone(),
+            self.config.clone(),
+            self.wake.clone(),
+        ))
+    }
+
+    /// What the person was told last.
+    pub fn last_to_user(&self) -> String {
+        self.to_user()
+            .last()
+            .map(|o| o.text().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// What the agents were told last.
+    pub fn last_to_agents(&self) -> String {
+        self.to_agents()
+            .last()
+            .map(|(o, _)| o.text().into_owned())
+            .unwrap_or_default()
     }
 
     /// Runs one dispatcher until nothing is due.

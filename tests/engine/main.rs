@@ -10,3 +10,5 @@ mod history;
 mod person;
 mod selfservice;
 mod timers;
+mod tools;
+mod triage;
