@@ -582,11 +582,21 @@ options = [ { id = "billing", en = "Billing" }, { id = "technical", en = "Techni
             assert!(err.contains(needle), "{needle:?} not in:\n{err}");
         }
         let zone = text.replace("mon-fri 9-18", "mon-fri 09:00-18:00");
-        let err = Config::parse(&zone, "bot.toml", &[]).unwrap_err().to_string();
-        assert!(err.contains("queue[0].timezone: `Mars/Base` is not a known time zone"), "{err}");
+        let err = Config::parse(&zone, "bot.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("queue[0].timezone: `Mars/Base` is not a known time zone"),
+            "{err}"
+        );
         let holiday = zone.replace("Mars/Base", "Asia/Seoul");
-        let err = Config::parse(&holiday, "bot.toml", &[]).unwrap_err().to_string();
-        assert!(err.contains("queue[0].holidays[1]: `2026-13-01` is not a date"), "{err}");
+        let err = Config::parse(&holiday, "bot.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("queue[0].holidays[1]: `2026-13-01` is not a date"),
+            "{err}"
+        );
         let env = vec![(
             "RELAYDESK__QUEUE".to_string(),
             "[{name = \"x\", agent_channel = \"console:x\", triage = [\"t\"]}]".to_string(),
@@ -618,7 +628,11 @@ options = [ { id = "billing", en = "Billing" }, { id = "technical", en = "Techni
         let text = include_str!("../bot.toml");
         let c = Config::parse(text, "bot.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.queues.len(), 3);
-        assert_eq!(c.queues[0].triage.len(), 3, "the console shows a real triage");
+        assert_eq!(
+            c.queues[0].triage.len(),
+            3,
+            "the console shows a real triage"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod console;
 mod delivery;
+mod desk;
 mod discord;
 mod edge;
 mod helpers;

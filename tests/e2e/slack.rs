@@ -534,7 +534,10 @@ fn slack_mention_in_a_channel_and_support_history() {
         "the channel is told where the answer is: {ack}"
     );
     let list = fake.wait_posted("DU2", |m| m.text.contains("Your tickets"), WAIT);
-    assert!(list.text.contains("#1 · ") && list.text.contains(" · assigned · "), "{list:?}");
+    assert!(
+        list.text.contains("#1 · ") && list.text.contains(" · assigned · "),
+        "{list:?}"
+    );
 
     // /support with a question is answered like a direct message.
     fake.send_command(fake::slash_command(

@@ -53,7 +53,10 @@ pub fn with_triage(config: &mut EngineConfig) {
         choice(
             "business_impact",
             false,
-            words("How much is this affecting your business?", "업무에 얼마나 영향을 주나요?"),
+            words(
+                "How much is this affecting your business?",
+                "업무에 얼마나 영향을 주나요?",
+            ),
             &[
                 ("low", "Low", "낮음"),
                 ("normal", "Normal", "보통"),
@@ -87,7 +90,11 @@ async fn triage_routes_by_an_answer_and_resumes_after_a_restart(db: &TestDb) {
     desk.user_says("talk to an agent").await;
     desk.deliver().await;
     let asked = desk.to_user().pop().unwrap();
-    assert!(asked.text().contains("What is it about?"), "{}", asked.text());
+    assert!(
+        asked.text().contains("What is it about?"),
+        "{}",
+        asked.text()
+    );
     let labels: Vec<_> = asked
         .payload
         .body
@@ -95,7 +102,11 @@ async fn triage_routes_by_an_answer_and_resumes_after_a_restart(db: &TestDb) {
         .iter()
         .map(|c| c.label.clone())
         .collect();
-    assert_eq!(labels, ["Technical problem", "Billing"], "a required question has no Skip");
+    assert_eq!(
+        labels,
+        ["Technical problem", "Billing"],
+        "a required question has no Skip"
+    );
 
     desk.user_says("purple").await;
     desk.deliver().await;
@@ -107,7 +118,8 @@ async fn triage_routes_by_an_answer_and_resumes_after_a_restart(db: &TestDb) {
     desk.user_says("talk to an agent").await;
     desk.deliver().await;
     assert!(
-        desk.last_to_user().contains("your ticket opens") && desk.last_to_user().contains("What is it about?"),
+        desk.last_to_user().contains("your ticket opens")
+            && desk.last_to_user().contains("What is it about?"),
         "asking for an agent during triage does not restart it: {}",
         desk.last_to_user()
     );
@@ -147,7 +159,8 @@ async fn triage_routes_by_an_answer_and_resumes_after_a_restart(db: &TestDb) {
     engine.handle(&ev).await.unwrap();
     desk.deliver().await;
     assert!(
-        desk.last_to_user().contains("ticket #1 with the sales team"),
+        desk.last_to_user()
+            .contains("ticket #1 with the sales team"),
         "{}",
         desk.last_to_user()
     );

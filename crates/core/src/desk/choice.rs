@@ -86,11 +86,10 @@ pub fn picked(offered: &[Choice], content: &crate::adapter::Content) -> Pick {
 pub fn pick_choice(offered: &[Choice], text: &str) -> Option<String> {
     let text = text.trim().trim_end_matches(['.', ')', '!']);
     if let Some(number) = text.strip_prefix('#') {
-        let value = format!("{TICKET}{}", number.trim());
-        return offered
-            .iter()
-            .find(|c| c.value == value)
-            .map(|c| c.value.clone());
+        // Under a list of tickets, any of theirs by number, listed on this page or not.
+        let number: i64 = number.trim().parse().ok()?;
+        let listing = offered.iter().any(|c| c.value.starts_with(TICKET));
+        return listing.then(|| format!("{TICKET}{number}"));
     }
     if crate::desk::triage::is_no(text) && offered.iter().any(|c| c.value == MORE_HELP) {
         return Some(MORE_HELP.into());
@@ -126,7 +125,12 @@ mod tests {
         assert_eq!(pick_choice(&offered, "아니요").as_deref(), Some(MORE_HELP));
         let tickets = [choice("ticket:12", "#12 Invoice"), choice("more:2", "More")];
         assert_eq!(pick_choice(&tickets, "#12").as_deref(), Some("ticket:12"));
-        assert_eq!(pick_choice(&tickets, "#13"), None);
+        assert_eq!(pick_choice(&tickets, "#13").as_deref(), Some("ticket:13"));
+        assert_eq!(
+            pick_choice(&offered, "#13"),
+            None,
+            "not under a list of tickets"
+        );
         assert_eq!(pick_choice(&tickets, "more").as_deref(), Some("more:2"));
         let ko = feedback_choices(Lang::Ko);
         assert_eq!(pick_choice(&ko, "상담사 연결").as_deref(), Some(AGENT));

@@ -8,7 +8,7 @@ use crate::desk::triage::{PRIORITY_QUESTION, SUBJECT_QUESTION};
 use crate::desk::Trigger;
 use crate::i18n;
 use crate::store::StoreError;
-use crate::types::{Conversation, Priority};
+use crate::types::{Author, Conversation, Message, Priority};
 
 use super::turn::{Post, Target, Turn};
 use super::Engine;
@@ -62,9 +62,10 @@ impl Engine {
         if let Some(priority) = answer_of(PRIORITY_QUESTION).and_then(|p| Priority::parse(&p)) {
             conv.priority = Some(priority);
         }
-        if let Some(subject) = answer_of(SUBJECT_QUESTION) {
-            conv.subject = Some(subject);
-        }
+        let messages = t.tx.messages(conv.id).await?;
+        conv.subject = answer_of(SUBJECT_QUESTION)
+            .or_else(|| first_question(&messages))
+            .or_else(|| answers.iter().find_map(|a| a.shown.clone()));
         let number = t.tx.next_ticket_number().await?;
         let open = Trigger::OpenTicket {
             queue: &q.name,
@@ -81,7 +82,7 @@ impl Engine {
         let card_id = self
             .post_card(t, conv, q.agent_channel.clone(), card)
             .await?;
-        let transcript = transcript(&t.tx.messages(conv.id).await?);
+        let transcript = transcript(&messages);
         let post = Post {
             to: Target::Parent(q.agent_channel.clone(), card_id),
             kind: OutboundKind::AgentNotice,
@@ -109,4 +110,15 @@ impl Engine {
             .await
             .map(drop)
     }
+}
+
+/// The first thing the person wrote that reads as a question (three words or more),
+/// not a short answer to one: a ticket's subject when triage asked for none.
+fn first_question(messages: &[Message]) -> Option<String> {
+    messages
+        .iter()
+        .filter(|m| m.author == Author::User)
+        .map(|m| m.body.trim())
+        .find(|body| body.split_whitespace().count() >= 3)
+        .map(|body| body.lines().next().unwrap_or(body).to_string())
 }
