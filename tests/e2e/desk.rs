@@ -198,7 +198,9 @@ fn triage_and_rating_by_slack_buttons() {
 [[question]]
 id = "question_type"
 prompt = { en = "What is your question about?", ko = "어떤 문의인가요?" }
-options = [ { id = "technical", en = "Something isn't working" }, { id = "billing", en = "Billing" } ]
+options = [ { id = "technical", en = "Something isn't working" }, { id = "billing", en = "Billing" },
+    { id = "account", en = "My account" }, { id = "security", en = "Security" },
+    { id = "data", en = "Data and exports" }, { id = "other", en = "Something else" } ]
 
 [[question]]
 id = "business_impact"
@@ -216,14 +218,18 @@ options = [ { id = "low", en = "Low" }, { id = "high", en = "High" } ]
         |m| m.text.contains("What is your question about?"),
         WAIT,
     );
-    assert!(blocks_text(&asked).contains("Billing"), "{asked:?}");
-    fake.send_interaction(fake::block_action(
+    // Six options: a select menu rather than a row of buttons.
+    let menu = blocks_text(&asked);
+    assert!(
+        menu.contains("static_select") && menu.contains("Billing") && !menu.contains("\"button\""),
+        "{menu}"
+    );
+    fake.send_interaction(fake::select_action(
         "U1",
         "DU1",
         &asked.ts,
-        None,
-        "relaydesk-1",
         "triage:question_type:billing",
+        "Billing",
     ));
     let impact = fake.wait_posted(
         "DU1",

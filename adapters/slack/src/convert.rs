@@ -229,7 +229,8 @@ pub fn block_action(ev: &SlackInteractionBlockActionsEvent, cx: &Context) -> Eve
     let Some(action) = ev.actions.as_ref().and_then(|a| a.first()) else {
         return Event::Skip("interaction without an action");
     };
-    let Some(value) = action.value.clone() else {
+    let picked = action.selected_option.as_ref().map(|o| o.value.clone());
+    let Some(value) = action.value.clone().or(picked) else {
         return Event::Skip("button without a value");
     };
     let Some(channel) = ev.channel.as_ref().map(|c| c.id.0.clone()) else {
@@ -498,7 +499,32 @@ fn section(text: &str) -> SlackBlock {
     )
 }
 
+/// Above this many choices, a select menu instead of a row of buttons.
+const MAX_BUTTONS: usize = 5;
+
+/// A select menu holds 100 options, each shown in 75 characters.
+const MAX_OPTIONS: usize = 100;
+const OPTION_LEN: usize = 75;
+
 fn buttons(choices: &[Choice]) -> Vec<SlackActionBlockElement> {
+    if choices.len() > MAX_BUTTONS {
+        let options = choices
+            .iter()
+            .take(MAX_OPTIONS)
+            .map(|c| {
+                let label: String = c.label.chars().take(OPTION_LEN).collect();
+                SlackBlockChoiceItem::new(
+                    SlackBlockPlainTextOnly::from(label.as_str()),
+                    c.value.clone(),
+                )
+            })
+            .collect();
+        return vec![SlackActionBlockElement::StaticSelect(
+            SlackBlockStaticSelectElement::new()
+                .with_action_id(SlackActionId("relaydesk-select".into()))
+                .with_options(options),
+        )];
+    }
     choices
         .iter()
         .enumerate()

@@ -72,7 +72,12 @@ impl Intake {
                 .actions
                 .as_ref()
                 .and_then(|a| a.first())
-                .and_then(|a| a.text.as_ref())
+                .and_then(|a| {
+                    // A button's own words, or the option chosen from a select menu.
+                    a.text
+                        .as_ref()
+                        .or(a.selected_option.as_ref().map(|o| &o.text))
+                })
                 .map(|t| match t {
                     SlackBlockText::Plain(p) => p.text.clone(),
                     SlackBlockText::MarkDown(m) => m.text.clone(),

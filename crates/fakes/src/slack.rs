@@ -1101,6 +1101,22 @@ pub fn block_action(
             "text": {"type": "plain_text", "text": value, "emoji": true}, "action_ts": format!("{}.{:06}", now(), SEQ.fetch_add(1, Ordering::Relaxed))}]})
 }
 
+/// A choice made from a select menu (`static_select`) on a bot message.
+pub fn select_action(
+    user: &str,
+    channel: &str,
+    message_ts: &str,
+    value: &str,
+    label: &str,
+) -> Value {
+    let mut press = block_action(user, channel, message_ts, None, "relaydesk-select", value);
+    press["actions"] = json!([{"type": "static_select", "action_id": "relaydesk-select", "block_id": "fake-block",
+        "selected_option": {"text": {"type": "plain_text", "text": label, "emoji": true}, "value": value},
+        "placeholder": null,
+        "action_ts": format!("{}.{:06}", now(), SEQ.fetch_add(1, Ordering::Relaxed))}]);
+    press
+}
+
 /// A `/support` slash command, as the form fields Slack sends (all strings).
 pub fn slash_command(user: &str, channel: &str, text: &str) -> Value {
     json!({"token": VERIFICATION_TOKEN, "team_id": FakeSlack::TEAM, "team_domain": "fake",
