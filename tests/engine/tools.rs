@@ -171,8 +171,7 @@ async fn transfer_snippet_priority_and_unknown_commands(db: &TestDb) {
         .desk
         .sent()
         .into_iter()
-        .filter(|(o, _)| o.payload.kind == OutboundKind::TicketCard)
-        .last()
+        .rfind(|(o, _)| o.payload.kind == OutboundKind::TicketCard)
         .unwrap()
         .0;
     assert!(

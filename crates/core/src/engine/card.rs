@@ -6,18 +6,20 @@ use crate::desk::card::{card_choices, redrawn};
 use crate::store::{RowAction, StoreError};
 use crate::types::{Address, Conversation};
 
-use super::turn::{Target, Turn};
+use super::turn::{Post, Target, Turn};
 use super::Engine;
 
 impl Engine {
-    /// Posts a new ticket's card in its agent channel; returns the card's row.
+    /// Posts a ticket's card in an agent channel, and `notes` (the transcript) in its
+    /// thread.
     pub(super) async fn post_card(
         &self,
         t: &mut Turn,
         conv: &Conversation,
         to: Address,
         card: TicketCard,
-    ) -> Result<i64, StoreError> {
+        notes: &str,
+    ) -> Result<(), StoreError> {
         let payload = Payload {
             kind: OutboundKind::TicketCard,
             sender: None,
@@ -26,8 +28,24 @@ impl Engine {
                 choices: card_choices(conv.state),
             },
         };
-        t.write(conv.id, None, Target::Address(to), RowAction::Post, payload)
-            .await
+        let card_id = t
+            .write(
+                conv.id,
+                None,
+                Target::Address(to.clone()),
+                RowAction::Post,
+                payload,
+            )
+            .await?;
+        let post = Post {
+            to: Target::Parent(to, card_id),
+            kind: OutboundKind::AgentNotice,
+            text: notes,
+            sender: None,
+            choices: Vec::new(),
+            message_id: None,
+        };
+        self.post(t, conv, post).await.map(drop)
     }
 
     /// Redraws the card where the agents' platform can change a posted message.

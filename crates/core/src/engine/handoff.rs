@@ -2,7 +2,7 @@
 //! its card goes to the agent channel with the transcript in its thread, and the
 //! person is told the number, and when the team is back if it is away.
 
-use crate::adapter::{Inbound, OutboundKind};
+use crate::adapter::Inbound;
 use crate::desk::card::{ticket_card, transcript, triage_fields};
 use crate::desk::triage::{PRIORITY_QUESTION, SUBJECT_QUESTION};
 use crate::desk::Trigger;
@@ -10,7 +10,7 @@ use crate::i18n;
 use crate::store::StoreError;
 use crate::types::{Author, Conversation, Message, Priority};
 
-use super::turn::{Post, Target, Turn};
+use super::turn::Turn;
 use super::Engine;
 
 impl Engine {
@@ -79,19 +79,9 @@ impl Engine {
             // From a public place: the agents can go and look at it.
             card.post = Some(conv.user_address.to_string());
         }
-        let card_id = self
-            .post_card(t, conv, q.agent_channel.clone(), card)
-            .await?;
         let transcript = transcript(&messages);
-        let post = Post {
-            to: Target::Parent(q.agent_channel.clone(), card_id),
-            kind: OutboundKind::AgentNotice,
-            text: &transcript,
-            sender: None,
-            choices: Vec::new(),
-            message_id: None,
-        };
-        self.post(t, conv, post).await?;
+        self.post_card(t, conv, q.agent_channel.clone(), card, &transcript)
+            .await?;
         if let Some(private) = ev.private_address.as_ref() {
             if *private != conv.user_address {
                 let moving = say.continue_in_private(number);

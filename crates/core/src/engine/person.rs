@@ -85,6 +85,9 @@ impl Engine {
             }
             State::Triage => self.triage_turn(t, &mut conv, ev, text).await?,
             State::Queued | State::Assigned | State::Solved => {
+                if self.satisfaction_reply(t, &conv, ev, text).await? {
+                    return Ok(Handled::Done);
+                }
                 if matches!(&ev.content, Content::Choice(v) if v == CONTACT) {
                     return self
                         .continue_or_new(t, &conv, 0)
@@ -96,9 +99,6 @@ impl Engine {
                     let say = i18n::catalogue(conv.lang);
                     self.tell(t, &conv, None, &say.not_your_choice(), Vec::new())
                         .await?;
-                    return Ok(Handled::Done);
-                }
-                if self.satisfaction_reply(t, &conv, ev, text).await? {
                     return Ok(Handled::Done);
                 }
                 if is_new_ticket(text) {

@@ -1,7 +1,7 @@
 //! The tools agents reach for every day, in a ticket's thread: `!transfer <queue>`,
 //! `!snippet <name>`, `!priority <level>`, `!block [duration]` and `!unblock`.
 
-use crate::adapter::{Body, Inbound, OutboundKind, TicketCard};
+use crate::adapter::{Body, Inbound, TicketCard};
 use crate::desk::card::transcript;
 use crate::desk::command::parse_duration;
 use crate::desk::Trigger;
@@ -9,7 +9,7 @@ use crate::i18n;
 use crate::store::StoreError;
 use crate::types::{Conversation, Priority};
 
-use super::turn::{Post, Target, Turn};
+use super::turn::Turn;
 use super::{Engine, Handled};
 
 impl Engine {
@@ -67,21 +67,11 @@ impl Engine {
             },
             _ => crate::desk::card::ticket_card(conv, &ev.author, &q.name),
         };
-        let card_id = self
-            .post_card(t, conv, q.agent_channel.clone(), card)
+        let mut notes = say.transferred_from(agent, &from_queue);
+        notes.push_str("\n\n");
+        notes.push_str(&transcript(&t.tx.messages(conv.id).await?));
+        self.post_card(t, conv, q.agent_channel.clone(), card, &notes)
             .await?;
-        let mut text = say.transferred_from(agent, &from_queue);
-        text.push_str("\n\n");
-        text.push_str(&transcript(&t.tx.messages(conv.id).await?));
-        let post = Post {
-            to: Target::Parent(q.agent_channel.clone(), card_id),
-            kind: OutboundKind::AgentNotice,
-            text: &text,
-            sender: None,
-            choices: Vec::new(),
-            message_id: None,
-        };
-        self.post(t, conv, post).await?;
         let number = conv.ticket_number.unwrap_or(conv.id);
         let told = i18n::catalogue(conv.lang).transferred(number, &q.name);
         self.tell(t, conv, None, &told, Vec::new()).await?;
