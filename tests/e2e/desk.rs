@@ -194,20 +194,7 @@ fn triage_and_rating_by_slack_buttons() {
     let toml = helpers::bot_toml(&slack, "slack:CAGENTS", "slack:CAGENTS").replace(
         "phrases = [\"talk to an agent\", \"상담사에게 문의\"]",
         "phrases = [\"talk to an agent\", \"상담사에게 문의\"]\ntriage = [\"question_type\", \"business_impact\"]",
-    ) + r#"
-[[question]]
-id = "question_type"
-prompt = { en = "What is your question about?", ko = "어떤 문의인가요?" }
-options = [ { id = "technical", en = "Something isn't working" }, { id = "billing", en = "Billing" },
-    { id = "account", en = "My account" }, { id = "security", en = "Security" },
-    { id = "data", en = "Data and exports" }, { id = "other", en = "Something else" } ]
-
-[[question]]
-id = "business_impact"
-required = false
-prompt = { en = "How much is this affecting your business?" }
-options = [ { id = "low", en = "Low" }, { id = "high", en = "High" } ]
-"#;
+    ) + TRIAGE;
     std::fs::write(ws.path().join("bot.toml"), toml).unwrap();
     let _bot = Bot::start(&ws);
     fake.wait_connected(WAIT);
@@ -275,3 +262,108 @@ options = [ { id = "low", en = "Low" }, { id = "high", en = "High" } ]
         WAIT,
     );
 }
+
+#[test]
+fn triage_and_rating_by_discord_components() {
+    use crate::discord::{people, start, ADA, FORUM, GRACE};
+    use crate::fake_discord::FakeDiscord;
+
+    let fake = FakeDiscord::start();
+    people(&fake);
+    let ws = Workspace::new();
+    let discord = format!(
+        "[discord]\nenabled = true\napi_url = \"{}\"\nguild_ids = [\"{}\"]",
+        fake.api_url(),
+        FakeDiscord::GUILD
+    );
+    let agents = format!("discord:{FORUM}");
+    let toml = helpers::bot_toml(&discord, &agents, &agents).replace(
+        "phrases = [\"talk to an agent\", \"상담사에게 문의\"]",
+        "phrases = [\"talk to an agent\", \"상담사에게 문의\"]\ntriage = [\"question_type\", \"business_impact\"]",
+    ) + TRIAGE;
+    std::fs::write(ws.path().join("bot.toml"), toml).unwrap();
+    let _bot = start(&ws, &[]);
+    fake.wait_connected(WAIT);
+
+    fake.dm(ADA, "상담사에게 문의");
+    let dm = fake.dm_channel(ADA);
+    let asked = fake.wait_posted(
+        &dm,
+        |m| m.content.contains("어떤 문의인가요?"),
+        WAIT,
+        "the first question",
+    );
+    // Six options: a select menu.
+    assert!(
+        asked.components.to_string().contains("relaydesk:select"),
+        "{asked:?}"
+    );
+    fake.select(
+        &dm,
+        &asked.id,
+        ADA,
+        "relaydesk:select",
+        &["triage:question_type:billing"],
+    );
+    let impact = fake.wait_posted(
+        &dm,
+        |m| m.content.contains("업무에 얼마나"),
+        WAIT,
+        "the second question",
+    );
+    assert!(
+        impact.components.to_string().contains("건너뛰기"),
+        "{impact:?}"
+    );
+    fake.press(&dm, &impact.id, ADA, "triage:business_impact:high");
+    let post = fake.wait_thread(FORUM, WAIT);
+    let card = fake.wait_posted(
+        &post.id,
+        |m| m.embeds.to_string().contains("Ticket #1"),
+        WAIT,
+        "the card",
+    );
+    let shown = card.embeds.to_string();
+    assert!(
+        shown.contains("Priority: high") && shown.contains("Question type: Billing"),
+        "{shown}"
+    );
+    fake.wait_posted(
+        &dm,
+        |m| m.content.contains("티켓 #1을"),
+        WAIT,
+        "the ticket's notice in Korean",
+    );
+
+    fake.thread_message(&post.id, GRACE, "!solve");
+    let rate = fake.wait_posted(
+        &dm,
+        |m| m.content.contains("상담은 어떠셨나요?"),
+        WAIT,
+        "the rating question",
+    );
+    fake.press(&dm, &rate.id, ADA, "rate:4");
+    fake.wait_posted(
+        &post.id,
+        |m| m.content.contains("rated this ticket 4/5"),
+        WAIT,
+        "the rating in the ticket's post",
+    );
+}
+
+/// The questions of the Slack and Discord tests: six kinds (a select menu), and an
+/// optional impact.
+const TRIAGE: &str = r#"
+[[question]]
+id = "question_type"
+prompt = { en = "What is your question about?", ko = "어떤 문의인가요?" }
+options = [ { id = "technical", en = "Something isn't working", ko = "기술 문제" }, { id = "billing", en = "Billing", ko = "결제" },
+    { id = "account", en = "My account", ko = "계정" }, { id = "security", en = "Security", ko = "보안" },
+    { id = "data", en = "Data and exports", ko = "데이터" }, { id = "other", en = "Something else", ko = "기타" } ]
+
+[[question]]
+id = "business_impact"
+required = false
+prompt = { en = "How much is this affecting your business?", ko = "업무에 얼마나 영향을 주나요?" }
+options = [ { id = "low", en = "Low", ko = "낮음" }, { id = "high", en = "High", ko = "높음" } ]
+"#;

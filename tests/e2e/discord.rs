@@ -9,10 +9,10 @@ use crate::fake_discord::{ChannelKind, FakeDiscord, Posted};
 use crate::helpers::{Workspace, WAIT};
 use crate::slack::{eventually, Bot};
 
-const ADA: &str = "2001";
-const GRACE: &str = "2002";
+pub(crate) const ADA: &str = "2001";
+pub(crate) const GRACE: &str = "2002";
 const BO: &str = "2003";
-const FORUM: &str = "3001";
+pub(crate) const FORUM: &str = "3001";
 const LOBBY: &str = "3002";
 
 /// `[discord]` pointed at the fake, both queues' agent channel `agents`.
