@@ -367,3 +367,28 @@ required = false
 prompt = { en = "How much is this affecting your business?", ko = "업무에 얼마나 영향을 주나요?" }
 options = [ { id = "low", en = "Low", ko = "낮음" }, { id = "high", en = "High", ko = "높음" } ]
 "#;
+
+#[test]
+fn sentences_are_replaced_by_key_and_a_wrong_key_is_named() {
+    let ws = Workspace::new();
+    let config = std::fs::read_to_string(ws.path().join("bot.toml")).unwrap()
+        + "\n[messages.en]\nticket_opened = \"Ticket #{number} is open: the {queue} team answers here.\"\n\
+           \n[messages.ko]\nticket_opened = \"{queue} 팀에 티켓 #{number|을} 접수했어요.\"\n";
+    std::fs::write(ws.path().join("bot.toml"), &config).unwrap();
+    let mut console = ws.console();
+    console.say("talk to an agent");
+    console.pass_triage("1", "skip");
+    console.expect("bot> Ticket #1 is open: the support team answers here.");
+    console.say("/agent !close done");
+    console.say("상담사에게 문의");
+    console.pass_triage("1", "건너뛰기");
+    console.expect("bot> support 팀에 티켓 #2를 접수했어요.");
+    console.finish();
+
+    let wrong = config.replace("ticket_opened = \"Ticket", "ticket_open = \"Ticket");
+    std::fs::write(ws.path().join("bot.toml"), wrong).unwrap();
+    let out = ws.run(&["check"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("messages.en.ticket_open"), "{stderr}");
+}
