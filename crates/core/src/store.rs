@@ -392,6 +392,9 @@ pub trait PersonTx: Send {
     /// that one person's events are handled one at a time.
     async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<Found, StoreError>;
 
+    /// The person with this id, as last seen.
+    async fn person(&mut self, user_id: i64) -> Result<Option<Person>, StoreError>;
+
     /// Makes `conversation_id` the one the person's next message goes to.
     async fn set_current(&mut self, user_id: i64, conversation_id: i64) -> Result<(), StoreError>;
 }

@@ -130,6 +130,14 @@ impl PersonTx for SqlTx {
         })
     }
 
+    async fn person(&mut self, user_id: i64) -> Result<Option<Person>, StoreError> {
+        let sql = "select platform, platform_user_id, display_name, verified_email from person where id = $1";
+        let row: Option<rows::PersonRow> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(user_id).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        Ok(row.map(Person::from))
+    }
+
     async fn set_current(&mut self, user_id: i64, conversation_id: i64) -> Result<(), StoreError> {
         let sql = "update person set current_conversation_id = $1 where id = $2";
         on_tx!(&mut self.conn, c => sqlx::query(sql).bind(conversation_id).bind(user_id)

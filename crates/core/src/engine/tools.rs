@@ -65,7 +65,16 @@ impl Engine {
                 status: None,
                 ..*card
             },
-            _ => crate::desk::card::ticket_card(conv, &ev.author, &q.name),
+            // A card stored as text, before cards had fields: drawn again from the person.
+            _ => match t.tx.person(conv.user_id).await? {
+                Some(person) => crate::desk::card::ticket_card(conv, &person, &q.name),
+                None => {
+                    return Err(StoreError::Corrupt(format!(
+                        "conversation {} has no person",
+                        conv.id
+                    )))
+                }
+            },
         };
         let mut notes = say.transferred_from(agent, &from_queue);
         notes.push_str("\n\n");
