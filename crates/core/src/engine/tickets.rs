@@ -72,7 +72,7 @@ impl Engine {
     }
 
     /// A new conversation beside `conv`, handed off to queue `queue` (its triage first);
-    /// it becomes the current one. `previous`: the closed ticket it follows up on.
+    /// it becomes the current one.
     pub(super) async fn new_ticket(
         &self,
         t: &mut Turn,
@@ -83,6 +83,7 @@ impl Engine {
         self.new_ticket_after(t, conv, ev, queue, None).await
     }
 
+    /// [`Engine::new_ticket`], following up on conversation `previous` (a closed ticket).
     pub(super) async fn new_ticket_after(
         &self,
         t: &mut Turn,
