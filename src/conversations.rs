@@ -172,7 +172,7 @@ pub async fn tickets(config: &Config, command: TicketsCommand) -> anyhow::Result
                     t.priority.map(|p| p.as_str()).unwrap_or("-"),
                     t.state.as_str(),
                     t.queue,
-                    shorten(&t.subject, 40),
+                    relaydesk_core::text::shorten(&t.subject, 40),
                     format!("{} ({})", t.person, t.platform),
                     timestamp(t.updated_at)
                 );
@@ -219,15 +219,6 @@ pub async fn tickets(config: &Config, command: TicketsCommand) -> anyhow::Result
         }
     }
     Ok(())
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    if line.chars().count() <= max {
-        return line.to_string();
-    }
-    let cut: String = line.chars().take(max - 1).collect();
-    format!("{cut}…")
 }
 
 fn markdown(d: &ConversationDetail) -> String {

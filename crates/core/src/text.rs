@@ -101,6 +101,17 @@ pub fn make_storable(text: &mut String) {
     }
 }
 
+/// The first line of `text`, at most `max` characters, with an ellipsis when cut: a
+/// subject or a message in a one-line list.
+pub fn shorten(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
+}
+
 /// Splits `text` into pieces of at most `max_chars` characters whose concatenation is
 /// exactly `text`. Cuts only between graphemes (an emoji with its modifiers, a letter
 /// with its accents stay whole): after a paragraph break, else a line break, else a

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use relaydesk_core::adapter::OutboundKind;
 use relaydesk_core::store::{
     AnswerRecord, CatchUp, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem,
-    OutboxQueue, Receipt, Reports, Satisfaction, Store, StoreError, TicketSummary, TriageAnswer,
-    Tx, WaitingChannel,
+    OutboxQueue, Receipt, Reports, Satisfaction, Store, StoreError, TicketSummary, Tx,
+    WaitingChannel,
 };
 use relaydesk_core::{Millis, State};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -662,18 +662,19 @@ impl Reports for SqlStore {
         state: Option<State>,
         limit: i64,
     ) -> Result<Vec<TicketSummary>, StoreError> {
-        let sql = "select c.ticket_number, c.id, c.queue, c.state, c.priority, c.assignee, c.updated_at,
-                     p.display_name, p.platform,
-                     coalesce(c.subject, (select m.body from message m where m.conversation_id = c.id
-                       and m.author = 'user' and m.body <> '' order by m.id limit 1), '') as subject
+        let sql = format!(
+            "select c.ticket_number, c.id, c.queue, c.state, c.priority, c.assignee, c.updated_at,
+                     p.display_name, p.platform, {} as subject
                    from conversation c join person p on p.id = c.person_id
                    where c.ticket_number is not null
                      and ($1 is null or c.queue = $1) and ($2 is null or c.state = $2)
                    order by case c.priority when 'critical' then 0 when 'high' then 1 when 'normal' then 2
                      when 'low' then 3 else 4 end, c.id
-                   limit $3";
+                   limit $3",
+            rows::SUBJECT
+        );
         let state = state.map(State::as_str);
-        let rows: Vec<rows::TicketRow> = on_pool!(&self.db, pool => sqlx::query_as(sql)
+        let rows: Vec<rows::TicketRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql)
             .bind(queue).bind(state).bind(limit).fetch_all(pool).await)
         .map_err(db_error)?;
         rows.into_iter()
@@ -729,24 +730,15 @@ impl Reports for SqlStore {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
-        let sql = "select question, answer, shown from triage_answer where conversation_id = $1
-                   order by created_at, question";
         let triage: Vec<(String, Option<String>, Option<String>)> =
-            on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)
+            on_pool!(&self.db, pool => sqlx::query_as(rows::TRIAGE_ANSWERS).bind(id).fetch_all(pool).await)
                 .map_err(db_error)?;
         let sql = "select rating, comment from satisfaction where conversation_id = $1";
         let satisfaction: Option<(i32, Option<String>)> =
             on_pool!(&self.db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)
                 .map_err(db_error)?;
         Ok(Some(ConversationDetail {
-            triage: triage
-                .into_iter()
-                .map(|(question, answer, shown)| TriageAnswer {
-                    question,
-                    answer,
-                    shown,
-                })
-                .collect(),
+            triage: rows::triage_answers(triage),
             satisfaction: satisfaction.map(|(rating, comment)| Satisfaction {
                 rating: u8::try_from(rating).unwrap_or_default(),
                 comment,

@@ -3,7 +3,7 @@
 use relaydesk_core::adapter::{Body, Choice, FileRef, OutboundKind, Payload, TicketCard};
 use relaydesk_core::store::{
     ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, RowAction, StoreError,
-    TicketLine, TicketSummary,
+    TicketLine, TicketSummary, TriageAnswer,
 };
 use relaydesk_core::text::Lang;
 use relaydesk_core::types::Assignee;
@@ -31,6 +31,34 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 
 pub(crate) fn parse_delivery_state(s: &str) -> Result<DeliveryState, StoreError> {
     DeliveryState::parse(s).ok_or_else(|| corrupt("delivery state", s))
+}
+
+fn parse_priority(stored: Option<String>) -> Result<Option<Priority>, StoreError> {
+    stored
+        .map(|p| Priority::parse(&p).ok_or_else(|| corrupt("priority", &p)))
+        .transpose()
+}
+
+/// A conversation's triage answers, in the order they were given: `$1` is its id.
+pub(crate) const TRIAGE_ANSWERS: &str = "select question, answer, shown from triage_answer
+     where conversation_id = $1 order by created_at, question";
+
+/// A ticket's subject in a query over `conversation c`: the one stored, else the first
+/// words the person wrote.
+pub(crate) const SUBJECT: &str = "coalesce(c.subject, (select m.body from message m
+     where m.conversation_id = c.id and m.author = 'user' and m.body <> '' order by m.id limit 1), '')";
+
+/// [`TRIAGE_ANSWERS`]' rows.
+pub(crate) fn triage_answers(
+    rows: Vec<(String, Option<String>, Option<String>)>,
+) -> Vec<TriageAnswer> {
+    rows.into_iter()
+        .map(|(question, answer, shown)| TriageAnswer {
+            question,
+            answer,
+            shown,
+        })
+        .collect()
 }
 
 pub(crate) fn parse_kind(s: &str) -> Result<OutboundKind, StoreError> {
@@ -161,10 +189,7 @@ impl ConversationRow {
             }),
             close_reason: self.close_reason,
             previous_id: self.previous_id,
-            priority: match self.priority {
-                Some(p) => Some(Priority::parse(&p).ok_or_else(|| corrupt("priority", &p))?),
-                None => None,
-            },
+            priority: parse_priority(self.priority)?,
             subject: self.subject,
             offered: parse_choices(&self.offered_choices)?,
             solved_at: self.solved_at,
@@ -376,10 +401,7 @@ impl TicketRow {
             conversation_id: self.id,
             queue: self.queue.unwrap_or_default(),
             state: State::parse(&self.state).ok_or_else(|| corrupt("state", &self.state))?,
-            priority: match self.priority {
-                Some(p) => Some(Priority::parse(&p).ok_or_else(|| corrupt("priority", &p))?),
-                None => None,
-            },
+            priority: parse_priority(self.priority)?,
             subject: self.subject,
             person: self.display_name,
             platform: self.platform,

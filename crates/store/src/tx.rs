@@ -429,20 +429,11 @@ impl DeskTx for SqlTx {
         &mut self,
         conversation_id: i64,
     ) -> Result<Vec<TriageAnswer>, StoreError> {
-        let sql = "select question, answer, shown from triage_answer where conversation_id = $1
-                   order by created_at, question";
-        let rows: Vec<(String, Option<String>, Option<String>)> =
-            on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+        let found: Vec<(String, Option<String>, Option<String>)> =
+            on_tx!(&mut self.conn, c => sqlx::query_as(rows::TRIAGE_ANSWERS)
             .bind(conversation_id).fetch_all(&mut **c).await)
             .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(question, answer, shown)| TriageAnswer {
-                question,
-                answer,
-                shown,
-            })
-            .collect())
+        Ok(rows::triage_answers(found))
     }
 
     async fn save_triage_answer(
@@ -594,12 +585,11 @@ impl DeskTx for SqlTx {
         limit: i64,
     ) -> Result<Vec<TicketLine>, StoreError> {
         let sql = format!(
-            "select {}, coalesce(c.subject,
-               (select m.body from message m where m.conversation_id = c.id and m.author = 'user'
-                  and m.body <> '' order by m.id limit 1), '') as first_words
+            "select {}, {} as first_words
              from conversation c where c.person_id = $1 and c.ticket_number is not null
              order by c.id desc limit $2 offset $3",
-            rows::conversation_columns_of("c")
+            rows::conversation_columns_of("c"),
+            rows::SUBJECT
         );
         let found: Vec<rows::TicketLineRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
             .bind(user_id).bind(limit).bind(offset).fetch_all(&mut **c).await)

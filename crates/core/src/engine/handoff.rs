@@ -7,7 +7,7 @@ use crate::desk::card::{ticket_card, transcript, triage_fields};
 use crate::desk::triage::{PRIORITY_QUESTION, SUBJECT_QUESTION};
 use crate::desk::Trigger;
 use crate::i18n;
-use crate::store::StoreError;
+use crate::store::{StoreError, TriageAnswer};
 use crate::types::{Author, Conversation, Message, Priority};
 
 use super::turn::Turn;
@@ -29,21 +29,24 @@ impl Engine {
                 .await
                 .map(drop);
         };
+        // Answers of an earlier triage of this conversation stand.
+        let answers = t.tx.triage_answers(conv.id).await?;
         if q.triage.is_empty() {
-            return self.open_ticket(t, conv, ev, queue).await;
+            return self.open_ticket(t, conv, ev, queue, &answers).await;
         }
         let start = Trigger::StartTriage { queue: &q.name };
         self.advance_checked(t, conv, start).await?;
-        self.ask_next(t, conv, ev, true).await
+        self.ask_next(t, conv, ev, &answers, true).await
     }
 
-    /// Opens the ticket in queue number `queue`, with the triage answers on its card.
+    /// Opens the ticket in queue number `queue`, with the triage `answers` on its card.
     pub(super) async fn open_ticket(
         &self,
         t: &mut Turn,
         conv: &mut Conversation,
         ev: &Inbound,
         queue: usize,
+        answers: &[TriageAnswer],
     ) -> Result<(), StoreError> {
         let say = i18n::catalogue(conv.lang);
         let Some(q) = self.config.queues.get(queue) else {
@@ -52,7 +55,6 @@ impl Engine {
                 .await
                 .map(drop);
         };
-        let answers = t.tx.triage_answers(conv.id).await?;
         let answer_of = |id: &str| {
             answers
                 .iter()
@@ -74,7 +76,7 @@ impl Engine {
         };
         self.advance_checked(t, conv, open).await?;
         let mut card = ticket_card(conv, &ev.author, &q.name);
-        card.triage = triage_fields(&answers);
+        card.triage = triage_fields(answers);
         if ev.private_address.is_some() {
             // From a public place: the agents can go and look at it.
             card.post = Some(conv.user_address.to_string());

@@ -7,7 +7,7 @@ use crate::adapter::{Choice, Inbound};
 use crate::desk::choice::{choice, FOLLOW_UP, MORE, TICKET};
 use crate::i18n;
 use crate::store::{Found, NewConversation, StoreError};
-use crate::text::{detect_lang, Lang};
+use crate::text::{detect_lang, shorten, Lang};
 use crate::types::{Conversation, State};
 
 use super::turn::Turn;
@@ -160,14 +160,4 @@ impl Engine {
         self.new_ticket_after(t, conv, ev, queue, Some(closed.id))
             .await
     }
-}
-
-/// At most `max` characters, with an ellipsis when cut.
-fn shorten(text: &str, max: usize) -> String {
-    let line = text.lines().next().unwrap_or_default().trim();
-    if line.chars().count() <= max {
-        return line.to_string();
-    }
-    let cut: String = line.chars().take(max.saturating_sub(1)).collect();
-    format!("{}…", cut.trim_end())
 }

@@ -37,10 +37,11 @@ impl Engine {
         ev: &Inbound,
         text: &str,
     ) -> Result<(), StoreError> {
-        let answers = t.tx.triage_answers(conv.id).await?;
+        let mut answers = t.tx.triage_answers(conv.id).await?;
         let Some(question) = self.next_question(conv, &answers) else {
             // Nothing left to ask (the queue's questions changed since): open it.
-            return self.open_ticket(t, conv, ev, self.triage_queue(conv)).await;
+            let queue = self.triage_queue(conv);
+            return self.open_ticket(t, conv, ev, queue, &answers).await;
         };
         let reply = question.read(&ev.content);
         let asks_for_agent = self.intents.find(text).is_some();
@@ -65,7 +66,8 @@ impl Engine {
                     shown: None,
                 };
                 t.tx.save_triage_answer(conv.id, &skipped, t.now).await?;
-                self.ask_next(t, conv, ev, false).await
+                answers.push(skipped);
+                self.ask_next(t, conv, ev, &answers, false).await
             }
             Reply::Answer { answer, shown } => {
                 let route = self
@@ -82,31 +84,35 @@ impl Engine {
                     shown: Some(shown),
                 };
                 t.tx.save_triage_answer(conv.id, &given, t.now).await?;
+                answers.push(given);
                 if let Some(queue) = route.filter(|r| Some(r.as_str()) != conv.queue.as_deref()) {
                     self.advance_checked(t, conv, Trigger::Route { queue: &queue })
                         .await?;
                 }
-                self.ask_next(t, conv, ev, false).await
+                self.ask_next(t, conv, ev, &answers, false).await
             }
         }
     }
 
-    /// Asks the next question of the conversation's queue, or opens the ticket when all
-    /// are answered.
+    /// Asks the next question of the conversation's queue not among `answers` (those
+    /// stored), or opens the ticket when all are answered.
     pub(super) async fn ask_next(
         &self,
         t: &mut Turn,
         conv: &mut Conversation,
         ev: &Inbound,
+        answers: &[TriageAnswer],
         first: bool,
     ) -> Result<(), StoreError> {
-        let answers = t.tx.triage_answers(conv.id).await?;
-        match self.next_question(conv, &answers) {
+        match self.next_question(conv, answers) {
             Some(q) => {
                 let asking = if first { Asking::First } else { Asking::Next };
                 self.ask(t, conv, q, asking).await
             }
-            None => self.open_ticket(t, conv, ev, self.triage_queue(conv)).await,
+            None => {
+                let queue = self.triage_queue(conv);
+                self.open_ticket(t, conv, ev, queue, answers).await
+            }
         }
     }
 
