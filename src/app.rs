@@ -21,9 +21,12 @@ use tokio_util::sync::CancellationToken;
 
 pub use tasks::stop_on_signals;
 
-use crate::config::Config;
+use crate::config::{identity, Config};
 use crate::console::{self, ConsoleAdapter};
+use crate::mail::Mailer;
+use crate::mailer::{self, CodeSender};
 use crate::platforms;
+use crate::verify::Pages;
 use crate::web::WebServer;
 
 /// relaydesk, built and bound, ready to run: the enabled platforms' adapters (and the
@@ -38,6 +41,9 @@ pub struct Application {
     engine: Arc<Engine>,
     web: WebServer,
     reload_secs: u64,
+    /// The email outbox's sender, when `[smtp]` is set.
+    mailer: Option<Arc<Mailer>>,
+    max_backoff: i64,
 }
 
 impl Application {
@@ -60,7 +66,24 @@ impl Application {
             routes.extend(built.routes);
         }
         adapters.extend(extra);
-        let web = WebServer::bind(&config.web.bind, routes).await?;
+        let keys = if config.identity.login_url.is_some() {
+            let keys = identity::identity_keys().map_err(anyhow::Error::msg)?;
+            if keys.is_empty() {
+                anyhow::bail!(
+                    "identity.login_url is set, but {} holds no key: set it to kid=secret",
+                    identity::IDENTITY_KEYS
+                );
+            }
+            keys
+        } else {
+            Default::default()
+        };
+        let mailer = match &config.smtp {
+            Some(smtp) => Some(Arc::new(
+                Mailer::new(&identity::smtp_settings(smtp)).map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        };
 
         let store = open_store(config).await?;
         let helpcenter = load_helpcenter(config);
@@ -94,15 +117,22 @@ impl Application {
             questions: crate::config::desk::questions(&config.questions),
             snippets: crate::config::desk::snippets(&config.snippets),
             idle_expire: config.idle_expire_ms(),
+            identity: identity::identity(config),
+            notify: identity::notify(config),
         };
         let knowledge: Arc<dyn Knowledge> = helpcenter.clone();
-        let engine = Arc::new(Engine::new(
+        let mut engine = Engine::new(store.clone(), knowledge, clock, engine_config, wake);
+        if let Some(mailer) = &mailer {
+            engine = engine.with_code_mailer(Arc::new(CodeSender::new(mailer.clone())));
+        }
+        let engine = Arc::new(engine);
+        routes.push(Pages::routes(
+            engine.clone(),
             store.clone(),
-            knowledge,
-            clock,
-            engine_config,
-            wake,
+            keys,
+            config.public_url(),
         ));
+        let web = WebServer::bind(&config.web.bind, routes).await?;
         let dispatcher = Dispatcher::new(
             engine.clone(),
             adapters.clone(),
@@ -120,6 +150,8 @@ impl Application {
             engine,
             web,
             reload_secs: config.helpcenter.reload_secs,
+            mailer,
+            max_backoff: dispatch_settings(config).max_backoff,
         })
     }
 
@@ -142,6 +174,8 @@ impl Application {
             engine,
             web,
             reload_secs,
+            mailer,
+            max_backoff,
         } = self;
         let serving = tokio::spawn({
             let shutdown = shutdown.clone();
@@ -150,6 +184,16 @@ impl Application {
                 shutdown.cancel();
                 served
             }
+        });
+        let mailing = mailer.map(|mailer| {
+            let store: Arc<dyn relaydesk_core::Store> = store.clone();
+            tokio::spawn(mailer::run(
+                engine.clone(),
+                store,
+                mailer,
+                max_backoff,
+                shutdown.clone(),
+            ))
         });
         let timers = tokio::spawn(tasks::timers(engine, shutdown.clone()));
         let reloading = tokio::spawn(tasks::reload_helpcenter(
@@ -167,6 +211,9 @@ impl Application {
         };
         let _ = reloading.await;
         let _ = timers.await;
+        if let Some(mailing) = mailing {
+            let _ = mailing.await;
+        }
         store.close().await;
         ran?;
         served.context("the web server failed")?
@@ -238,6 +285,7 @@ pub fn queues(config: &Config) -> Vec<Queue> {
             routes: crate::config::desk::routes(q),
             // Checked when the configuration was read.
             hours: crate::config::desk::hours(q).ok().flatten(),
+            verify: identity::verify(q).unwrap_or_default(),
         })
         .collect()
 }

@@ -300,6 +300,7 @@ impl ChannelAdapter for Counter {
         Capabilities {
             max_len: 4000,
             finds_in_doubt: true,
+            chat_link: None,
             ..Capabilities::default()
         }
     }

@@ -41,6 +41,12 @@ pub enum Command {
     Migrate,
     /// What is waiting to be delivered, and which channels are failing.
     Status,
+    /// The email outbox, newest first: what was sent, what is waiting, what failed.
+    Emails {
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// Read stored conversations.
     Conversations {
         #[command(subcommand)]

@@ -6,6 +6,7 @@
 
 mod database;
 pub mod desk;
+pub mod identity;
 mod messages;
 pub use messages::Messages;
 
@@ -32,6 +33,11 @@ pub struct Config {
     pub console: Console,
     pub slack: Slack,
     pub discord: Discord,
+    /// Email out; without it nothing is emailed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<identity::Smtp>,
+    pub identity: identity::Identity,
+    pub notify: identity::Notify,
     #[serde(rename = "queue")]
     pub queues: Vec<QueueConfig>,
     /// Triage questions, listed by queues' `triage`.
@@ -68,11 +74,11 @@ impl Default for Helpcenter {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Web {
-    /// Where the web server listens (`run` and `console`): `/healthz`, and Slack's
-    /// Events API in its HTTP mode. Port 0 takes a free port.
+    /// Where the web server listens (`run` and `console`): `/healthz`, `/verify`,
+    /// `/unsubscribe`, and Slack's Events API in its HTTP mode. Port 0 takes a free port.
     pub bind: String,
-    /// Reserved for the web pages, which this version does not have: setting it is an
-    /// error rather than a value nothing reads.
+    /// How people reach that server (links in emails, the signed link's redirect);
+    /// default `http://<bind>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
 }
@@ -281,6 +287,10 @@ pub struct QueueConfig {
     /// Days the team is away all day, as `YYYY-MM-DD` in its time zone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holidays: Vec<String>,
+    /// Whether the person is verified before the ticket opens: `required`, `optional`
+    /// or `off` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<String>,
 }
 
 mod address_string {
@@ -405,11 +415,6 @@ impl Config {
                 self.console.max_len
             ));
         }
-        if self.web.public_url.is_some() {
-            return invalid(
-                "web.public_url: this version has no web pages to link to, so nothing would use it; remove the key (Slack's request URLs are set in its app manifest)".into(),
-            );
-        }
         if !self.conversation.idle_expire_hours.is_finite()
             || self.conversation.idle_expire_hours <= 0.0
         {
@@ -458,6 +463,7 @@ impl Config {
         }
         let mut problems = desk::check(&self.questions, &self.queues, &self.snippets);
         problems.extend(self.messages.check());
+        problems.extend(identity::check(self));
         if !problems.is_empty() {
             return invalid(problems.join("\n"));
         }
@@ -472,6 +478,14 @@ impl Config {
 
     pub fn close_after_ms(&self) -> i64 {
         (self.conversation.close_after_days * 24.0 * 3600.0 * 1000.0) as i64
+    }
+
+    /// `[web].public_url` without a trailing slash, or `http://<bind>`.
+    pub fn public_url(&self) -> String {
+        match &self.web.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.web.bind),
+        }
     }
 
     /// `[conversation].idle_expire_hours` in milliseconds.
@@ -606,21 +620,24 @@ options = [ { id = "billing", en = "Billing" }, { id = "technical", en = "Techni
     }
 
     #[test]
-    fn web_public_url_is_refused_not_ignored() {
+    fn web_public_url_defaults_to_the_bind_address() {
+        let c = Config::parse("[web]\nbind = \"0.0.0.0:3000\"\n", "bot.toml", &[]).unwrap();
+        assert_eq!(c.public_url(), "http://0.0.0.0:3000");
+        let c = Config::parse(
+            "[web]\npublic_url = \"https://desk.example.com/\"\n",
+            "bot.toml",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.public_url(), "https://desk.example.com");
         let err = Config::parse(
-            "[web]\npublic_url = \"https://desk.example.com\"\n",
+            "[web]\npublic_url = \"desk.example.com\"\n",
             "bot.toml",
             &[],
         )
         .unwrap_err()
         .to_string();
-        assert!(
-            err.contains("web.public_url") && err.contains("remove the key"),
-            "{err}"
-        );
-        let c = Config::parse("[web]\nbind = \"0.0.0.0:3000\"\n", "bot.toml", &[]).unwrap();
-        assert_eq!(c.web.bind, "0.0.0.0:3000");
-        assert!(!c.masked_toml().contains("public_url"));
+        assert!(err.contains("web.public_url"), "{err}");
     }
 
     #[test]

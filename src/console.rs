@@ -179,6 +179,7 @@ impl ChannelAdapter for ConsoleAdapter {
             max_len: self.max_len,
             edits: false,
             finds_in_doubt: false,
+            chat_link: None,
         }
     }
 

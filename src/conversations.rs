@@ -10,6 +10,36 @@ use crate::config::Config;
 
 /// `relaydesk status`: the deliveries waiting, per channel; a channel that keeps
 /// failing says since when and why.
+/// `relaydesk emails`: the email outbox, newest first.
+pub async fn emails(config: &Config, limit: i64) -> anyhow::Result<()> {
+    use relaydesk_core::store::EmailQueue;
+    let store = app::open_store(config).await?;
+    let emails = store.emails(limit).await?;
+    if emails.is_empty() {
+        println!("no email has been written");
+    }
+    for e in emails {
+        let when = match e.sent_at {
+            Some(at) => format!("sent {}", timestamp(at)),
+            None => format!("written {}", timestamp(e.created_at)),
+        };
+        let error = e
+            .last_error
+            .map(|err| format!("\n    last error: {err}"))
+            .unwrap_or_default();
+        println!(
+            "#{} {} to {} · {} · {} attempt{} · {when}{error}",
+            e.id,
+            e.status,
+            e.to,
+            e.subject,
+            e.attempts,
+            if e.attempts == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
 pub async fn status(config: &Config) -> anyhow::Result<()> {
     let store = app::open_store(config).await?;
     let waiting = store.waiting_channels().await?;

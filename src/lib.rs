@@ -9,7 +9,10 @@ pub mod config;
 pub mod console;
 mod conversations;
 mod kb;
+pub mod mail;
+mod mailer;
 mod platforms;
+mod verify;
 mod web;
 
 use std::process::ExitCode;
@@ -106,6 +109,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Conversations { command } => conversations::execute(&config, command).await,
         Command::Tickets { command } => conversations::tickets(&config, command).await,
         Command::Status => conversations::status(&config).await,
+        Command::Emails { limit } => conversations::emails(&config, limit).await,
         Command::Kb { command } => kb::execute(&config, command),
         Command::Bench { command } => bench::execute(command).await,
         Command::Discord { command } => platforms::discord_command(&config, command).await,
@@ -153,7 +157,8 @@ async fn check(config: &Config) -> anyhow::Result<()> {
             );
         }
     }
-    let problems = platforms::check(config).await;
+    let mut problems = platforms::check(config).await;
+    problems.extend(check_identity(config).await);
     if !problems.is_empty() {
         for p in &problems {
             println!("# error: {p}");
@@ -166,6 +171,37 @@ async fn check(config: &Config) -> anyhow::Result<()> {
     }
     println!("# configuration is valid");
     Ok(())
+}
+
+/// Connects to `[smtp]` and, with credentials, logs in; checks the signing keys of
+/// signed links. What `relaydesk check` says of email and identity.
+async fn check_identity(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    match &config.smtp {
+        Some(smtp) => match mail::Mailer::new(&config::identity::smtp_settings(smtp)) {
+            Ok(mailer) => match mailer.check().await {
+                Ok(()) => println!("# smtp: {}:{} works", smtp.host, smtp.port),
+                Err(e) => problems.push(format!("smtp: {e}")),
+            },
+            Err(e) => problems.push(e),
+        },
+        None => println!("# smtp: not set; no email is sent, and codes are not offered"),
+    }
+    if config.identity.login_url.is_some() {
+        match config::identity::identity_keys() {
+            Ok(keys) if keys.is_empty() => problems.push(format!(
+                "identity.login_url is set, but {} holds no key: set it to kid=secret",
+                config::identity::IDENTITY_KEYS
+            )),
+            Ok(keys) => println!(
+                "# identity: signed links with key{} {}",
+                if keys.len() == 1 { "" } else { "s" },
+                keys.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            Err(e) => problems.push(e),
+        }
+    }
+    problems
 }
 
 fn init_logging(config: &Config, json: bool, level: &str) {

@@ -72,12 +72,14 @@ impl Workspace {
             }
         });
         let stdin = child.stdin.take();
+        let log = Log::read(child.stderr.take().expect("stderr"));
         Console {
             child,
             stdin,
             lines: rx,
             seen: Vec::new(),
             since_say: 0,
+            log: Some(log),
         }
     }
 }
@@ -183,6 +185,8 @@ pub struct Console {
     pub seen: Vec<String>,
     /// Where the lines printed since the last `say` begin in `seen`.
     since_say: usize,
+    /// Its standard error.
+    log: Option<Log>,
 }
 
 impl Console {
@@ -248,19 +252,31 @@ impl Console {
     }
 
     /// Closes standard input and waits for a clean exit; returns the rest of stdout.
-    pub fn finish(mut self) -> Vec<String> {
+    pub fn finish(self) -> Vec<String> {
+        self.finish_with_log().0
+    }
+
+    /// The web server's address (`127.0.0.1:PORT`).
+    pub fn web_addr(&self) -> String {
+        self.log.as_ref().expect("log").web_addr()
+    }
+
+    /// Waits for a log line containing `needle`.
+    pub fn wait_log(&self, needle: &str) -> String {
+        self.log.as_ref().expect("log").wait_for(needle)
+    }
+
+    /// [`Console::finish`], with everything it logged.
+    pub fn finish_with_log(mut self) -> (Vec<String>, String) {
         drop(self.stdin.take());
         let status = self.child.wait().expect("wait for relaydesk");
         let rest: Vec<String> = self.lines.iter().collect();
-        let mut stderr = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
-        }
+        let stderr = self.log.take().map(Log::finish).unwrap_or_default();
         assert!(
             status.success(),
             "console exited with {status}; stderr:\n{stderr}"
         );
-        rest
+        (rest, stderr)
     }
 }
 

@@ -9,6 +9,7 @@ mod desk;
 mod discord;
 mod edge;
 mod helpers;
+mod identity;
 mod slack;
 
 pub(crate) use relaydesk_fakes::{discord as fake_discord, slack as fake_slack};

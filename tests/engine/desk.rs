@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use relaydesk_core::clock::ManualClock;
 use relaydesk_core::dispatch::{DispatchSettings, Dispatcher};
+use relaydesk_core::email::{CodeMailer, Letter};
 use relaydesk_core::knowledge::NoKnowledge;
 use relaydesk_core::memory::MemoryAdapter;
 use relaydesk_core::{
@@ -156,6 +157,38 @@ pub struct Desk {
     pub wake: Arc<Notify>,
     /// The number in the next event's id (`ev1`, `ev2`, …).
     pub next_id: AtomicU64,
+    /// The one-time codes mailed, in order.
+    pub codes: Arc<Codes>,
+}
+
+/// One-time code emails, kept instead of sent: (address, email).
+#[derive(Default)]
+pub struct Codes(std::sync::Mutex<Vec<(String, Letter)>>);
+
+impl CodeMailer for Codes {
+    fn send_code(&self, to: String, letter: Letter) {
+        self.0.lock().unwrap().push((to, letter));
+    }
+}
+
+impl Codes {
+    /// The code of the `n`th email (from 1), and its address.
+    pub fn code(&self, n: usize) -> (String, String) {
+        let sent = self.0.lock().unwrap();
+        let (to, letter) = sent.get(n - 1).expect("that many codes were mailed");
+        let code = letter
+            .text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("a code in the email")
+            .to_string();
+        (code, to.clone())
+    }
+
+    /// How many were mailed.
+    pub fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
 }
 
 /// Capabilities with a length limit and nothing else.
@@ -206,13 +239,17 @@ impl Desk {
         };
         change(&mut config);
         let wake = Arc::new(Notify::new());
-        let engine = Arc::new(Engine::new(
-            store.clone(),
-            Arc::new(NoKnowledge),
-            clock.clone(),
-            config.clone(),
-            wake.clone(),
-        ));
+        let codes = Arc::new(Codes::default());
+        let engine = Arc::new(
+            Engine::new(
+                store.clone(),
+                Arc::new(NoKnowledge),
+                clock.clone(),
+                config.clone(),
+                wake.clone(),
+            )
+            .with_code_mailer(codes.clone()),
+        );
         Desk {
             config,
             store,
@@ -222,6 +259,7 @@ impl Desk {
             clock,
             wake,
             next_id: 1.into(),
+            codes,
         }
     }
 
@@ -252,6 +290,12 @@ impl Desk {
             self.config.clone(),
             self.wake.clone(),
         ))
+    }
+
+    /// The clock's time.
+    pub fn clock_now(&self) -> i64 {
+        use relaydesk_core::clock::Clock;
+        self.clock.now()
     }
 
     /// What the person was told last.

@@ -15,6 +15,7 @@ async fn edits_deletions_and_card_changes_follow_the_copies(db: &TestDb) {
             max_len: 1000,
             edits: true,
             finds_in_doubt: false,
+            chat_link: None,
         },
     )
     .await;

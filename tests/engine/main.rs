@@ -7,6 +7,7 @@ mod agent;
 mod edits;
 mod handoff;
 mod history;
+mod identity;
 mod person;
 mod selfservice;
 mod timers;

@@ -33,6 +33,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // answers a repeat within minutes with the message it already has; but a forum post
     // or a file carries none, so each send is recorded before the channel's next.
     finds_in_doubt: false,
+    chat_link: Some("https://discord.com/channels/@me/{channel}"),
 };
 
 /// The gateway intents the adapter needs: servers and their channels, messages in them

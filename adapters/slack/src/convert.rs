@@ -716,6 +716,7 @@ mod tests {
             platform: "slack".into(),
             person_id: "U1".into(),
             verified: None,
+            also: Vec::new(),
             lang: "en".into(),
             continues: None,
             priority: None,

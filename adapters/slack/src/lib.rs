@@ -36,6 +36,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     max_len: MAX_LEN,
     edits: true,
     finds_in_doubt: true,
+    chat_link: Some("https://slack.com/app_redirect?channel={channel}"),
 };
 
 /// How Slack delivers events.

@@ -24,6 +24,19 @@ pub struct Capabilities {
     /// recorded. Without it, each send is recorded before the next, and a crash doubles
     /// at most the one send in flight per channel.
     pub finds_in_doubt: bool,
+    /// A link that opens a conversation's channel, `{channel}` standing for the channel's
+    /// id: emails tell a person who has left where to go on.
+    pub chat_link: Option<&'static str>,
+}
+
+impl Capabilities {
+    /// The link that opens `address`'s channel, where the platform has one.
+    pub fn link_to(&self, address: &crate::types::Address) -> Option<String> {
+        // A thread's link needs more than its id; the channel's would be the wrong place.
+        self.chat_link
+            .filter(|_| address.thread.is_none())
+            .map(|template| template.replace("{channel}", &address.channel))
+    }
 }
 
 impl Default for Capabilities {
@@ -32,6 +45,7 @@ impl Default for Capabilities {
             max_len: 2000,
             edits: false,
             finds_in_doubt: false,
+            chat_link: None,
         }
     }
 }
@@ -261,6 +275,9 @@ pub struct TicketCard {
     /// The verified email, and who vouches for it; `None`: unverified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<Verified>,
+    /// The same requester on other platforms: verified with the same email.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<AlsoOn>,
     /// The person's language (`en`, `ko`).
     pub lang: String,
     /// The conversation this ticket continues.
@@ -289,6 +306,17 @@ pub struct Verified {
     pub by: String,
 }
 
+/// The requester on another platform, as the card shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlsoOn {
+    /// The platform (`slack`, `discord`, `console`).
+    pub platform: String,
+    /// How that identity was verified.
+    pub by: String,
+    /// When, as a date (`2026-12-01`).
+    pub date: String,
+}
+
 /// Where a ticket stands, as its card shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardStatus {
@@ -313,8 +341,11 @@ impl TicketCard {
         let mut lines = vec![
             say.card_title(self.number, &self.queue),
             say.card_from(&self.person, &self.platform, &self.person_id, &identity),
-            say.card_language(&self.lang),
         ];
+        for also in &self.also {
+            lines.push(say.card_also(&also.platform, &also.by, &also.date));
+        }
+        lines.push(say.card_language(&self.lang));
         if let Some(priority) = &self.priority {
             lines.push(say.card_priority(priority));
         }

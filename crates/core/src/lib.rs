@@ -6,6 +6,7 @@ pub mod adapter;
 pub mod clock;
 pub mod desk;
 pub mod dispatch;
+pub mod email;
 pub mod engine;
 pub mod files;
 pub mod i18n;

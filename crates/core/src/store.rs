@@ -501,7 +501,8 @@ pub trait DeskTx: Send {
         thread: &Address,
     ) -> Result<Option<(i64, String)>, StoreError>;
 
-    /// The person's ticket with this number.
+    /// The ticket with this number of the person, or of the same requester (a chat
+    /// identity verified with the same email).
     async fn ticket_of(
         &mut self,
         user_id: i64,
@@ -636,12 +637,258 @@ pub trait AnswerTx: Send {
     ) -> Result<(), StoreError>;
 }
 
+/// How a verification is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyMethod {
+    /// A six-digit code mailed to the address the person gives.
+    Code,
+    /// A link to the company's own sign-in page, which signs a token.
+    Link,
+}
+
+impl VerifyMethod {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyMethod::Code => "code",
+            VerifyMethod::Link => "link",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<VerifyMethod> {
+        match s {
+            "code" => Some(VerifyMethod::Code),
+            "link" => Some(VerifyMethod::Link),
+            _ => None,
+        }
+    }
+}
+
+/// Where a verification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyStatus {
+    /// Waiting for the person's email address.
+    Asking,
+    /// A code was mailed, or a link given: waiting for it.
+    Sent,
+    /// Verified.
+    Done,
+    /// Its tries are used up.
+    Spent,
+    /// The person cancelled, asked for another, or went on without.
+    Cancelled,
+}
+
+impl VerifyStatus {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyStatus::Asking => "asking",
+            VerifyStatus::Sent => "sent",
+            VerifyStatus::Done => "done",
+            VerifyStatus::Spent => "spent",
+            VerifyStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<VerifyStatus> {
+        [
+            VerifyStatus::Asking,
+            VerifyStatus::Sent,
+            VerifyStatus::Done,
+            VerifyStatus::Spent,
+            VerifyStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// One attempt at verifying a conversation's person. Codes and link states are kept
+/// only as salted hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Its id (0 before it is stored).
+    pub id: i64,
+    /// The conversation it verifies for.
+    pub conversation_id: i64,
+    /// The chat identity it verifies.
+    pub person_id: i64,
+    /// By code or by link.
+    pub method: VerifyMethod,
+    /// The address (lower case): typed for a code, given by the token for a link.
+    pub email: Option<String>,
+    /// The salt of `secret_hash`, hex.
+    pub salt: Option<String>,
+    /// The code's or the state's salted SHA-256, hex.
+    pub secret_hash: Option<String>,
+    /// When the code or the state stops working.
+    pub expires_at: Option<Millis>,
+    /// Wrong codes typed, or tokens refused.
+    pub tries: i64,
+    /// Where it stands.
+    pub status: VerifyStatus,
+    /// When it began.
+    pub created_at: Millis,
+}
+
+/// A chat identity verified with an email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    /// The person's id.
+    pub user_id: i64,
+    /// Their platform.
+    pub platform: String,
+    /// Their id there.
+    pub platform_user_id: String,
+    /// The verified email.
+    pub email: String,
+    /// How: `slack`, `email code`, `signed link`.
+    pub by: String,
+    /// When.
+    pub at: Millis,
+}
+
+/// An email to write to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEmail {
+    /// Writing the same key again writes nothing.
+    pub key: String,
+    /// The address.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+    /// The requester's unsubscribe link.
+    pub unsubscribe_url: Option<String>,
+}
+
+/// An email of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailRow {
+    /// Its id.
+    pub id: i64,
+    /// The address.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+    /// The requester's unsubscribe link.
+    pub unsubscribe_url: Option<String>,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    /// Sends tried so far.
+    pub attempts: i64,
+    /// Why the last try failed.
+    pub last_error: Option<String>,
+    /// When it was written.
+    pub created_at: Millis,
+    /// When the server took it.
+    pub sent_at: Option<Millis>,
+}
+
+/// Who is who: verifications and the identities they bind.
+#[async_trait]
+pub trait IdentityTx: Send {
+    /// The verified identity of person `user_id`, if any.
+    async fn identity(&mut self, user_id: i64) -> Result<Option<Identity>, StoreError>;
+
+    /// Every chat identity verified with `email` (any case), oldest first.
+    async fn identities_with(&mut self, email: &str) -> Result<Vec<Identity>, StoreError>;
+
+    /// Binds `email`, verified `by`, to person `user_id` at `now`.
+    async fn bind_identity(
+        &mut self,
+        user_id: i64,
+        email: &str,
+        by: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// The conversation's latest verification.
+    async fn verification(
+        &mut self,
+        conversation_id: i64,
+    ) -> Result<Option<Verification>, StoreError>;
+
+    /// The verification whose secret hashes to `secret_hash`, held until commit.
+    async fn verification_by_secret(
+        &mut self,
+        secret_hash: &str,
+    ) -> Result<Option<Verification>, StoreError>;
+
+    /// Stores a new verification (its `id` is ignored); returns its id.
+    async fn insert_verification(
+        &mut self,
+        v: &Verification,
+        now: Millis,
+    ) -> Result<i64, StoreError>;
+
+    /// Saves a verification's email, secret, expiry, tries and status.
+    async fn save_verification(&mut self, v: &Verification, now: Millis) -> Result<(), StoreError>;
+
+    /// Codes mailed since `since`: to person `user_id`, and to `email`.
+    async fn codes_sent_since(
+        &mut self,
+        user_id: i64,
+        email: &str,
+        since: Millis,
+    ) -> Result<(i64, i64), StoreError>;
+}
+
+/// Emails: away notices waiting for their batch, the outbox, unsubscribes.
+#[async_trait]
+pub trait EmailTx: Send {
+    /// An away email for the conversation, due at `due_at`, telling of replies from
+    /// `since`. One already waiting keeps its time, unless the person has written since
+    /// it began (at `person_wrote`): then it starts again from `since`.
+    async fn schedule_away(
+        &mut self,
+        conversation_id: i64,
+        since: Millis,
+        due_at: Millis,
+        person_wrote: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// The conversation's waiting away email: its `since`, held until commit.
+    async fn away_notice(&mut self, conversation_id: i64) -> Result<Option<Millis>, StoreError>;
+
+    /// Drops the conversation's waiting away email; true when there was one.
+    async fn cancel_away(&mut self, conversation_id: i64) -> Result<bool, StoreError>;
+
+    /// Writes an email to the outbox, due at once; nothing when its key was written.
+    async fn enqueue_email(&mut self, email: &NewEmail, now: Millis) -> Result<(), StoreError>;
+
+    /// The requester's unsubscribe token (`token` stored when they have none yet), and
+    /// whether they unsubscribed.
+    async fn optout(&mut self, email: &str, token: &str) -> Result<(String, bool), StoreError>;
+}
+
 /// One transaction over every aggregate: an event's dedupe, state change, messages and
 /// outbox rows commit together or not at all. Dropping it without `commit` rolls
 /// everything back.
 #[async_trait]
 pub trait Tx:
-    InboundTx + PersonTx + AgentTx + ConversationTx + MessageTx + OutboxTx + AnswerTx + DeskTx
+    InboundTx
+    + PersonTx
+    + AgentTx
+    + ConversationTx
+    + MessageTx
+    + OutboxTx
+    + AnswerTx
+    + DeskTx
+    + IdentityTx
+    + EmailTx
 {
     /// Makes everything the transaction wrote durable, at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -784,7 +1031,7 @@ pub trait Reports: Send + Sync {
 /// A durable store: SQLite or PostgreSQL in `crates/store`. Each event's work is one
 /// [`Tx`]; the outbox queue and the read models are ports of their own.
 #[async_trait]
-pub trait Store: OutboxQueue + Reports + Send + Sync {
+pub trait Store: OutboxQueue + EmailQueue + Reports + Send + Sync {
     /// Opens a transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
@@ -796,6 +1043,34 @@ pub trait Store: OutboxQueue + Reports + Send + Sync {
     /// `before`, oldest first, at most `limit`: the engine's timer ends them.
     async fn idle_before(&self, before: Millis, limit: i64) -> Result<Vec<i64>, StoreError>;
 
+    /// Conversations whose away email is due at `now`, oldest first, at most `limit`.
+    async fn away_due(&self, now: Millis, limit: i64) -> Result<Vec<i64>, StoreError>;
+
     /// Forgets inbound ids seen before `before`; returns how many.
     async fn forget_inbound(&self, before: Millis) -> Result<u64, StoreError>;
+}
+
+/// The email outbox as the mailer works it.
+#[async_trait]
+pub trait EmailQueue: Send + Sync {
+    /// Claims the next due email until `now + lease` (an email claimed before by a
+    /// process that died comes back when its claim runs out); counts the attempt.
+    async fn claim_email(&self, now: Millis, lease: Millis)
+        -> Result<Option<EmailRow>, StoreError>;
+
+    /// The server took email `id`.
+    async fn email_sent(&self, id: i64, now: Millis) -> Result<(), StoreError>;
+
+    /// Email `id` failed for now: tried again at `at`.
+    async fn email_retry(&self, id: i64, at: Millis, error: &str) -> Result<(), StoreError>;
+
+    /// Email `id` failed for good.
+    async fn email_failed(&self, id: i64, error: &str) -> Result<(), StoreError>;
+
+    /// The newest emails, at most `limit`, for `relaydesk emails`.
+    async fn emails(&self, limit: i64) -> Result<Vec<EmailRow>, StoreError>;
+
+    /// Stops away emails to the requester whose unsubscribe token this is; their
+    /// address when the token is known.
+    async fn unsubscribe(&self, token: &str, now: Millis) -> Result<Option<String>, StoreError>;
 }

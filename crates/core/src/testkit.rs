@@ -558,6 +558,7 @@ fn card(person: &str) -> Payload {
         platform: "conformance".into(),
         person_id: "P1".into(),
         verified: None,
+        also: Vec::new(),
         lang: "en".into(),
         continues: None,
         priority: None,

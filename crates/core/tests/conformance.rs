@@ -61,6 +61,7 @@ async fn the_memory_adapter_conforms_with_edits() {
         max_len: 500,
         edits: true,
         finds_in_doubt: false,
+        chat_link: None,
     };
     testkit::assert_conforms(&Memory(MemoryAdapter::new("memory", caps))).await;
 }
@@ -71,6 +72,7 @@ async fn the_memory_adapter_conforms_without_edits() {
         max_len: 2000,
         edits: false,
         finds_in_doubt: false,
+        chat_link: None,
     };
     testkit::assert_conforms(&Memory(MemoryAdapter::new("memory", caps))).await;
 }
@@ -105,6 +107,7 @@ async fn the_suite_finds_pings_and_cuts() {
         max_len: 100,
         edits: true,
         finds_in_doubt: false,
+        chat_link: None,
     };
     let careless = Careless(Memory(MemoryAdapter::new("memory", caps)));
     let failures = testkit::run_all(&careless)

@@ -1,9 +1,11 @@
 //! Fake Slack and Discord servers on 127.0.0.1 that speak the platforms' real wire
 //! protocols, so that slack-morphism and serenity run for real against them: for
-//! relaydesk's end-to-end tests and for `relaydesk bench relay`.
+//! relaydesk's end-to-end tests and for `relaydesk bench relay`. And a fake SMTP server,
+//! for lettre.
 
 pub mod discord;
 pub mod slack;
+pub mod smtp;
 
 use std::thread::JoinHandle;
 use std::time::Duration;

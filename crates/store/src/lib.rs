@@ -12,9 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use relaydesk_core::adapter::OutboundKind;
 use relaydesk_core::store::{
-    AnswerRecord, CatchUp, ConversationDetail, ConversationSummary, DeliveryRecord, OutboxItem,
-    OutboxQueue, Receipt, Reports, Satisfaction, Store, StoreError, TicketSummary, Tx,
-    WaitingChannel,
+    AnswerRecord, CatchUp, ConversationDetail, ConversationSummary, DeliveryRecord, EmailQueue,
+    EmailRow, OutboxItem, OutboxQueue, Receipt, Reports, Satisfaction, Store, StoreError,
+    TicketSummary, Tx, WaitingChannel,
 };
 use relaydesk_core::{Millis, State};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -333,9 +333,77 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
+    async fn away_due(&self, now: Millis, limit: i64) -> Result<Vec<i64>, StoreError> {
+        let sql =
+            "select conversation_id from away_notice where due_at <= $1 order by due_at limit $2";
+        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(now).bind(limit).fetch_all(pool).await)
+            .map_err(db_error)
+    }
+
     async fn forget_inbound(&self, before: Millis) -> Result<u64, StoreError> {
         let sql = "delete from inbound_seen where created_at < $1";
         on_pool!(&self.db, pool => sqlx::query(sql).bind(before).execute(pool).await.map(|r| r.rows_affected()))
+            .map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl EmailQueue for SqlStore {
+    async fn claim_email(
+        &self,
+        now: Millis,
+        lease: Millis,
+    ) -> Result<Option<EmailRow>, StoreError> {
+        // A `sending` row whose claim ran out belongs to a process that stopped
+        // mid-send: it goes again, with the same Message-ID.
+        let sql = format!(
+            "update email set status = 'sending', due_at = $1, attempts = attempts + 1
+             where id = (select id from email
+                         where status in ('pending', 'sending') and due_at <= $2
+                         order by due_at, id limit 1{})
+             returning {}",
+            self.lock_clause(),
+            rows::EMAIL_COLUMNS
+        );
+        let row: Option<rows::EmailDbRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(now + lease).bind(now).fetch_optional(pool).await)
+        .map_err(db_error)?;
+        Ok(row.map(EmailRow::from))
+    }
+
+    async fn email_sent(&self, id: i64, now: Millis) -> Result<(), StoreError> {
+        let sql = "update email set status = 'sent', sent_at = $1, last_error = null where id = $2";
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(now).bind(id).execute(pool).await.map(drop))
+            .map_err(db_error)
+    }
+
+    async fn email_retry(&self, id: i64, at: Millis, error: &str) -> Result<(), StoreError> {
+        let sql = "update email set status = 'pending', due_at = $1, last_error = $2 where id = $3";
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(at).bind(error).bind(id).execute(pool).await.map(drop))
+            .map_err(db_error)
+    }
+
+    async fn email_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        let sql = "update email set status = 'failed', last_error = $1 where id = $2";
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(error).bind(id).execute(pool).await.map(drop))
+            .map_err(db_error)
+    }
+
+    async fn emails(&self, limit: i64) -> Result<Vec<EmailRow>, StoreError> {
+        let sql = format!(
+            "select {} from email order by id desc limit $1",
+            rows::EMAIL_COLUMNS
+        );
+        let found: Vec<rows::EmailDbRow> = on_pool!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(limit).fetch_all(pool).await)
+        .map_err(db_error)?;
+        Ok(found.into_iter().map(EmailRow::from).collect())
+    }
+
+    async fn unsubscribe(&self, token: &str, now: Millis) -> Result<Option<String>, StoreError> {
+        let sql = "update email_optout set unsubscribed_at = coalesce(unsubscribed_at, $1)
+                   where token = $2 returning email";
+        on_pool!(&self.db, pool => sqlx::query_scalar(sql).bind(now).bind(token).fetch_optional(pool).await)
             .map_err(db_error)
     }
 }

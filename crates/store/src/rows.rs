@@ -2,8 +2,8 @@
 
 use relaydesk_core::adapter::{Body, Choice, FileRef, OutboundKind, Payload, TicketCard};
 use relaydesk_core::store::{
-    ConversationSummary, DeliveryRecord, DeliveryState, OutboxItem, RowAction, StoreError,
-    TicketLine, TicketSummary, TriageAnswer,
+    ConversationSummary, DeliveryRecord, DeliveryState, EmailRow, Identity, OutboxItem, RowAction,
+    StoreError, TicketLine, TicketSummary, TriageAnswer, Verification, VerifyMethod, VerifyStatus,
 };
 use relaydesk_core::text::Lang;
 use relaydesk_core::types::Assignee;
@@ -408,5 +408,110 @@ impl TicketRow {
             assignee: self.assignee,
             updated_at: self.updated_at,
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdentityRow {
+    id: i64,
+    platform: String,
+    platform_user_id: String,
+    verified_email: String,
+    verified_by: Option<String>,
+    verified_at: Option<i64>,
+}
+
+pub(crate) const IDENTITY_COLUMNS: &str =
+    "id, platform, platform_user_id, verified_email, verified_by, verified_at";
+
+impl From<IdentityRow> for Identity {
+    fn from(r: IdentityRow) -> Identity {
+        Identity {
+            user_id: r.id,
+            platform: r.platform.clone(),
+            platform_user_id: r.platform_user_id,
+            email: r.verified_email,
+            // Emails vouched for before the column existed came from the platform.
+            by: r.verified_by.unwrap_or(r.platform),
+            at: r.verified_at.unwrap_or(0),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VerificationRow {
+    id: i64,
+    conversation_id: i64,
+    person_id: i64,
+    method: String,
+    email: Option<String>,
+    salt: Option<String>,
+    secret_hash: Option<String>,
+    expires_at: Option<i64>,
+    tries: i64,
+    status: String,
+    created_at: i64,
+}
+
+pub(crate) const VERIFICATION_COLUMNS: &str =
+    "id, conversation_id, person_id, method, email, salt, secret_hash, expires_at, tries, status, created_at";
+
+impl VerificationRow {
+    pub(crate) fn into_verification(self) -> Result<Verification, StoreError> {
+        let method = VerifyMethod::parse(&self.method).ok_or_else(|| {
+            StoreError::query(format!("unknown verification method {:?}", self.method))
+        })?;
+        let status = VerifyStatus::parse(&self.status).ok_or_else(|| {
+            StoreError::query(format!("unknown verification status {:?}", self.status))
+        })?;
+        Ok(Verification {
+            id: self.id,
+            conversation_id: self.conversation_id,
+            person_id: self.person_id,
+            method,
+            email: self.email,
+            salt: self.salt,
+            secret_hash: self.secret_hash,
+            expires_at: self.expires_at,
+            tries: self.tries,
+            status,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EmailDbRow {
+    id: i64,
+    to_address: String,
+    subject: String,
+    text_body: String,
+    html_body: String,
+    unsubscribe_url: Option<String>,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: i64,
+    sent_at: Option<i64>,
+}
+
+pub(crate) const EMAIL_COLUMNS: &str =
+    "id, to_address, subject, text_body, html_body, unsubscribe_url, status, attempts, last_error, created_at, sent_at";
+
+impl From<EmailDbRow> for EmailRow {
+    fn from(r: EmailDbRow) -> EmailRow {
+        EmailRow {
+            id: r.id,
+            to: r.to_address,
+            subject: r.subject,
+            text: r.text_body,
+            html: r.html_body,
+            unsubscribe_url: r.unsubscribe_url,
+            status: r.status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+        }
     }
 }

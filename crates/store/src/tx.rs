@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use relaydesk_core::adapter::{Choice, OutboundKind};
 use relaydesk_core::store::{
-    AgentTx, AnswerTx, Card, ConversationTx, Copy, DeskTx, Found, InboundTx, MessageTx,
-    NewConversation, NewMessage, NewOutbound, OutboxTx, PersonTx, StoreError, TicketLine,
-    TriageAnswer, Tx,
+    AgentTx, AnswerTx, Card, ConversationTx, Copy, DeskTx, EmailTx, Found, Identity, IdentityTx,
+    InboundTx, MessageTx, NewConversation, NewEmail, NewMessage, NewOutbound, OutboxTx, PersonTx,
+    StoreError, TicketLine, TriageAnswer, Tx, Verification,
 };
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
 use sqlx::{Postgres, Sqlite, Transaction};
@@ -100,6 +100,8 @@ impl PersonTx for SqlTx {
             let conversation = known.conversation.into_conversation()?;
             if !unchanged {
                 let sql = "update person set display_name = $1, verified_email = coalesce($2, verified_email),
+                           verified_by = case when $2 is null then verified_by else platform end,
+                           verified_at = case when $2 is null then verified_at else $3 end,
                            updated_at = $3 where id = $4";
                 on_tx!(&mut self.conn, c => sqlx::query(sql)
                     .bind(&person.display_name).bind(&person.verified_email).bind(now).bind(conversation.user_id)
@@ -112,11 +114,15 @@ impl PersonTx for SqlTx {
                 blocked: known.blocked > 0,
             });
         }
-        let sql = "insert into person (platform, platform_user_id, display_name, verified_email, created_at, updated_at)
-                   values ($1, $2, $3, $4, $5, $5)
+        let sql = "insert into person (platform, platform_user_id, display_name, verified_email,
+                     verified_by, verified_at, created_at, updated_at)
+                   values ($1, $2, $3, $4, case when $4 is null then null else $1 end,
+                     case when $4 is null then null else $5 end, $5, $5)
                    on conflict (platform, platform_user_id) do update set
                      display_name = excluded.display_name,
                      verified_email = coalesce(excluded.verified_email, person.verified_email),
+                     verified_by = coalesce(excluded.verified_by, person.verified_by),
+                     verified_at = coalesce(excluded.verified_at, person.verified_at),
                      updated_at = excluded.updated_at
                    returning id";
         let id: i64 = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
@@ -569,8 +575,9 @@ impl DeskTx for SqlTx {
         number: i64,
     ) -> Result<Option<Conversation>, StoreError> {
         let sql = format!(
-            "select {} from conversation where ticket_number = $1 and person_id = $2",
-            rows::CONVERSATION_COLUMNS
+            "select {} from conversation where ticket_number = $1 and person_id in ({})",
+            rows::CONVERSATION_COLUMNS,
+            SAME_REQUESTER.replace("$1", "$2")
         );
         let row: Option<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
             .bind(number).bind(user_id).fetch_optional(&mut **c).await)
@@ -586,10 +593,11 @@ impl DeskTx for SqlTx {
     ) -> Result<Vec<TicketLine>, StoreError> {
         let sql = format!(
             "select {}, {} as first_words
-             from conversation c where c.person_id = $1 and c.ticket_number is not null
+             from conversation c where c.person_id in ({}) and c.ticket_number is not null
              order by c.id desc limit $2 offset $3",
             rows::conversation_columns_of("c"),
-            rows::SUBJECT
+            rows::SUBJECT,
+            SAME_REQUESTER
         );
         let found: Vec<rows::TicketLineRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
             .bind(user_id).bind(limit).bind(offset).fetch_all(&mut **c).await)
@@ -598,6 +606,189 @@ impl DeskTx for SqlTx {
             .into_iter()
             .map(rows::TicketLineRow::into_line)
             .collect()
+    }
+}
+
+/// The ids of the chat identities that are the same requester as person `$1`: itself,
+/// and those verified with the same email.
+const SAME_REQUESTER: &str = "select o.id from person p join person o
+      on o.id = p.id or (p.verified_email is not null and lower(o.verified_email) = lower(p.verified_email))
+    where p.id = $1";
+
+#[async_trait]
+impl IdentityTx for SqlTx {
+    async fn identity(&mut self, user_id: i64) -> Result<Option<Identity>, StoreError> {
+        let sql = format!(
+            "select {} from person where id = $1 and verified_email is not null",
+            rows::IDENTITY_COLUMNS
+        );
+        let row: Option<rows::IdentityRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(user_id).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        Ok(row.map(Identity::from))
+    }
+
+    async fn identities_with(&mut self, email: &str) -> Result<Vec<Identity>, StoreError> {
+        let sql = format!(
+            "select {} from person where lower(verified_email) = lower($1) order by verified_at, id",
+            rows::IDENTITY_COLUMNS
+        );
+        let found: Vec<rows::IdentityRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(email).fetch_all(&mut **c).await)
+        .map_err(db_error)?;
+        Ok(found.into_iter().map(Identity::from).collect())
+    }
+
+    async fn bind_identity(
+        &mut self,
+        user_id: i64,
+        email: &str,
+        by: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "update person set verified_email = $1, verified_by = $2, verified_at = $3, updated_at = $3
+                   where id = $4";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(email).bind(by).bind(now).bind(user_id).execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn verification(
+        &mut self,
+        conversation_id: i64,
+    ) -> Result<Option<Verification>, StoreError> {
+        let sql = format!(
+            "select {} from verification where conversation_id = $1 order by id desc limit 1",
+            rows::VERIFICATION_COLUMNS
+        );
+        let row: Option<rows::VerificationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(conversation_id).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        row.map(rows::VerificationRow::into_verification)
+            .transpose()
+    }
+
+    async fn verification_by_secret(
+        &mut self,
+        secret_hash: &str,
+    ) -> Result<Option<Verification>, StoreError> {
+        let sql = format!(
+            "select {} from verification where secret_hash = $1{}",
+            rows::VERIFICATION_COLUMNS,
+            self.for_update()
+        );
+        let row: Option<rows::VerificationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
+            .bind(secret_hash).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        row.map(rows::VerificationRow::into_verification)
+            .transpose()
+    }
+
+    async fn insert_verification(
+        &mut self,
+        v: &Verification,
+        now: Millis,
+    ) -> Result<i64, StoreError> {
+        let sql = "insert into verification (conversation_id, person_id, method, email, salt, secret_hash,
+                     expires_at, tries, status, created_at, updated_at)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id";
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(v.conversation_id).bind(v.person_id).bind(v.method.as_str()).bind(&v.email)
+            .bind(&v.salt).bind(&v.secret_hash).bind(v.expires_at).bind(v.tries)
+            .bind(v.status.as_str()).bind(now)
+            .fetch_one(&mut **c).await)
+        .map_err(db_error)
+    }
+
+    async fn save_verification(&mut self, v: &Verification, now: Millis) -> Result<(), StoreError> {
+        let sql =
+            "update verification set email = $1, salt = $2, secret_hash = $3, expires_at = $4,
+                     tries = $5, status = $6, updated_at = $7, created_at = $8
+                   where id = $9";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(&v.email).bind(&v.salt).bind(&v.secret_hash).bind(v.expires_at).bind(v.tries)
+            .bind(v.status.as_str()).bind(now).bind(v.created_at).bind(v.id)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn codes_sent_since(
+        &mut self,
+        user_id: i64,
+        email: &str,
+        since: Millis,
+    ) -> Result<(i64, i64), StoreError> {
+        let sql = "select
+              (select count(*) from verification where person_id = $1 and method = 'code'
+                 and secret_hash is not null and created_at >= $3),
+              (select count(*) from verification where email = $2 and method = 'code'
+                 and secret_hash is not null and created_at >= $3)";
+        on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(user_id).bind(email).bind(since).fetch_one(&mut **c).await)
+        .map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl EmailTx for SqlTx {
+    async fn schedule_away(
+        &mut self,
+        conversation_id: i64,
+        since: Millis,
+        due_at: Millis,
+        person_wrote: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "insert into away_notice (conversation_id, since, due_at) values ($1, $2, $3)
+                   on conflict (conversation_id) do update set since = excluded.since, due_at = excluded.due_at
+                   where away_notice.since <= $4";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conversation_id).bind(since).bind(due_at).bind(person_wrote)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn away_notice(&mut self, conversation_id: i64) -> Result<Option<Millis>, StoreError> {
+        let sql = format!(
+            "select since from away_notice where conversation_id = $1{}",
+            self.for_update()
+        );
+        on_tx!(&mut self.conn, c => sqlx::query_scalar(&sql)
+            .bind(conversation_id).fetch_optional(&mut **c).await)
+        .map_err(db_error)
+    }
+
+    async fn cancel_away(&mut self, conversation_id: i64) -> Result<bool, StoreError> {
+        let sql = "delete from away_notice where conversation_id = $1";
+        let n = on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(conversation_id).execute(&mut **c).await.map(|r| r.rows_affected()))
+        .map_err(db_error)?;
+        Ok(n > 0)
+    }
+
+    async fn enqueue_email(&mut self, e: &NewEmail, now: Millis) -> Result<(), StoreError> {
+        let sql =
+            "insert into email (key, to_address, subject, text_body, html_body, unsubscribe_url,
+                     status, due_at, created_at)
+                   values ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)
+                   on conflict (key) do nothing";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(&e.key).bind(&e.to).bind(&e.subject).bind(&e.text).bind(&e.html)
+            .bind(&e.unsubscribe_url).bind(now)
+            .execute(&mut **c).await.map(drop))
+        .map_err(db_error)
+    }
+
+    async fn optout(&mut self, email: &str, token: &str) -> Result<(String, bool), StoreError> {
+        let sql =
+            "insert into email_optout (email, token) values (lower($1), $2) on conflict do nothing";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(email).bind(token).execute(&mut **c).await.map(drop))
+        .map_err(db_error)?;
+        let sql = "select token, unsubscribed_at from email_optout where email = lower($1)";
+        let (token, at): (String, Option<i64>) = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(email).fetch_one(&mut **c).await)
+        .map_err(db_error)?;
+        Ok((token, at.is_some()))
     }
 }
 

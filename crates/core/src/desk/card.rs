@@ -18,6 +18,7 @@ pub fn ticket_card(conv: &Conversation, person: &Person, queue: &str) -> TicketC
             email: email.clone(),
             by: person.platform.clone(),
         }),
+        also: Vec::new(),
         lang: conv.lang.as_str().to_string(),
         continues: conv.previous_id,
         priority: conv.priority.map(|p| p.to_string()),

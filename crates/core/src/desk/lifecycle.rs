@@ -31,6 +31,13 @@ pub enum Trigger<'a> {
     },
     /// The person cancels triage: back to the bot.
     CancelTriage,
+    /// The queue asks who the person is before its ticket opens.
+    StartVerify {
+        /// The queue whose ticket waits.
+        queue: &'a str,
+    },
+    /// The person cancels verification: back to the bot.
+    CancelVerify,
     /// An agent moves the ticket to another queue: it waits there for an agent.
     Transfer {
         /// The queue it moves to.
@@ -74,6 +81,8 @@ impl Trigger<'_> {
             Trigger::StartTriage { .. } => "start triage",
             Trigger::Route { .. } => "route",
             Trigger::CancelTriage => "cancel triage",
+            Trigger::StartVerify { .. } => "start verify",
+            Trigger::CancelVerify => "cancel verify",
             Trigger::Transfer { .. } => "transfer",
             Trigger::Claim { .. } => "claim",
             Trigger::AgentReply { .. } => "agent reply",
@@ -136,7 +145,11 @@ impl Conversation {
                 self.queue = Some(queue.to_string());
                 Triage
             }
-            (Trigger::CancelTriage, Triage) => {
+            (Trigger::StartVerify { queue }, Bot | Triage) => {
+                self.queue = Some(queue.to_string());
+                Verifying
+            }
+            (Trigger::CancelTriage, Triage) | (Trigger::CancelVerify, Verifying) => {
                 self.queue = None;
                 Bot
             }
@@ -265,6 +278,8 @@ mod tests {
             Trigger::StartTriage { queue: "support" },
             Trigger::Route { queue: "billing" },
             Trigger::CancelTriage,
+            Trigger::StartVerify { queue: "support" },
+            Trigger::CancelVerify,
             Trigger::Transfer {
                 queue: "billing",
                 agent_channel: &agents,
@@ -283,6 +298,8 @@ mod tests {
                 (Trigger::StartTriage { .. }, Bot) => Some(Triage),
                 (Trigger::Route { .. }, Triage) => Some(Triage),
                 (Trigger::CancelTriage, Triage) => Some(Bot),
+                (Trigger::StartVerify { .. }, Bot | Triage) => Some(Verifying),
+                (Trigger::CancelVerify, Verifying) => Some(Bot),
                 (Trigger::Transfer { .. }, Queued | Assigned | Solved) => Some(Queued),
                 (Trigger::Claim { .. }, Queued) => Some(Assigned),
                 (Trigger::Claim { .. }, Assigned | Solved) => Some(s),
@@ -317,7 +334,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(moves, 28);
+        assert_eq!(moves, 31);
     }
 
     #[test]

@@ -232,7 +232,7 @@ fn contains_words(said: &str, name: &str) -> bool {
     })
 }
 
-fn said_only(text: &str, words: &[&str]) -> bool {
+pub(crate) fn said_only(text: &str, words: &[&str]) -> bool {
     let said = normalise(text);
     words.iter().any(|w| said == *w)
 }

@@ -152,6 +152,7 @@ impl Engine {
         let to = Target::Address(conv.user_address.clone());
         let from = (message_id, self.shown_agent_name(agent));
         self.relay(t, conv, to, from, body, &ev.files).await?;
+        self.reply_while_away(t, conv).await?;
         Ok(Handled::Done)
     }
 

@@ -1,7 +1,8 @@
 //! The ticket card: posted when the ticket opens, then following the ticket: redrawn with its status and the buttons that
 //! still apply whenever the ticket moves.
 
-use crate::adapter::{Body, OutboundKind, Payload, TicketCard};
+use crate::adapter::{AlsoOn, Body, OutboundKind, Payload, TicketCard, Verified};
+use crate::clock;
 use crate::desk::card::{card_choices, redrawn};
 use crate::store::{RowAction, StoreError};
 use crate::types::{Address, Conversation};
@@ -10,6 +11,35 @@ use super::turn::{Post, Target, Turn};
 use super::Engine;
 
 impl Engine {
+    /// Who the person is, on the card: their verified email and how it was verified,
+    /// and the same requester on other platforms.
+    async fn identify(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        card: &mut TicketCard,
+    ) -> Result<(), StoreError> {
+        let Some(identity) = t.tx.identity(conv.user_id).await? else {
+            return Ok(());
+        };
+        card.also =
+            t.tx.identities_with(&identity.email)
+                .await?
+                .into_iter()
+                .filter(|other| other.user_id != identity.user_id)
+                .map(|other| AlsoOn {
+                    platform: other.platform,
+                    by: other.by,
+                    date: clock::date(other.at),
+                })
+                .collect();
+        card.verified = Some(Verified {
+            email: identity.email,
+            by: identity.by,
+        });
+        Ok(())
+    }
+
     /// Posts a ticket's card in an agent channel, and `notes` (the transcript) in its
     /// thread.
     pub(super) async fn post_card(
@@ -17,9 +47,10 @@ impl Engine {
         t: &mut Turn,
         conv: &Conversation,
         to: Address,
-        card: TicketCard,
+        mut card: TicketCard,
         notes: &str,
     ) -> Result<(), StoreError> {
+        self.identify(t, conv, &mut card).await?;
         let payload = Payload {
             kind: OutboundKind::TicketCard,
             sender: None,

@@ -32,7 +32,7 @@ impl Engine {
         // Answers of an earlier triage of this conversation stand.
         let answers = t.tx.triage_answers(conv.id).await?;
         if q.triage.is_empty() {
-            return self.open_ticket(t, conv, ev, queue, &answers).await;
+            return self.verify_or_open(t, conv, ev, queue, &answers).await;
         }
         let start = Trigger::StartTriage { queue: &q.name };
         self.advance_checked(t, conv, start).await?;

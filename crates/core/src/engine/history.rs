@@ -122,6 +122,12 @@ impl Engine {
             return self.tell(t, conv, None, &text, offer).await.map(drop);
         }
         text.push_str("\n\n");
+        if ticket.user_id != conv.user_id {
+            // The same requester on another platform: their replies go there.
+            let platform = &ticket.user_address.adapter;
+            text.push_str(&say.ticket_elsewhere(number, platform));
+            return self.tell(t, conv, None, &text, Vec::new()).await.map(drop);
+        }
         text.push_str(&say.continuing(number));
         if ticket.id != conv.id {
             t.tx.offer_choices(conv.id, &[], t.now).await?;

@@ -13,6 +13,8 @@
 //! | `triage.rs` | the questions asked before a ticket opens, their answers, routing |
 //! | `handoff.rs` | opening a ticket: the card, the transcript, the number, the team's hours |
 //! | `tickets.rs` | several tickets: "continue #N or a new ticket?", and a new one on request |
+//! | `verify.rs` | who the person is, before the ticket of a queue that asks: codes and signed links |
+//! | `away.rs` | emails of agents' replies to a person who has left |
 //! | `satisfaction.rs` | "How did we do?" after a solve: the rating and the comment |
 //! | `tools.rs` | agents' everyday tools: transfer, snippets, priority, blocks |
 //! | `community.rs` | a new post in a public help place: suggestions, or silence |
@@ -24,6 +26,7 @@
 //! | `failures.rs` | a delivery that failed for good |
 
 mod agent;
+mod away;
 mod card;
 mod community;
 mod edits;
@@ -38,6 +41,7 @@ mod timers;
 mod tools;
 mod triage;
 mod turn;
+mod verify;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -47,7 +51,9 @@ use tokio::sync::Notify;
 use crate::adapter::{Capabilities, Content, Inbound};
 use crate::clock::Clock;
 use crate::desk::hours::BusinessHours;
+use crate::desk::identity::{IdentityConfig, Verify};
 use crate::desk::triage::{Localized, Question};
+use crate::email::CodeMailer;
 use crate::intent::IntentMatcher;
 use crate::knowledge::Knowledge;
 use crate::store::{Store, StoreError};
@@ -55,6 +61,7 @@ use crate::types::{Address, Millis};
 
 pub use timers::Ticked;
 use turn::Turn;
+pub use verify::{LinkCheck, LinkError};
 
 /// A queue of agents: the phrases that reach it, the channel where its tickets go,
 /// the questions asked first and when its team is there.
@@ -72,6 +79,8 @@ pub struct Queue {
     pub routes: Vec<Route>,
     /// When its team answers; `None`: always.
     pub hours: Option<BusinessHours>,
+    /// Whether the person is verified before its ticket opens.
+    pub verify: Verify,
 }
 
 impl Queue {
@@ -84,6 +93,7 @@ impl Queue {
             triage: Vec::new(),
             routes: Vec::new(),
             hours: None,
+            verify: Verify::Off,
         }
     }
 }
@@ -117,6 +127,34 @@ pub struct EngineConfig {
     pub snippets: BTreeMap<String, Localized>,
     /// How long a conversation with the bot alone may sit idle before it ends quietly.
     pub idle_expire: Millis,
+    /// How people are verified.
+    pub identity: IdentityConfig,
+    /// Emails of replies to people who have left.
+    pub notify: NotifyConfig,
+}
+
+/// When agents' replies are emailed to a person who has left (`[notify]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyConfig {
+    /// Emails can be sent (`[smtp]` is set).
+    pub enabled: bool,
+    /// The person has not written for this long: they have left.
+    pub away_after: Millis,
+    /// Replies within this long go in one email.
+    pub batch_window: Millis,
+    /// Where the unsubscribe link points (`[web].public_url`).
+    pub public_url: String,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            enabled: false,
+            away_after: 15 * 60 * 1000,
+            batch_window: 2 * 60 * 1000,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -129,6 +167,8 @@ impl Default for EngineConfig {
             questions: Vec::new(),
             snippets: BTreeMap::new(),
             idle_expire: 24 * 60 * 60 * 1000,
+            identity: IdentityConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -163,6 +203,7 @@ pub struct Engine {
     config: EngineConfig,
     intents: IntentMatcher,
     wake: Arc<Notify>,
+    codes: Option<Arc<dyn CodeMailer>>,
 }
 
 impl Engine {
@@ -188,7 +229,14 @@ impl Engine {
             config,
             intents,
             wake,
+            codes: None,
         }
+    }
+
+    /// The engine, mailing one-time codes through `codes`.
+    pub fn with_code_mailer(mut self, codes: Arc<dyn CodeMailer>) -> Engine {
+        self.codes = Some(codes);
+        self
     }
 
     /// The configuration it was built with.

@@ -4,6 +4,7 @@
 
 use crate::adapter::{Content, Inbound};
 use crate::desk::choice::{picked, Pick, CONTACT};
+use crate::desk::identity::typed_code;
 use crate::desk::triage::is_new_ticket;
 use crate::desk::Trigger;
 use crate::i18n;
@@ -54,7 +55,12 @@ impl Engine {
         if self.follow_the_person(&mut conv, ev, text) {
             t.tx.save_conversation(&conv, t.now).await?;
         }
-        let message = NewMessage::of_event(conv.id, Author::User, ev, text);
+        // A one-time code typed is kept out of the transcript.
+        let stored = match conv.state {
+            State::Verifying if typed_code(text).is_some() => "••••••",
+            _ => text,
+        };
+        let message = NewMessage::of_event(conv.id, Author::User, ev, stored);
         let message_id = t.tx.insert_message(&message, t.now).await?;
         if blocked {
             // Kept for the agents, who see it if the block is lifted; nothing goes on.
@@ -76,7 +82,8 @@ impl Engine {
             _ => {}
         }
         match conv.state {
-            State::Bot | State::Verifying => {
+            State::Verifying => self.verify_turn(t, &mut conv, ev, text).await?,
+            State::Bot => {
                 self.bot_turn(t, &mut conv, ev, text).await?;
                 if conv.state.has_ticket() && !ev.files.is_empty() {
                     let thread = self.ticket_thread(t, &conv).await?;
@@ -183,7 +190,11 @@ impl Engine {
             conv.user_address = reply_to.clone();
             changed = true;
         }
-        if matches!(ev.content, Content::Text(_)) && text.chars().any(char::is_alphabetic) {
+        // While being verified they type addresses and codes, which say nothing of
+        // their language.
+        let words = conv.state != State::Verifying;
+        if words && matches!(ev.content, Content::Text(_)) && text.chars().any(char::is_alphabetic)
+        {
             let lang = detect_lang(text);
             changed |= lang != conv.lang;
             conv.lang = lang;

@@ -41,7 +41,7 @@ impl Engine {
         let Some(question) = self.next_question(conv, &answers) else {
             // Nothing left to ask (the queue's questions changed since): open it.
             let queue = self.triage_queue(conv);
-            return self.open_ticket(t, conv, ev, queue, &answers).await;
+            return self.verify_or_open(t, conv, ev, queue, &answers).await;
         };
         let reply = question.read(&ev.content);
         let asks_for_agent = self.intents.find(text).is_some();
@@ -111,7 +111,7 @@ impl Engine {
             }
             None => {
                 let queue = self.triage_queue(conv);
-                self.open_ticket(t, conv, ev, queue, answers).await
+                self.verify_or_open(t, conv, ev, queue, answers).await
             }
         }
     }
@@ -128,7 +128,7 @@ impl Engine {
 
     /// The number of the queue the conversation is being triaged for (the first when it
     /// names none, or one no longer configured).
-    fn triage_queue(&self, conv: &Conversation) -> usize {
+    pub(super) fn triage_queue(&self, conv: &Conversation) -> usize {
         conv.queue
             .as_deref()
             .and_then(|name| self.queue_index(name))

@@ -3,6 +3,7 @@
 
 use crate::adapter::{Body, Choice, FileRef, OutboundKind, Payload};
 use crate::desk::{Moved, Refused, Trigger};
+use crate::email::Letter;
 use crate::store::{NewMessage, NewOutbound, RowAction, StoreError, Tx};
 use crate::text::split_message;
 use crate::types::{Address, Author, Conversation, Millis};
@@ -19,6 +20,8 @@ pub(super) struct Turn {
     rows: u32,
     /// Some event of the transaction wrote outbox rows.
     wrote: bool,
+    /// One-time codes to mail once the transaction commits: (address, email).
+    pub codes: Vec<(String, Letter)>,
 }
 
 /// Where an outbox row goes.
@@ -59,6 +62,7 @@ impl Turn {
             key,
             rows: 0,
             wrote: false,
+            codes: Vec::new(),
         })
     }
 
@@ -68,6 +72,12 @@ impl Turn {
         self.tx.commit().await?;
         if wrote {
             engine.wake.notify_one();
+        }
+        for (to, letter) in self.codes {
+            match &engine.codes {
+                Some(mailer) => mailer.send_code(to, letter),
+                None => tracing::warn!("a one-time code was not mailed: no mailer is set up"),
+            }
         }
         Ok(())
     }

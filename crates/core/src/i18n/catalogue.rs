@@ -162,6 +162,64 @@ pub(crate) const KEYS: &[(&str, &[&str])] = &[
     ("console_hello", &[]),
     ("console_send_again", &["error"]),
     ("console_welcome", &[]),
+    ("ticket_elsewhere", &["number", "platform"]),
+    // ---- verification, to the person ----
+    ("verify_intro", &[]),
+    ("verify_intro_optional", &[]),
+    ("verify_how", &[]),
+    ("verify_by_code_label", &[]),
+    ("verify_by_link_label", &[]),
+    ("new_code_label", &[]),
+    ("new_link_label", &[]),
+    ("cancel_label", &[]),
+    ("verify_ask_email", &[]),
+    ("verify_not_an_address", &[]),
+    ("verify_typo", &["address"]),
+    ("verify_blocked", &["domain"]),
+    ("verify_code_sent", &["address", "minutes"]),
+    ("verify_wrong_code", &["left"]),
+    ("verify_spent", &[]),
+    ("verify_expired", &[]),
+    ("verify_too_many", &["codes"]),
+    ("verify_type_code", &["address"]),
+    ("verify_done", &["address"]),
+    ("verify_link", &["url", "minutes"]),
+    ("verify_link_waiting", &[]),
+    ("verify_link_spent", &[]),
+    ("verify_needed", &[]),
+    ("verify_cancelled", &[]),
+    ("verify_in_private", &[]),
+    // ---- identity, to the agents ----
+    ("card_also", &["platform", "by", "date"]),
+    // ---- emails ----
+    ("email_code_subject", &[]),
+    ("email_code_text", &["code", "minutes"]),
+    ("email_away_subject", &["number"]),
+    ("email_away_intro", &["number"]),
+    ("email_away_wrote", &["agent"]),
+    ("email_away_continue", &["link"]),
+    ("email_away_continue_chat", &[]),
+    ("email_unsubscribe", &["link"]),
+    // ---- web pages ----
+    ("page_verified_title", &[]),
+    ("page_verified", &["address"]),
+    ("page_refused_title", &[]),
+    ("page_refused_alg", &[]),
+    ("page_refused_signature", &[]),
+    ("page_refused_kid", &[]),
+    ("page_refused_expired", &[]),
+    ("page_refused_unverified", &[]),
+    ("page_refused_claims", &[]),
+    ("page_try_again", &[]),
+    ("page_state_unknown", &[]),
+    ("page_state_expired", &[]),
+    ("page_state_used", &[]),
+    ("page_unsubscribe_title", &[]),
+    ("page_unsubscribe_confirm", &[]),
+    ("page_unsubscribe_button", &[]),
+    ("page_unsubscribed", &[]),
+    ("page_unsubscribe_unknown", &[]),
+    ("page_unavailable", &[]),
 ];
 
 /// The values `key`'s method fills in; `None` for a key that does not exist.
@@ -958,5 +1016,284 @@ impl Catalogue {
     /// `/help` in the console.
     pub fn console_welcome(&self) -> &'static str {
         self.text("console_welcome")
+    }
+
+    /// The queue asks who the person is: how would they like to confirm it.
+    pub fn verify_intro(&self) -> &'static str {
+        self.text("verify_intro")
+    }
+
+    /// The queue offers verification; the ticket opens either way.
+    pub fn verify_intro_optional(&self) -> &'static str {
+        self.text("verify_intro_optional")
+    }
+
+    /// Asking which way to verify, when there are two.
+    pub fn verify_how(&self) -> &'static str {
+        self.text("verify_how")
+    }
+
+    /// The button for a code by email.
+    pub fn verify_by_code_label(&self) -> &'static str {
+        self.text("verify_by_code_label")
+    }
+
+    /// The button for signing in on the company's site.
+    pub fn verify_by_link_label(&self) -> &'static str {
+        self.text("verify_by_link_label")
+    }
+
+    /// The button and words for another code ("new code" is always understood).
+    pub fn new_code_label(&self) -> &'static str {
+        self.text("new_code_label")
+    }
+
+    /// The button and words for another sign-in link.
+    pub fn new_link_label(&self) -> &'static str {
+        self.text("new_link_label")
+    }
+
+    /// The button that cancels verification.
+    pub fn cancel_label(&self) -> &'static str {
+        self.text("cancel_label")
+    }
+
+    /// Asking for the address the code goes to.
+    pub fn verify_ask_email(&self) -> &'static str {
+        self.text("verify_ask_email")
+    }
+
+    /// What they typed is not an email address.
+    pub fn verify_not_an_address(&self) -> &'static str {
+        self.text("verify_not_an_address")
+    }
+
+    /// The domain looks misspelt: the address they probably meant.
+    pub fn verify_typo(&self, address: &str) -> String {
+        self.fill("verify_typo", &[("address", &address)])
+    }
+
+    /// Addresses at this domain get no code.
+    pub fn verify_blocked(&self, domain: &str) -> String {
+        self.fill("verify_blocked", &[("domain", &domain)])
+    }
+
+    /// A code was mailed to the (masked) address.
+    pub fn verify_code_sent(&self, address: &str, minutes: i64) -> String {
+        self.fill(
+            "verify_code_sent",
+            &[("address", &address), ("minutes", &minutes)],
+        )
+    }
+
+    /// A wrong code, and how many tries are left.
+    pub fn verify_wrong_code(&self, left: i64) -> String {
+        self.fill("verify_wrong_code", &[("left", &left)])
+    }
+
+    /// The last of the five tries was wrong.
+    pub fn verify_spent(&self) -> &'static str {
+        self.text("verify_spent")
+    }
+
+    /// The code typed has expired.
+    pub fn verify_expired(&self) -> &'static str {
+        self.text("verify_expired")
+    }
+
+    /// As many codes as may be sent in an hour were sent.
+    pub fn verify_too_many(&self, codes: i64) -> String {
+        self.fill("verify_too_many", &[("codes", &codes)])
+    }
+
+    /// Something else than a code while one is expected.
+    pub fn verify_type_code(&self, address: &str) -> String {
+        self.fill("verify_type_code", &[("address", &address)])
+    }
+
+    /// Verified.
+    pub fn verify_done(&self, address: &str) -> String {
+        self.fill("verify_done", &[("address", &address)])
+    }
+
+    /// The link to the company's sign-in page.
+    pub fn verify_link(&self, url: &str, minutes: i64) -> String {
+        self.fill("verify_link", &[("url", &url), ("minutes", &minutes)])
+    }
+
+    /// Something typed while the sign-in link is out.
+    pub fn verify_link_waiting(&self) -> &'static str {
+        self.text("verify_link_waiting")
+    }
+
+    /// Too many refused sign-ins used the link up.
+    pub fn verify_link_spent(&self) -> &'static str {
+        self.text("verify_link_spent")
+    }
+
+    /// Skip, where the queue needs verification.
+    pub fn verify_needed(&self) -> &'static str {
+        self.text("verify_needed")
+    }
+
+    /// "cancel" during verification.
+    pub fn verify_cancelled(&self) -> &'static str {
+        self.text("verify_cancelled")
+    }
+
+    /// Verification from a shared place goes on in a direct message.
+    pub fn verify_in_private(&self) -> &'static str {
+        self.text("verify_in_private")
+    }
+
+    /// The card: the same requester, verified on another platform.
+    pub fn card_also(&self, platform: &str, by: &str, date: &str) -> String {
+        self.fill(
+            "card_also",
+            &[("platform", &platform), ("by", &by), ("date", &date)],
+        )
+    }
+
+    /// The subject of the code email.
+    pub fn email_code_subject(&self) -> &'static str {
+        self.text("email_code_subject")
+    }
+
+    /// The code email.
+    pub fn email_code_text(&self, code: &str, minutes: i64) -> String {
+        self.fill("email_code_text", &[("code", &code), ("minutes", &minutes)])
+    }
+
+    /// The subject of an away email.
+    pub fn email_away_subject(&self, number: i64) -> String {
+        self.fill("email_away_subject", &[("number", &number)])
+    }
+
+    /// An away email's first line.
+    pub fn email_away_intro(&self, number: i64) -> String {
+        self.fill("email_away_intro", &[("number", &number)])
+    }
+
+    /// Before each reply.
+    pub fn email_away_wrote(&self, agent: &str) -> String {
+        self.fill("email_away_wrote", &[("agent", &agent)])
+    }
+
+    /// How to go on, where the chat has a link.
+    pub fn email_away_continue(&self, link: &str) -> String {
+        self.fill("email_away_continue", &[("link", &link)])
+    }
+
+    /// How to go on, where it has none.
+    pub fn email_away_continue_chat(&self) -> &'static str {
+        self.text("email_away_continue_chat")
+    }
+
+    /// The unsubscribe line of an away email.
+    pub fn email_unsubscribe(&self, link: &str) -> String {
+        self.fill("email_unsubscribe", &[("link", &link)])
+    }
+
+    /// The /verify page after a success.
+    pub fn page_verified_title(&self) -> &'static str {
+        self.text("page_verified_title")
+    }
+
+    /// The /verify page after a success.
+    pub fn page_verified(&self, address: &str) -> String {
+        self.fill("page_verified", &[("address", &address)])
+    }
+
+    /// The /verify page when nothing was bound.
+    pub fn page_refused_title(&self) -> &'static str {
+        self.text("page_refused_title")
+    }
+
+    /// The token is not signed with HS256 (`none` included).
+    pub fn page_refused_alg(&self) -> &'static str {
+        self.text("page_refused_alg")
+    }
+
+    /// The token's signature is wrong.
+    pub fn page_refused_signature(&self) -> &'static str {
+        self.text("page_refused_signature")
+    }
+
+    /// The token names a key that is not configured.
+    pub fn page_refused_kid(&self) -> &'static str {
+        self.text("page_refused_kid")
+    }
+
+    /// The token has expired.
+    pub fn page_refused_expired(&self) -> &'static str {
+        self.text("page_refused_expired")
+    }
+
+    /// `email_verified` is false.
+    pub fn page_refused_unverified(&self) -> &'static str {
+        self.text("page_refused_unverified")
+    }
+
+    /// The token lacks a claim, or is for another site (`aud`).
+    pub fn page_refused_claims(&self) -> &'static str {
+        self.text("page_refused_claims")
+    }
+
+    /// After a refusal that leaves the link usable.
+    pub fn page_try_again(&self) -> &'static str {
+        self.text("page_try_again")
+    }
+
+    /// The state is not one relaydesk gave.
+    pub fn page_state_unknown(&self) -> &'static str {
+        self.text("page_state_unknown")
+    }
+
+    /// The state has expired.
+    pub fn page_state_expired(&self) -> &'static str {
+        self.text("page_state_expired")
+    }
+
+    /// The state was used, or refused too often.
+    pub fn page_state_used(&self) -> &'static str {
+        self.text("page_state_used")
+    }
+
+    /// The unsubscribe page.
+    pub fn page_unsubscribe_title(&self) -> &'static str {
+        self.text("page_unsubscribe_title")
+    }
+
+    /// Asking before unsubscribing.
+    pub fn page_unsubscribe_confirm(&self) -> &'static str {
+        self.text("page_unsubscribe_confirm")
+    }
+
+    /// The unsubscribe button.
+    pub fn page_unsubscribe_button(&self) -> &'static str {
+        self.text("page_unsubscribe_button")
+    }
+
+    /// After unsubscribing.
+    pub fn page_unsubscribed(&self) -> &'static str {
+        self.text("page_unsubscribed")
+    }
+
+    /// An unsubscribe link that is not known.
+    pub fn page_unsubscribe_unknown(&self) -> &'static str {
+        self.text("page_unsubscribe_unknown")
+    }
+
+    /// A page that could not reach the database.
+    pub fn page_unavailable(&self) -> &'static str {
+        self.text("page_unavailable")
+    }
+
+    /// A ticket of the same requester, opened on another platform.
+    pub fn ticket_elsewhere(&self, number: i64, platform: &str) -> String {
+        self.fill(
+            "ticket_elsewhere",
+            &[("number", &number), ("platform", &platform)],
+        )
     }
 }

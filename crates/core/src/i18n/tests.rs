@@ -172,6 +172,96 @@ macro_rules! every_sentence {
             say.console_send_again("the database is down"),
         );
         add("console_welcome", say.console_welcome().into());
+        add("ticket_elsewhere", say.ticket_elsewhere(n, "slack"));
+        add("verify_intro", say.verify_intro().into());
+        add("verify_how", say.verify_how().into());
+        add("verify_intro_optional", say.verify_intro_optional().into());
+        add("verify_by_code_label", say.verify_by_code_label().into());
+        add("verify_by_link_label", say.verify_by_link_label().into());
+        add("new_code_label", say.new_code_label().into());
+        add("new_link_label", say.new_link_label().into());
+        add("cancel_label", say.cancel_label().into());
+        add("verify_ask_email", say.verify_ask_email().into());
+        add("verify_not_an_address", say.verify_not_an_address().into());
+        add("verify_typo", say.verify_typo("ada@example.com"));
+        add("verify_blocked", say.verify_blocked("ada@example.com"));
+        add(
+            "verify_code_sent",
+            say.verify_code_sent("ada@example.com", n),
+        );
+        add("verify_wrong_code", say.verify_wrong_code(n));
+        add("verify_spent", say.verify_spent().into());
+        add("verify_expired", say.verify_expired().into());
+        add("verify_too_many", say.verify_too_many(n));
+        add("verify_type_code", say.verify_type_code("ada@example.com"));
+        add("verify_done", say.verify_done("ada@example.com"));
+        add(
+            "verify_link",
+            say.verify_link("https://app.example.com/login?state=1", n),
+        );
+        add("verify_link_waiting", say.verify_link_waiting().into());
+        add("verify_link_spent", say.verify_link_spent().into());
+        add("verify_needed", say.verify_needed().into());
+        add("verify_cancelled", say.verify_cancelled().into());
+        add("verify_in_private", say.verify_in_private().into());
+        add(
+            "card_also",
+            say.card_also("ada@example.com", "ada@example.com", "ada@example.com"),
+        );
+        add("email_code_subject", say.email_code_subject().into());
+        add("email_code_text", say.email_code_text("ada@example.com", n));
+        add("email_away_subject", say.email_away_subject(n));
+        add("email_away_intro", say.email_away_intro(n));
+        add("email_away_wrote", say.email_away_wrote("ada@example.com"));
+        add(
+            "email_away_continue",
+            say.email_away_continue("https://app.example.com/login?state=1"),
+        );
+        add(
+            "email_away_continue_chat",
+            say.email_away_continue_chat().into(),
+        );
+        add(
+            "email_unsubscribe",
+            say.email_unsubscribe("https://app.example.com/login?state=1"),
+        );
+        add("page_verified_title", say.page_verified_title().into());
+        add("page_verified", say.page_verified("ada@example.com"));
+        add("page_refused_title", say.page_refused_title().into());
+        add("page_refused_alg", say.page_refused_alg().into());
+        add(
+            "page_refused_signature",
+            say.page_refused_signature().into(),
+        );
+        add("page_refused_kid", say.page_refused_kid().into());
+        add("page_refused_expired", say.page_refused_expired().into());
+        add(
+            "page_refused_unverified",
+            say.page_refused_unverified().into(),
+        );
+        add("page_refused_claims", say.page_refused_claims().into());
+        add("page_try_again", say.page_try_again().into());
+        add("page_state_unknown", say.page_state_unknown().into());
+        add("page_state_expired", say.page_state_expired().into());
+        add("page_state_used", say.page_state_used().into());
+        add(
+            "page_unsubscribe_title",
+            say.page_unsubscribe_title().into(),
+        );
+        add(
+            "page_unsubscribe_confirm",
+            say.page_unsubscribe_confirm().into(),
+        );
+        add(
+            "page_unsubscribe_button",
+            say.page_unsubscribe_button().into(),
+        );
+        add("page_unsubscribed", say.page_unsubscribed().into());
+        add(
+            "page_unsubscribe_unknown",
+            say.page_unsubscribe_unknown().into(),
+        );
+        add("page_unavailable", say.page_unavailable().into());
         out
     }};
 }
