@@ -2,8 +2,8 @@
 //! emails that are due, then each due row is claimed, sent, and marked. A temporary
 //! failure is tried again with capped backoff; a permanent one is marked failed, logged,
 //! and listed by `relaydesk emails`. A row is marked sent the moment the server accepts
-//! it; a process that stops mid-send leaves it claimed, and it goes again (with the same
-//! Message-ID) once the claim runs out.
+//! it; one whose process stopped mid-send may have reached the server, so when its
+//! claim runs out it is marked failed rather than sent twice.
 //!
 //! One-time codes are not rows: [`CodeSender`] sends them from memory, trying a few
 //! times.
@@ -20,6 +20,9 @@ use crate::mail::{Email, Mailer, SendError};
 
 /// How long a claimed email is another process's to send.
 const LEASE: Millis = 60_000;
+
+/// Longest a send may take: well within the claim.
+const SEND_LIMIT: Duration = Duration::from_secs(45);
 
 /// How often the outbox is looked at.
 const EVERY: Duration = Duration::from_secs(1);
@@ -72,7 +75,15 @@ async fn deliver(store: &dyn Store, mailer: &Mailer, row: EmailRow, now: Millis,
         message_id: format!("<email-{}@relaydesk>", row.id),
         unsubscribe: row.unsubscribe_url.clone(),
     };
-    let recorded = match mailer.send(&email).await {
+    let sent = match tokio::time::timeout(SEND_LIMIT, mailer.send(&email)).await {
+        Ok(sent) => sent,
+        // Cut off mid-conversation: the server may have taken it.
+        Err(_) => Err(SendError::Permanent(format!(
+            "no answer within {} s; it may have been delivered, so it is not sent again",
+            SEND_LIMIT.as_secs()
+        ))),
+    };
+    let recorded = match sent {
         Ok(()) => {
             tracing::info!(email = row.id, "email sent");
             store.email_sent(row.id, now).await

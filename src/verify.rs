@@ -3,9 +3,10 @@
 //!
 //! A token binds the chat identity only when it is an HS256 JWT signed with a key of
 //! `RELAYDESK_IDENTITY_KEYS` (named by its `kid`), has not expired (60 s of leeway),
-//! says `email_verified`, carries `external_id`, `email`, `exp` and `iat`, and, when it
-//! has an `aud`, names `[web].public_url`. A refused token does not use up the link's
-//! state; five do.
+//! was signed for at most 15 minutes and not in the future, says `email_verified`,
+//! carries `external_id`, `email`, `exp` and `iat`, and, when it has an `aud`, names
+//! `[web].public_url`; and a token that verified someone once never does again. A
+//! refused token does not use up the link's state; five do.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -102,7 +103,14 @@ pub struct Claims {
     /// The audience, when the app names one.
     #[serde(default)]
     pub aud: Option<serde_json::Value>,
+    /// When it stops working (seconds).
+    pub exp: u64,
+    /// When it was signed (seconds).
+    pub iat: u64,
 }
+
+/// The longest life a token may have: it is made for one redirect.
+const MAX_LIFETIME_SECS: u64 = 15 * 60;
 
 /// The token's claims, if it is one relaydesk accepts.
 pub fn check_token(
@@ -146,7 +154,14 @@ pub fn check_token(
             .any(|a| a.as_str().is_some_and(|a| same_site(a, public_url))),
         Some(_) => false,
     };
-    if !audience_fits || claims.external_id.trim().is_empty() || !claims.email.contains('@') {
+    let now = jsonwebtoken::get_current_timestamp();
+    let short_lived = claims.iat <= now + LEEWAY_SECS
+        && claims.exp.saturating_sub(claims.iat) <= MAX_LIFETIME_SECS;
+    if !audience_fits
+        || !short_lived
+        || claims.external_id.trim().is_empty()
+        || !claims.email.contains('@')
+    {
         return Err(Refusal::Claims);
     }
     if !claims.email_verified {
@@ -286,7 +301,11 @@ async fn verify(
                 Err(LinkError::Engine(e)) => unavailable(lang, &e),
             }
         }
-        Ok(claims) => match pages.engine.link_verified(&q.state, &claims.email).await {
+        Ok(claims) => match pages
+            .engine
+            .link_verified(&q.state, &q.token, &claims.email)
+            .await
+        {
             Ok(lang) => {
                 let say = i18n::catalogue(lang);
                 tracing::info!("a chat identity was verified by a signed link");
@@ -456,6 +475,20 @@ mod tests {
         let elsewhere = token("k1", "first-secret", elsewhere);
         assert_eq!(
             check_token(&elsewhere, &keys(), url).unwrap_err(),
+            Refusal::Claims
+        );
+        let mut forever = claims(now() + 120);
+        forever["exp"] = (now() + 365 * 24 * 3600).into();
+        let forever = token("k1", "first-secret", forever);
+        assert_eq!(
+            check_token(&forever, &keys(), url).unwrap_err(),
+            Refusal::Claims
+        );
+        let mut later = claims(now() + 120);
+        later["iat"] = (now() + 600).into();
+        let later = token("k1", "first-secret", later);
+        assert_eq!(
+            check_token(&later, &keys(), url).unwrap_err(),
             Refusal::Claims
         );
         let mut here = claims(now() + 120);

@@ -5,7 +5,7 @@
 -- a person with the same verified email on another platform is the same requester.
 alter table person add column verified_by text;
 alter table person add column verified_at integer;
-create index person_email on person (verified_email);
+create index person_email on person (lower(verified_email));
 
 -- One attempt at verifying a conversation's person: by a code mailed to `email`, or by
 -- a signed link whose one-time state is `secret_hash`. Codes and states are kept only
@@ -23,6 +23,8 @@ create table verification (
     expires_at integer,
     -- Wrong codes typed, or tokens refused for a link.
     tries integer not null default 0,
+    -- The signed token that completed a link, hashed: no token verifies twice.
+    token_hash text,
     -- `asking` (an email), `sent`, `done`, `spent` (tries used up), `cancelled`.
     status text not null,
     created_at integer not null,
@@ -32,14 +34,16 @@ create index verification_conversation on verification (conversation_id, id);
 create index verification_secret on verification (secret_hash);
 create index verification_person on verification (person_id, created_at);
 create index verification_email on verification (email, created_at);
+create unique index verification_token on verification (token_hash);
 
--- An away email waiting for the replies of its batch window; deleted when the person
--- writes again, or when its email is written to the outbox.
+-- A conversation's away email: waiting for the replies of its batch window (`due_at`
+-- set), or, once written to the outbox or dropped because the person came back,
+-- remembering from when the next one tells (`due_at` null).
 create table away_notice (
     conversation_id integer primary key references conversation (id),
     -- The first reply it tells of.
     since integer not null,
-    due_at integer not null
+    due_at integer
 );
 create index away_notice_due on away_notice (due_at);
 

@@ -163,7 +163,7 @@ async fn a_signed_link_state_is_used_once_and_refusals_spend_it(db: &TestDb) {
         ));
     }
     engine
-        .link_verified(&state, "Ada@Example.com")
+        .link_verified(&state, "token-1", "Ada@Example.com")
         .await
         .unwrap();
     desk.deliver().await;
@@ -172,7 +172,10 @@ async fn a_signed_link_state_is_used_once_and_refusals_spend_it(db: &TestDb) {
         engine.link_state(&state).await.unwrap(),
         LinkCheck::Used(_)
     ));
-    assert!(engine.link_verified(&state, "x@example.com").await.is_err());
+    assert!(engine
+        .link_verified(&state, "token-2", "x@example.com")
+        .await
+        .is_err());
 
     // A second person's link: five refusals spend it, and they are told in the chat.
     let desk = Desk::configured(db.store().await, caps(4000), |c| verifying(c, true)).await;
@@ -214,6 +217,19 @@ async fn a_signed_link_state_is_used_once_and_refusals_spend_it(db: &TestDb) {
     desk.engine.handle(&ev).await.unwrap();
     desk.deliver().await;
     let state = state_in(&desk.last_to_user());
+    // Ada's token, replayed with Bo's state: refused, and nothing bound.
+    assert!(matches!(
+        desk.engine
+            .link_verified(&state, "token-1", "ada@example.com")
+            .await,
+        Err(relaydesk_core::engine::LinkError::Refused(LinkCheck::Used(
+            _
+        )))
+    ));
+    assert!(matches!(
+        desk.engine.link_state(&state).await.unwrap(),
+        LinkCheck::Usable(_)
+    ));
     desk.clock.advance(15 * 60 * 1000);
     assert!(matches!(
         desk.engine.link_state(&state).await.unwrap(),
@@ -224,7 +240,8 @@ async fn a_signed_link_state_is_used_once_and_refusals_spend_it(db: &TestDb) {
 async fn away_replies_become_one_email_and_the_outbox_claims_it_once(db: &TestDb) {
     let desk = verified(db).await;
     let thread = desk.card_thread();
-    // Back within away_after: no email is scheduled.
+    // Within away_after of the person's last word: no email is scheduled.
+    desk.clock.advance(1000);
     desk.agent_says(&thread, "Hello!").await;
     desk.clock.advance(20 * 60 * 1000);
     assert_eq!(desk.engine.away_emails(desk.clock_now()).await.unwrap(), 0);
@@ -255,10 +272,10 @@ async fn away_replies_become_one_email_and_the_outbox_claims_it_once(db: &TestDb
         .expect("an email");
     assert_eq!((row.to.as_str(), row.attempts), ("ada@example.com", 1));
     assert_eq!(row.subject, "New reply to your ticket #1");
-    for reply in ["One.", "Two.", "Three.", "Grace wrote:"] {
+    // Every reply since the person last wrote, the first included.
+    for reply in ["Hello!", "One.", "Two.", "Three.", "Grace wrote:"] {
         assert!(row.text.contains(reply), "{reply}: {}", row.text);
     }
-    assert!(!row.text.contains("Hello!"), "{}", row.text);
     assert!(
         store.claim_email(now, 60_000).await.unwrap().is_none(),
         "claimed"

@@ -837,6 +837,10 @@ pub trait IdentityTx: Send {
     /// Saves a verification's email, secret, expiry, tries and status.
     async fn save_verification(&mut self, v: &Verification, now: Millis) -> Result<(), StoreError>;
 
+    /// Records that `token_hash` completed verification `id`; false (and nothing
+    /// recorded) when it completed one before.
+    async fn use_token(&mut self, id: i64, token_hash: &str) -> Result<bool, StoreError>;
+
     /// Codes mailed since `since`: to person `user_id`, and to `email`.
     async fn codes_sent_since(
         &mut self,
@@ -849,22 +853,27 @@ pub trait IdentityTx: Send {
 /// Emails: away notices waiting for their batch, the outbox, unsubscribes.
 #[async_trait]
 pub trait EmailTx: Send {
-    /// An away email for the conversation, due at `due_at`, telling of replies from
-    /// `since`. One already waiting keeps its time, unless the person has written since
-    /// it began (at `person_wrote`): then it starts again from `since`.
+    /// An away email for the conversation, due at `due_at`, telling of the agents'
+    /// replies from `since` (the moment after the person last wrote). One already
+    /// waiting keeps its time, unless the person has written since it began: then it
+    /// starts again. After an earlier email it tells only of what came after that one.
     async fn schedule_away(
         &mut self,
         conversation_id: i64,
         since: Millis,
         due_at: Millis,
-        person_wrote: Millis,
     ) -> Result<(), StoreError>;
 
-    /// The conversation's waiting away email: its `since`, held until commit.
+    /// The conversation's waiting away email: from when it tells, held until commit.
     async fn away_notice(&mut self, conversation_id: i64) -> Result<Option<Millis>, StoreError>;
 
-    /// Drops the conversation's waiting away email; true when there was one.
-    async fn cancel_away(&mut self, conversation_id: i64) -> Result<bool, StoreError>;
+    /// The conversation's away email is done with (written, or not wanted): none waits,
+    /// and the next tells of what comes from `next_since`.
+    async fn settle_away(
+        &mut self,
+        conversation_id: i64,
+        next_since: Millis,
+    ) -> Result<(), StoreError>;
 
     /// Writes an email to the outbox, due at once; nothing when its key was written.
     async fn enqueue_email(&mut self, email: &NewEmail, now: Millis) -> Result<(), StoreError>;
@@ -1053,8 +1062,9 @@ pub trait Store: OutboxQueue + EmailQueue + Reports + Send + Sync {
 /// The email outbox as the mailer works it.
 #[async_trait]
 pub trait EmailQueue: Send + Sync {
-    /// Claims the next due email until `now + lease` (an email claimed before by a
-    /// process that died comes back when its claim runs out); counts the attempt.
+    /// Claims the next due email until `now + lease`; counts the attempt. An email whose
+    /// claim ran out mid-send (its process died) may have reached the server: it is
+    /// marked failed, never sent twice.
     async fn claim_email(&self, now: Millis, lease: Millis)
         -> Result<Option<EmailRow>, StoreError>;
 

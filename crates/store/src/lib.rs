@@ -355,11 +355,16 @@ impl EmailQueue for SqlStore {
         lease: Millis,
     ) -> Result<Option<EmailRow>, StoreError> {
         // A `sending` row whose claim ran out belongs to a process that stopped
-        // mid-send: it goes again, with the same Message-ID.
+        // mid-send: the server may have taken it, so it is not sent again.
+        let sql = "update email set status = 'failed',
+                     last_error = 'interrupted while sending; it may have been delivered, so it is not sent again'
+                   where status = 'sending' and due_at <= $1";
+        on_pool!(&self.db, pool => sqlx::query(sql).bind(now).execute(pool).await.map(drop))
+            .map_err(db_error)?;
         let sql = format!(
             "update email set status = 'sending', due_at = $1, attempts = attempts + 1
              where id = (select id from email
-                         where status in ('pending', 'sending') and due_at <= $2
+                         where status = 'pending' and due_at <= $2
                          order by due_at, id limit 1{})
              returning {}",
             self.lock_clause(),
@@ -372,19 +377,21 @@ impl EmailQueue for SqlStore {
     }
 
     async fn email_sent(&self, id: i64, now: Millis) -> Result<(), StoreError> {
-        let sql = "update email set status = 'sent', sent_at = $1, last_error = null where id = $2";
+        let sql = "update email set status = 'sent', sent_at = $1, last_error = null
+                   where id = $2 and status = 'sending'";
         on_pool!(&self.db, pool => sqlx::query(sql).bind(now).bind(id).execute(pool).await.map(drop))
             .map_err(db_error)
     }
 
     async fn email_retry(&self, id: i64, at: Millis, error: &str) -> Result<(), StoreError> {
-        let sql = "update email set status = 'pending', due_at = $1, last_error = $2 where id = $3";
+        let sql = "update email set status = 'pending', due_at = $1, last_error = $2
+                   where id = $3 and status = 'sending'";
         on_pool!(&self.db, pool => sqlx::query(sql).bind(at).bind(error).bind(id).execute(pool).await.map(drop))
             .map_err(db_error)
     }
 
     async fn email_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        let sql = "update email set status = 'failed', last_error = $1 where id = $2";
+        let sql = "update email set status = 'failed', last_error = $1 where id = $2 and status = 'sending'";
         on_pool!(&self.db, pool => sqlx::query(sql).bind(error).bind(id).execute(pool).await.map(drop))
             .map_err(db_error)
     }

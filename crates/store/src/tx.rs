@@ -712,6 +712,21 @@ impl IdentityTx for SqlTx {
         .map_err(db_error)
     }
 
+    async fn use_token(&mut self, id: i64, token_hash: &str) -> Result<bool, StoreError> {
+        let sql = "select count(*) from verification where token_hash = $1";
+        let used: i64 = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
+            .bind(token_hash).fetch_one(&mut **c).await)
+        .map_err(db_error)?;
+        if used > 0 {
+            return Ok(false);
+        }
+        let sql = "update verification set token_hash = $1 where id = $2";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(token_hash).bind(id).execute(&mut **c).await.map(drop))
+        .map_err(db_error)?;
+        Ok(true)
+    }
+
     async fn codes_sent_since(
         &mut self,
         user_id: i64,
@@ -736,20 +751,22 @@ impl EmailTx for SqlTx {
         conversation_id: i64,
         since: Millis,
         due_at: Millis,
-        person_wrote: Millis,
     ) -> Result<(), StoreError> {
         let sql = "insert into away_notice (conversation_id, since, due_at) values ($1, $2, $3)
-                   on conflict (conversation_id) do update set since = excluded.since, due_at = excluded.due_at
-                   where away_notice.since <= $4";
+                   on conflict (conversation_id) do update set
+                     since = case when away_notice.since > excluded.since
+                                  then away_notice.since else excluded.since end,
+                     due_at = case when away_notice.due_at is not null and away_notice.since >= excluded.since
+                                   then away_notice.due_at else excluded.due_at end";
         on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).bind(since).bind(due_at).bind(person_wrote)
+            .bind(conversation_id).bind(since).bind(due_at)
             .execute(&mut **c).await.map(drop))
         .map_err(db_error)
     }
 
     async fn away_notice(&mut self, conversation_id: i64) -> Result<Option<Millis>, StoreError> {
         let sql = format!(
-            "select since from away_notice where conversation_id = $1{}",
+            "select since from away_notice where conversation_id = $1 and due_at is not null{}",
             self.for_update()
         );
         on_tx!(&mut self.conn, c => sqlx::query_scalar(&sql)
@@ -757,12 +774,15 @@ impl EmailTx for SqlTx {
         .map_err(db_error)
     }
 
-    async fn cancel_away(&mut self, conversation_id: i64) -> Result<bool, StoreError> {
-        let sql = "delete from away_notice where conversation_id = $1";
-        let n = on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).execute(&mut **c).await.map(|r| r.rows_affected()))
-        .map_err(db_error)?;
-        Ok(n > 0)
+    async fn settle_away(
+        &mut self,
+        conversation_id: i64,
+        next_since: Millis,
+    ) -> Result<(), StoreError> {
+        let sql = "update away_notice set due_at = null, since = $1 where conversation_id = $2";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(next_since).bind(conversation_id).execute(&mut **c).await.map(drop))
+        .map_err(db_error)
     }
 
     async fn enqueue_email(&mut self, e: &NewEmail, now: Millis) -> Result<(), StoreError> {

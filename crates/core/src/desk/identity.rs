@@ -137,6 +137,31 @@ pub fn typed_code(text: &str) -> Option<String> {
     (rest && digits.len() == 6).then_some(digits)
 }
 
+/// `text` with anything that could be a code typed in it hidden: the whole of it when it
+/// is a code, else every run of exactly six digits.
+pub fn redact_codes(text: &str) -> String {
+    const HIDDEN: &str = "••••••";
+    if typed_code(text).is_some() {
+        return HIDDEN.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        out.push_str(if run.len() == 6 { HIDDEN } else { run });
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// What is wrong with an address typed for a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddressProblem {
@@ -259,6 +284,9 @@ mod tests {
         assert_eq!(typed_code("123-456").as_deref(), Some("123456"));
         assert_eq!(typed_code("12345"), None);
         assert_eq!(typed_code("my code is 123456"), None);
+        assert_eq!(redact_codes("123 456"), "••••••");
+        assert_eq!(redact_codes("my code is 123456."), "my code is ••••••.");
+        assert_eq!(redact_codes("order 1234567, 12"), "order 1234567, 12");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Away emails: when an agent replies to a person who has not written in the
 //! conversation for `[notify].away_after`, their verified address is emailed the
-//! replies. The first reply schedules an `away_notice` due `batch_window` later; the
-//! replies that come meanwhile join it. When it is due, [`Engine::away_emails`] writes
-//! one email to the outbox with every reply since, unless the person has written again,
-//! has no verified address, or has unsubscribed.
+//! replies since they last wrote. The first reply schedules an `away_notice` due
+//! `batch_window` later; the replies that come meanwhile join it (a notice from before
+//! the person last wrote starts again). When it is due, [`Engine::away_emails`] writes
+//! one email to the outbox with every reply not emailed yet, unless the person has
+//! written again, has no verified address, or has unsubscribed.
 
 use crate::desk::identity::new_token;
 use crate::email::{Letter, Part};
@@ -42,7 +43,8 @@ impl Engine {
         if t.now - last_word < notify.away_after {
             return Ok(());
         }
-        t.tx.schedule_away(conv.id, t.now, t.now + notify.batch_window, last_word)
+        // Every reply since they last wrote, not only those after `away_after`.
+        t.tx.schedule_away(conv.id, last_word + 1, t.now + notify.batch_window)
             .await
     }
 
@@ -68,7 +70,8 @@ impl Engine {
         let Some(since) = t.tx.away_notice(id).await? else {
             return Ok(false);
         };
-        t.tx.cancel_away(id).await?;
+        // Done with, whatever becomes of it: the next tells of what comes after now.
+        t.tx.settle_away(id, now + 1).await?;
         let wanted = self.away_letter(&mut t, id, since).await?;
         if let Some(email) = &wanted {
             t.tx.enqueue_email(email, now).await?;

@@ -2,9 +2,11 @@
 //! the last one closed or sat idle), the message stored, then answered by the bot,
 //! taken as a triage answer, or relayed to the ticket.
 
+use std::borrow::Cow;
+
 use crate::adapter::{Content, Inbound};
 use crate::desk::choice::{picked, Pick, CONTACT};
-use crate::desk::identity::typed_code;
+use crate::desk::identity::redact_codes;
 use crate::desk::triage::is_new_ticket;
 use crate::desk::Trigger;
 use crate::i18n;
@@ -57,10 +59,10 @@ impl Engine {
         }
         // A one-time code typed is kept out of the transcript.
         let stored = match conv.state {
-            State::Verifying if typed_code(text).is_some() => "••••••",
-            _ => text,
+            State::Verifying => Cow::Owned(redact_codes(text)),
+            _ => Cow::Borrowed(text),
         };
-        let message = NewMessage::of_event(conv.id, Author::User, ev, stored);
+        let message = NewMessage::of_event(conv.id, Author::User, ev, &stored);
         let message_id = t.tx.insert_message(&message, t.now).await?;
         if blocked {
             // Kept for the agents, who see it if the block is lifted; nothing goes on.
@@ -180,10 +182,12 @@ impl Engine {
     /// changed.
     fn follow_the_person(&self, conv: &mut Conversation, ev: &Inbound, text: &str) -> bool {
         let mut changed = false;
-        // Once a ticket is open, replies go to the private place when there is one: a
-        // later @mention in a channel must not pull the conversation back into public.
+        // Once a ticket is open (or verification has begun), replies go to the private
+        // place when there is one: a later @mention in a channel must not pull the
+        // conversation back into public.
+        let private_now = conv.state.has_ticket() || conv.state == State::Verifying;
         let reply_to = match &ev.private_address {
-            Some(private) if conv.state.has_ticket() => private,
+            Some(private) if private_now => private,
             _ => &ev.address,
         };
         if conv.user_address != *reply_to {

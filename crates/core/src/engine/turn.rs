@@ -164,11 +164,25 @@ impl Engine {
         text: &str,
         choices: Vec<Choice>,
     ) -> Result<i64, StoreError> {
+        self.tell_keeping(t, conv, to, text, text, choices).await
+    }
+
+    /// [`Engine::tell`], keeping `kept` in the transcript instead of `text` (which holds
+    /// something only the person may see, such as a one-time link).
+    pub(super) async fn tell_keeping(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        to: Option<Address>,
+        text: &str,
+        kept: &str,
+        choices: Vec<Choice>,
+    ) -> Result<i64, StoreError> {
         let message = NewMessage {
             conversation_id: conv.id,
             author: Author::Bot,
             author_name: "relaydesk",
-            body: text,
+            body: kept,
             source: None,
             files: &[],
         };

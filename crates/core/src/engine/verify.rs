@@ -2,9 +2,10 @@
 //! A person already known (a platform that vouches, or a verification of this chat
 //! identity within `remember_days`) is asked nothing. Otherwise they are mailed a
 //! six-digit code, or given a link to the company's sign-in page, or choose between the
-//! two. Each attempt is a `verification` row: codes and link states are kept only as
-//! salted hashes, and the code itself goes to the mailer after the commit, never to the
-//! database.
+//! two. Each attempt is a `verification` row: codes and link states are kept there only
+//! as salted hashes; the code itself goes to the mailer after the commit, never to the
+//! database, and the link (which must reach the person) is in the transcript without its
+//! state.
 
 use crate::adapter::{Choice, Content, Inbound};
 use crate::desk::choice::{picked, Pick};
@@ -16,6 +17,7 @@ use crate::desk::triage::{is_cancel, is_skip, said_only};
 use crate::desk::Trigger;
 use crate::email::Letter;
 use crate::i18n;
+use crate::intent::is_how_question;
 use crate::store::{StoreError, Verification, VerifyMethod, VerifyStatus};
 use crate::text::Lang;
 use crate::types::{Conversation, Millis, State};
@@ -122,11 +124,7 @@ impl Engine {
         text: &str,
     ) -> Result<(), StoreError> {
         let say = i18n::catalogue(conv.lang);
-        let verify = self
-            .config
-            .queues
-            .get(self.triage_queue(conv))
-            .map_or(Verify::Required, |q| q.verify);
+        let verify = self.verify_of(conv);
         let value = match picked(&conv.offered, &ev.content) {
             Pick::Value(v) => Some(v),
             _ => None,
@@ -169,6 +167,19 @@ impl Engine {
                     .map(drop);
             }
         }
+        if let Some(queue) = self.intents.find(text).filter(|_| !is_how_question(text)) {
+            if queue != self.triage_queue(conv) {
+                // Another team after all: this verification is dropped, that queue's
+                // handoff begins.
+                if let Some(v) = open {
+                    self.finish(t, v, VerifyStatus::Cancelled).await?;
+                }
+                self.advance_checked(t, conv, Trigger::CancelVerify).await?;
+                return self.handoff(t, conv, ev, queue).await;
+            }
+            // This queue's agent is what verification leads to: the same step again.
+            return self.reprompt(t, conv, open, verify).await;
+        }
         let new = chose(NEW) || is_new(text);
         match open {
             None => {
@@ -210,17 +221,23 @@ impl Engine {
             Some(v) => {
                 if new {
                     let address = v.email.clone().unwrap_or_default();
+                    // The code they have stays good while no other can be sent.
+                    if self.hour_spent(t, conv, &address).await? {
+                        return self.too_many(t, conv, verify).await;
+                    }
                     self.finish(t, v, VerifyStatus::Cancelled).await?;
                     return self.send_code(t, conv, verify, None, address).await;
                 }
                 if let Some(code) = typed_code(text) {
                     return self.check_code(t, conv, ev, v, verify, &code).await;
                 }
-                if check_address(text, &self.config.identity.blocked_domains).is_ok() {
+                if let Ok(address) = check_address(text, &self.config.identity.blocked_domains) {
                     // Another address: a code goes there instead.
-                    self.finish(t, v.clone(), VerifyStatus::Cancelled).await?;
-                    let fresh = self.new_verification(t, conv, VerifyMethod::Code).await?;
-                    return self.take_address(t, conv, fresh, verify, text).await;
+                    if self.hour_spent(t, conv, &address).await? {
+                        return self.too_many(t, conv, verify).await;
+                    }
+                    self.finish(t, v, VerifyStatus::Cancelled).await?;
+                    return self.send_code(t, conv, verify, None, address).await;
                 }
                 let address = masked(v.email.as_deref().unwrap_or_default());
                 let again = if v.status == VerifyStatus::Spent {
@@ -314,20 +331,16 @@ impl Engine {
         address: String,
     ) -> Result<(), StoreError> {
         let say = i18n::catalogue(conv.lang);
-        let hour_ago = t.now - 60 * 60 * 1000;
-        let (to_person, to_address) =
-            t.tx.codes_sent_since(conv.user_id, &address, hour_ago)
-                .await?;
+        let spent = self.hour_spent(t, conv, &address).await?;
         let mut v = match v {
             Some(v) => v,
             None => self.new_verification(t, conv, VerifyMethod::Code).await?,
         };
-        if to_person.max(to_address) >= CODES_PER_HOUR {
+        if spent {
+            // Kept, so that "new code" sends to it once the hour allows.
             v.email = Some(address);
             t.tx.save_verification(&v, t.now).await?;
-            let choices = self.way_out(conv.lang, verify);
-            let said = say.verify_too_many(CODES_PER_HOUR);
-            return self.tell(t, conv, None, &said, choices).await.map(drop);
+            return self.too_many(t, conv, verify).await;
         }
         let code = new_code();
         let salt = new_salt();
@@ -345,6 +358,58 @@ impl Engine {
         let sent = say.verify_code_sent(&masked(&address), minutes);
         let choices = self.code_choices(conv.lang, verify);
         self.tell(t, conv, None, &sent, choices).await.map(drop)
+    }
+
+    /// The hour's codes are used up, for this chat identity or for `address`.
+    async fn hour_spent(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        address: &str,
+    ) -> Result<bool, StoreError> {
+        let hour_ago = t.now - 60 * 60 * 1000;
+        let (to_person, to_address) =
+            t.tx.codes_sent_since(conv.user_id, address, hour_ago)
+                .await?;
+        Ok(to_person.max(to_address) >= CODES_PER_HOUR)
+    }
+
+    async fn too_many(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        verify: Verify,
+    ) -> Result<(), StoreError> {
+        let said = i18n::catalogue(conv.lang).verify_too_many(CODES_PER_HOUR);
+        let choices = self.way_out(conv.lang, verify);
+        self.tell(t, conv, None, &said, choices).await.map(drop)
+    }
+
+    /// The step the person is at, asked again.
+    async fn reprompt(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+        open: Option<Verification>,
+        verify: Verify,
+    ) -> Result<(), StoreError> {
+        let say = i18n::catalogue(conv.lang);
+        let (said, choices) = match open {
+            None => return self.offer_methods(t, conv, verify).await,
+            Some(v) if v.method == VerifyMethod::Link => (
+                say.verify_link_waiting().to_string(),
+                self.link_choices(conv.lang, verify),
+            ),
+            Some(v) if v.status == VerifyStatus::Asking => (
+                say.verify_ask_email().to_string(),
+                self.way_out(conv.lang, verify),
+            ),
+            Some(v) => (
+                say.verify_type_code(&masked(v.email.as_deref().unwrap_or_default())),
+                self.code_choices(conv.lang, verify),
+            ),
+        };
+        self.tell(t, conv, None, &said, choices).await.map(drop)
     }
 
     /// A code typed: right, wrong, or too late.
@@ -424,7 +489,11 @@ impl Engine {
         }
         said.push_str(&say.verify_link(&url, minutes));
         let choices = self.link_choices(conv.lang, verify);
-        self.tell(t, conv, None, &said, choices).await.map(drop)
+        // The transcript agents see keeps the link without its state.
+        let kept = said.replace(&state, "•••");
+        self.tell_keeping(t, conv, None, &said, &kept, choices)
+            .await
+            .map(drop)
     }
 
     /// A verification of the conversation, stored, waiting for an address.
@@ -535,12 +604,21 @@ impl Engine {
         Ok(check)
     }
 
-    /// The company's page vouched for `email` through the link with this `state`: the
-    /// chat identity is bound to it, the person is told in the chat, and their ticket
-    /// opens. The person's language.
-    pub async fn link_verified(&self, state: &str, email: &str) -> Result<Lang, LinkError> {
+    /// The company's page vouched for `email` through the link with this `state`, by
+    /// `token` (which never verifies twice): the chat identity is bound to it, the person
+    /// is told in the chat, and their ticket opens. The person's language.
+    pub async fn link_verified(
+        &self,
+        state: &str,
+        token: &str,
+        email: &str,
+    ) -> Result<Lang, LinkError> {
         let mut t = Turn::begin(self, format!("verify:{}", hash_state(state))).await?;
         let (mut v, mut conv) = self.usable_link(&mut t, state).await?;
+        if !t.tx.use_token(v.id, &hash_secret("token", token)).await? {
+            // A token that verified someone before: replayed, with another state.
+            return Err(LinkError::Refused(LinkCheck::Used(conv.lang)));
+        }
         let email = email.trim().to_lowercase();
         v.status = VerifyStatus::Done;
         v.email = Some(email.clone());
