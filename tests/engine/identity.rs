@@ -52,12 +52,23 @@ async fn a_code_binds_the_identity_and_the_card_says_so(db: &TestDb) {
     let (code, _) = desk.codes.code(1);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     desk.user_says(wrong).await;
+    let typed = desk.last_event_id();
     desk.deliver().await;
     assert!(
         desk.last_to_user().contains("Tries left: 4."),
         "{}",
         desk.last_to_user()
     );
+    // Edited into the right code: kept out of the transcript too.
+    let edit = desk.event(
+        "chat:dm-ada",
+        &crate::desk::ada(),
+        relaydesk_core::Content::Edited {
+            id: typed,
+            text: format!("oops, it is {code}"),
+        },
+    );
+    desk.engine.handle(&edit).await.unwrap();
     desk.user_says(&code).await;
     desk.deliver().await;
     assert_eq!(desk.conversation(1).await.state, State::Queued);
@@ -75,10 +86,9 @@ async fn a_code_binds_the_identity_and_the_card_says_so(db: &TestDb) {
     );
     let detail = desk.store.conversation(1).await.unwrap().unwrap();
     let bodies: Vec<&str> = detail.messages.iter().map(|m| m.body.as_str()).collect();
-    assert!(
-        bodies.contains(&"••••••") && !bodies.contains(&code.as_str()),
-        "{bodies:?}"
-    );
+    assert!(bodies.contains(&"oops, it is ••••••"), "{bodies:?}");
+    assert!(bodies.contains(&"••••••"), "{bodies:?}");
+    assert!(!bodies.iter().any(|b| b.contains(&code)), "{bodies:?}");
 
     // Known now: the next ticket asks nothing.
     desk.user_says("new ticket").await;
@@ -231,6 +241,18 @@ async fn a_signed_link_state_is_used_once_and_refusals_spend_it(db: &TestDb) {
         LinkCheck::Usable(_)
     ));
     desk.clock.advance(15 * 60 * 1000);
+    let ev = desk.event(
+        "chat:dm-bo",
+        &bo,
+        relaydesk_core::Content::Text("hello?".into()),
+    );
+    desk.engine.handle(&ev).await.unwrap();
+    desk.deliver().await;
+    assert!(
+        desk.last_to_user().contains("has expired"),
+        "{}",
+        desk.last_to_user()
+    );
     assert!(matches!(
         desk.engine.link_state(&state).await.unwrap(),
         LinkCheck::Expired(_)

@@ -3,9 +3,11 @@
 
 use crate::adapter::{Body, Capabilities, Content, Inbound, Payload};
 use crate::desk::command::AgentCommand;
+use crate::desk::identity::redact_codes;
 use crate::i18n;
 use crate::store::{Copy, RowAction, StoreError};
 use crate::text::split_message;
+use crate::types::State;
 
 use super::turn::{Target, Turn};
 use super::{Engine, Handled};
@@ -36,6 +38,17 @@ impl Engine {
             Content::Edited { text, .. } => Some(text.as_str()),
             _ => None,
         };
+        // An edit while the person is being verified may hold a code: kept out as well.
+        let verifying = match new_text {
+            Some(_) if !agent_side => {
+                t.tx.conversation(conversation_id)
+                    .await?
+                    .is_some_and(|c| c.state == State::Verifying)
+            }
+            _ => false,
+        };
+        let redacted = new_text.filter(|_| verifying).map(redact_codes);
+        let new_text = redacted.as_deref().or(new_text);
         t.tx.edit_message(message_id, new_text, t.now).await?;
         let copies = t.tx.copies(message_id).await?;
         let mut i = 0;

@@ -197,10 +197,10 @@ impl Engine {
                     self.finish(t, v, VerifyStatus::Cancelled).await?;
                     return self.give_link(t, conv, verify, false).await;
                 }
-                let waiting = if v.status == VerifyStatus::Spent {
-                    say.verify_link_spent()
-                } else {
-                    say.verify_link_waiting()
+                let waiting = match link_check(&v, conv.lang, t.now) {
+                    LinkCheck::Expired(_) => say.verify_link_expired(),
+                    LinkCheck::Usable(_) => say.verify_link_waiting(),
+                    _ => say.verify_link_spent(),
                 };
                 let choices = self.link_choices(conv.lang, verify);
                 self.tell(t, conv, None, waiting, choices).await.map(drop)

@@ -185,6 +185,7 @@ pub(crate) const KEYS: &[(&str, &[&str])] = &[
     ("verify_done", &["address"]),
     ("verify_link", &["url", "minutes"]),
     ("verify_link_waiting", &[]),
+    ("verify_link_expired", &[]),
     ("verify_link_spent", &[]),
     ("verify_needed", &[]),
     ("verify_cancelled", &[]),
@@ -1295,5 +1296,10 @@ impl Catalogue {
             "ticket_elsewhere",
             &[("number", &number), ("platform", &platform)],
         )
+    }
+
+    /// Something typed after the sign-in link expired.
+    pub fn verify_link_expired(&self) -> &'static str {
+        self.text("verify_link_expired")
     }
 }

@@ -200,6 +200,7 @@ macro_rules! every_sentence {
             say.verify_link("https://app.example.com/login?state=1", n),
         );
         add("verify_link_waiting", say.verify_link_waiting().into());
+        add("verify_link_expired", say.verify_link_expired().into());
         add("verify_link_spent", say.verify_link_spent().into());
         add("verify_needed", say.verify_needed().into());
         add("verify_cancelled", say.verify_cancelled().into());
