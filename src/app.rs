@@ -66,18 +66,7 @@ impl Application {
             routes.extend(built.routes);
         }
         adapters.extend(extra);
-        let keys = if config.identity.login_url.is_some() {
-            let keys = identity::identity_keys().map_err(anyhow::Error::msg)?;
-            if keys.is_empty() {
-                anyhow::bail!(
-                    "identity.login_url is set, but {} holds no key: set it to kid=secret",
-                    identity::IDENTITY_KEYS
-                );
-            }
-            keys
-        } else {
-            Default::default()
-        };
+        let keys = identity::identity_keys(config).map_err(anyhow::Error::msg)?;
         let mailer = match &config.smtp {
             Some(smtp) => Some(Arc::new(
                 Mailer::new(&identity::smtp_settings(smtp)).map_err(anyhow::Error::msg)?,

@@ -188,11 +188,7 @@ async fn check_identity(config: &Config) -> Vec<String> {
         None => println!("# smtp: not set; no email is sent, and codes are not offered"),
     }
     if config.identity.login_url.is_some() {
-        match config::identity::identity_keys() {
-            Ok(keys) if keys.is_empty() => problems.push(format!(
-                "identity.login_url is set, but {} holds no key: set it to kid=secret",
-                config::identity::IDENTITY_KEYS
-            )),
+        match config::identity::identity_keys(config) {
             Ok(keys) => println!(
                 "# identity: signed links with key{} {}",
                 if keys.len() == 1 { "" } else { "s" },

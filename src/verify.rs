@@ -260,36 +260,13 @@ async fn verify(
     Query(q): Query<VerifyQuery>,
 ) -> Response {
     let lang = browser_lang(&headers);
-    let unavailable = |lang: Lang, e: &dyn std::fmt::Display| {
-        tracing::warn!(error = %e, "a sign-in could not be taken");
-        let say = i18n::catalogue(lang);
-        page(
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            say.page_refused_title(),
-            vec![say.page_unavailable().into()],
-        )
-    };
-    let refused = |lang: Lang, why: &str, again: bool| {
-        let say = i18n::catalogue(lang);
-        let mut paragraphs = vec![why.to_string()];
-        if again {
-            paragraphs.push(say.page_try_again().into());
-        }
-        page(
-            lang,
-            StatusCode::BAD_REQUEST,
-            say.page_refused_title(),
-            paragraphs,
-        )
-    };
     let check = match pages.engine.link_state(&q.state).await {
         Ok(check) => check,
         Err(e) => return unavailable(lang, &e),
     };
     let lang = match check {
         LinkCheck::Usable(lang) => lang,
-        other => return state_refused(other, lang, &refused),
+        other => return state_refused(other, lang),
     };
     let say = i18n::catalogue(lang);
     match check_token(&q.token, &pages.keys, &pages.public_url) {
@@ -297,7 +274,7 @@ async fn verify(
             tracing::info!(reason = ?why, "a signed link's token was refused");
             match pages.engine.link_refused(&q.state).await {
                 Ok(after) => refused(lang, why.says(say), after == LinkCheck::Usable(lang)),
-                Err(LinkError::Refused(check)) => state_refused(check, lang, &refused),
+                Err(LinkError::Refused(check)) => state_refused(check, lang),
                 Err(LinkError::Engine(e)) => unavailable(lang, &e),
             }
         }
@@ -316,18 +293,41 @@ async fn verify(
                     vec![say.page_verified(&masked(&claims.email.to_lowercase()))],
                 )
             }
-            Err(LinkError::Refused(check)) => state_refused(check, lang, &refused),
+            Err(LinkError::Refused(check)) => state_refused(check, lang),
             Err(LinkError::Engine(e)) => unavailable(lang, &e),
         },
     }
 }
 
+/// Nothing was bound, because `why`; `again`: the link still works.
+fn refused(lang: Lang, why: &str, again: bool) -> Response {
+    let say = i18n::catalogue(lang);
+    let mut paragraphs = vec![why.to_string()];
+    if again {
+        paragraphs.push(say.page_try_again().into());
+    }
+    page(
+        lang,
+        StatusCode::BAD_REQUEST,
+        say.page_refused_title(),
+        paragraphs,
+    )
+}
+
+/// The database could not be reached.
+fn unavailable(lang: Lang, e: &dyn std::fmt::Display) -> Response {
+    tracing::warn!(error = %e, "a sign-in could not be taken");
+    let say = i18n::catalogue(lang);
+    page(
+        lang,
+        StatusCode::SERVICE_UNAVAILABLE,
+        say.page_refused_title(),
+        vec![say.page_unavailable().into()],
+    )
+}
+
 /// The page for a state that cannot be used.
-fn state_refused(
-    check: LinkCheck,
-    lang: Lang,
-    refused: &dyn Fn(Lang, &str, bool) -> Response,
-) -> Response {
+fn state_refused(check: LinkCheck, lang: Lang) -> Response {
     let (lang, why): (Lang, fn(&Catalogue) -> &'static str) = match check {
         LinkCheck::Unknown | LinkCheck::Usable(_) => (lang, Catalogue::page_state_unknown),
         LinkCheck::Expired(l) => (l, Catalogue::page_state_expired),

@@ -214,11 +214,19 @@ pub fn smtp_settings(smtp: &Smtp) -> SmtpSettings {
 }
 
 /// The signing keys of signed links, by key id, from `RELAYDESK_IDENTITY_KEYS`
-/// (`kid=secret,…`). An error names the variable and the pair's position, never a
-/// secret.
-pub fn identity_keys() -> Result<BTreeMap<String, SecretString>, String> {
-    let raw = std::env::var(IDENTITY_KEYS).unwrap_or_default();
-    parse_keys(&raw)
+/// (`kid=secret,…`): none when `identity.login_url` is unset, at least one when it is
+/// set. An error names the variable and the pair's position, never a secret.
+pub fn identity_keys(config: &Config) -> Result<BTreeMap<String, SecretString>, String> {
+    if config.identity.login_url.is_none() {
+        return Ok(BTreeMap::new());
+    }
+    let keys = parse_keys(&std::env::var(IDENTITY_KEYS).unwrap_or_default())?;
+    if keys.is_empty() {
+        return Err(format!(
+            "identity.login_url is set, but {IDENTITY_KEYS} holds no key: set it to kid=secret"
+        ));
+    }
+    Ok(keys)
 }
 
 fn parse_keys(raw: &str) -> Result<BTreeMap<String, SecretString>, String> {

@@ -799,14 +799,12 @@ impl EmailTx for SqlTx {
     }
 
     async fn optout(&mut self, email: &str, token: &str) -> Result<(String, bool), StoreError> {
-        let sql =
-            "insert into email_optout (email, token) values (lower($1), $2) on conflict do nothing";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(email).bind(token).execute(&mut **c).await.map(drop))
-        .map_err(db_error)?;
-        let sql = "select token, unsubscribed_at from email_optout where email = lower($1)";
+        // A no-op update on conflict, so that the row comes back either way.
+        let sql = "insert into email_optout (email, token) values (lower($1), $2)
+                   on conflict (email) do update set email = email_optout.email
+                   returning token, unsubscribed_at";
         let (token, at): (String, Option<i64>) = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(email).fetch_one(&mut **c).await)
+            .bind(email).bind(token).fetch_one(&mut **c).await)
         .map_err(db_error)?;
         Ok((token, at.is_some()))
     }

@@ -94,12 +94,7 @@ pub fn new_state() -> String {
     hex::encode(random_bytes::<32>())
 }
 
-/// A random salt, hex.
-pub fn new_salt() -> String {
-    hex::encode(random_bytes::<16>())
-}
-
-/// A random unsubscribe token, hex.
+/// 16 random bytes, hex: a salt, an unsubscribe token, a Message-ID.
 pub fn new_token() -> String {
     hex::encode(random_bytes::<16>())
 }
@@ -270,11 +265,11 @@ mod tests {
             assert_eq!(code.len(), 6);
             assert!(code.chars().all(|c| c.is_ascii_digit()));
         }
-        let salt = new_salt();
+        let salt = new_token();
         let hash = hash_secret(&salt, "012345");
         assert!(code_matches(&salt, &hash, "012345"));
         assert!(!code_matches(&salt, &hash, "012346"));
-        assert!(!code_matches(&new_salt(), &hash, "012345"));
+        assert!(!code_matches(&new_token(), &hash, "012345"));
         assert_ne!(new_state(), new_state());
     }
 

@@ -10,7 +10,7 @@
 use crate::adapter::{Choice, Content, Inbound};
 use crate::desk::choice::{picked, Pick};
 use crate::desk::identity::{
-    check_address, code_matches, hash_secret, hash_state, masked, new_code, new_salt, new_state,
+    check_address, code_matches, hash_secret, hash_state, masked, new_code, new_state, new_token,
     typed_code, AddressProblem, Verify, CODES_PER_HOUR, MAX_TRIES,
 };
 use crate::desk::triage::{is_cancel, is_skip, said_only};
@@ -343,7 +343,7 @@ impl Engine {
             return self.too_many(t, conv, verify).await;
         }
         let code = new_code();
-        let salt = new_salt();
+        let salt = new_token();
         let minutes = self.config.identity.code_for / 60_000;
         v.secret_hash = Some(hash_secret(&salt, &code));
         v.salt = Some(salt);
