@@ -60,12 +60,41 @@ impl Application {
         config: &Config,
         extra: Vec<Arc<dyn ChannelAdapter>>,
     ) -> anyhow::Result<Application> {
+        Application::assemble(config, extra, true).await
+    }
+
+    /// The web side alone (`relaydesk web`): the pages, and the engine they write
+    /// through, without the platforms. Tickets' cards wait in the outbox for the
+    /// process that runs the platforms (`relaydesk run`) to deliver them.
+    pub async fn build_web(config: &Config) -> anyhow::Result<Application> {
+        Application::assemble(config, Vec::new(), false).await
+    }
+
+    async fn assemble(
+        config: &Config,
+        extra: Vec<Arc<dyn ChannelAdapter>>,
+        with_platforms: bool,
+    ) -> anyhow::Result<Application> {
+        let web = WebServer::bind(&config.web.bind).await?;
+        // Links in emails and pages point at the address bound, when none is set (the
+        // port may have been chosen by the system).
+        let mut config = config.clone();
+        if config.web.public_url.is_none() {
+            config.web.public_url = Some(format!("http://{}", web.addr()));
+        }
+        let config = &config;
         let (mut adapters, mut routes) = (Vec::new(), Vec::new());
-        for built in platforms::build(config)? {
+        let built = match with_platforms {
+            true => platforms::build(config)?,
+            false => Vec::new(),
+        };
+        for built in built {
             adapters.push(built.adapter);
             routes.extend(built.routes);
         }
         adapters.extend(extra);
+        // Web requesters (`web:<email>`) read what is said to them on the web.
+        adapters.push(Arc::new(relaydesk_web::WebAdapter));
         let keys = identity::identity_keys(config).map_err(anyhow::Error::msg)?;
         let mailer = match &config.smtp {
             Some(smtp) => Some(Arc::new(
@@ -76,7 +105,7 @@ impl Application {
 
         let store = open_store(config).await?;
         let helpcenter = load_helpcenter(config);
-        if store.dialect() == "sqlite" {
+        if store.dialect() == "sqlite" && with_platforms {
             // This process owns the file: what a crashed run had claimed is sent again
             // now (delivery is at least once) rather than when the claims would have
             // expired.
@@ -121,7 +150,15 @@ impl Application {
             keys,
             config.public_url(),
         ));
-        let web = WebServer::bind(&config.web.bind, routes).await?;
+        routes.push(relaydesk_web::routes(Arc::new(relaydesk_web::WebState {
+            engine: engine.clone(),
+            store: store.clone(),
+            helpcenter: helpcenter.clone(),
+            settings: web_settings(config, mailer.is_some()),
+            health: engine.health().clone(),
+            metrics: crate::metrics::install(),
+        })));
+        let web = web.with_routes(routes);
         let dispatcher = Dispatcher::new(
             engine.clone(),
             adapters.clone(),
@@ -142,6 +179,12 @@ impl Application {
             mailer,
             max_backoff: dispatch_settings(config).max_backoff,
         })
+    }
+
+    /// The health board the adapters, the runtime and the dispatcher report to, and
+    /// the status page reads.
+    pub fn health(&self) -> Arc<relaydesk_core::health::Health> {
+        self.engine.health().clone()
     }
 
     /// The address the web server bound: `[web].bind`, with the port chosen when it
@@ -217,6 +260,18 @@ pub fn dispatch_settings(config: &Config) -> DispatchSettings {
         max_backoff: (config.delivery.max_backoff_secs.saturating_mul(1000)) as i64,
         drain_for: grace.saturating_sub(Duration::from_secs(1)),
         ..DispatchSettings::default()
+    }
+}
+
+/// The web side's settings, from `[web]` and `[relay]`.
+pub fn web_settings(config: &Config, mail: bool) -> relaydesk_web::WebSettings {
+    relaydesk_web::WebSettings {
+        public_url: config.public_url(),
+        max_upload_bytes: usize::try_from(config.web.max_upload_mb.saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX),
+        submit_per_hour: config.web.submit_per_hour,
+        mail,
+        files_dir: config.relay.files_dir.clone(),
     }
 }
 

@@ -31,6 +31,11 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
             messages,
             concurrency,
         } => (db, postgres, conversations, messages, concurrency),
+        BenchCommand::Web {
+            concurrency,
+            seconds,
+            helpcenter,
+        } => return crate::bench_web::run(&helpcenter, concurrency, seconds).await,
         BenchCommand::Relay {
             platform,
             people,

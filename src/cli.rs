@@ -35,6 +35,9 @@ pub enum Command {
     Run,
     /// Talk to the bot in this terminal; `console:` queues are shown here too.
     Console,
+    /// Serve the web side alone (help center, request form, My activity, status); a
+    /// `relaydesk run` delivers the cards of its tickets.
+    Web,
     /// Check the configuration and print it, secrets masked.
     Check,
     /// Apply the database migrations.
@@ -72,6 +75,19 @@ pub enum Command {
         #[command(subcommand)]
         command: DiscordCommand,
     },
+    /// Declare an incident: every status page and help-center page shows it until closed.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Open an incident with this text (or change the open one's text).
+    Open { text: String },
+    /// Close the open incident.
+    Close,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +216,17 @@ pub enum BenchCommand {
         /// delivered before it sends the next.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+    },
+    /// The web side under load: searches and articles from `concurrency` clients for
+    /// `seconds`; prints one JSON line (requests per second, p50 and p99).
+    Web {
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// The help center served.
+        #[arg(long, default_value = "helpcenter")]
+        helpcenter: std::path::PathBuf,
     },
     /// The built binary (`relaydesk run`, a child process) against a fake platform on
     /// 127.0.0.1: people with open tickets each send messages, relayed into their

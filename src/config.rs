@@ -81,6 +81,10 @@ pub struct Web {
     /// default `http://<bind>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// The largest attachment the request form takes, in MB.
+    pub max_upload_mb: u64,
+    /// Requests the form takes from one address, and from one IP, in an hour.
+    pub submit_per_hour: u32,
 }
 
 impl Default for Web {
@@ -88,6 +92,8 @@ impl Default for Web {
         Web {
             bind: "127.0.0.1:8080".into(),
             public_url: None,
+            max_upload_mb: 10,
+            submit_per_hour: 5,
         }
     }
 }

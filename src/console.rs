@@ -188,6 +188,8 @@ impl ChannelAdapter for ConsoleAdapter {
         sink: Arc<dyn InboundSink>,
         shutdown: CancellationToken,
     ) -> Result<(), AdapterError> {
+        // A terminal has no connection to lose.
+        sink.connection(NAME, relaydesk_core::health::Connection::Connected);
         let interactive = std::io::stdin().is_terminal();
         if interactive {
             self.print("console> ", i18n::agents().console_hello());

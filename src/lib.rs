@@ -4,13 +4,16 @@
 pub mod app;
 pub mod bench;
 mod bench_relay;
+mod bench_web;
 pub mod cli;
 pub mod config;
 pub mod console;
 mod conversations;
+mod incident;
 mod kb;
 pub mod mail;
 mod mailer;
+pub mod metrics;
 mod platforms;
 mod verify;
 mod web;
@@ -50,6 +53,7 @@ pub fn main(cli: Cli) -> ExitCode {
             | Command::Kb { .. }
             | Command::Bench { .. }
             | Command::Discord { .. }
+            | Command::Incident { .. }
     );
     init_logging(
         &config,
@@ -96,6 +100,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Web => until_signalled(Application::build_web(&config)).await,
         Command::Check => check(&config).await,
         Command::Migrate => {
             let store = app::open_store(&config).await?;
@@ -113,6 +118,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Kb { command } => kb::execute(&config, command),
         Command::Bench { command } => bench::execute(command).await,
         Command::Discord { command } => platforms::discord_command(&config, command).await,
+        Command::Incident { command } => incident::execute(&config, command).await,
     }
 }
 

@@ -1,5 +1,6 @@
-//! The one HTTP server, on `[web].bind`: `/healthz`, and the routes platforms add
-//! (Slack's Events API in HTTP mode).
+//! The one HTTP server, on `[web].bind`: the web side's pages and operations endpoints
+//! (`relaydesk_web::routes`), and the routes platforms add (Slack's Events API in HTTP
+//! mode).
 //!
 //! It faces the internet, so no client can hold it: headers must arrive within
 //! [`HEADER_TIMEOUT`], a whole request within [`REQUEST_TIMEOUT`], an idle kept-alive
@@ -11,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -21,6 +22,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
 /// How long a client may take to send a request's headers, from the moment its
@@ -50,10 +52,7 @@ pub struct WebServer {
 impl WebServer {
     /// Binds `bind` (port 0 picks a free port: [`WebServer::addr`] says which) and
     /// logs the address it listens on.
-    pub async fn bind(
-        bind: &str,
-        routes: impl IntoIterator<Item = Router>,
-    ) -> anyhow::Result<Self> {
+    pub async fn bind(bind: &str) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(bind).await.with_context(|| {
             format!("cannot listen on {bind} ([web].bind; port 0 takes any free one)")
         })?;
@@ -61,15 +60,17 @@ impl WebServer {
             .local_addr()
             .with_context(|| format!("cannot tell the address bound for {bind}"))?;
         tracing::info!("web server listening on http://{addr}");
-        let router = routes.into_iter().fold(
-            Router::new().route("/healthz", get(|| async { "ok" })),
-            Router::merge,
-        );
         Ok(WebServer {
             listener,
             addr,
-            router,
+            router: Router::new(),
         })
+    }
+
+    /// The server, serving `routes` too.
+    pub fn with_routes(mut self, routes: impl IntoIterator<Item = Router>) -> Self {
+        self.router = routes.into_iter().fold(self.router, Router::merge);
+        self
     }
 
     /// The address bound.
@@ -84,7 +85,7 @@ impl WebServer {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ));
-        let service = TowerToHyperService::new(router);
+        let service = router;
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT);
@@ -108,8 +109,15 @@ impl WebServer {
                     }
                 },
             };
-            let connection =
-                graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+            // Each request knows the client's address (the request form's limits).
+            let service = service.clone().map_request(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                },
+            );
+            let service = TowerToHyperService::new(service);
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
                 // A timeout or a client that went away: nothing the server must act on.
                 if let Err(e) = connection.await {

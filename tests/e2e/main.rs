@@ -1,6 +1,7 @@
 //! End-to-end tests of the built `relaydesk` binary.
 
 mod app;
+mod browser;
 mod cli;
 mod conformance;
 mod console;
@@ -11,5 +12,7 @@ mod edge;
 mod helpers;
 mod identity;
 mod slack;
+mod web;
+mod web_ops;
 
 pub(crate) use relaydesk_fakes::{discord as fake_discord, slack as fake_slack};

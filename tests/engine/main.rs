@@ -13,3 +13,4 @@ mod selfservice;
 mod timers;
 mod tools;
 mod triage;
+mod web;

@@ -9,14 +9,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use relaydesk_core::adapter::{Content, Inbound, InboundSink};
 use relaydesk_core::desk::choice::CONTACT;
+use relaydesk_core::health::Connection;
 use relaydesk_core::i18n;
 use relaydesk_core::Person;
 use serde_json::{json, Value};
 use serenity::all::{
     ApplicationId, ChannelId, ChannelType, ClientBuilder, CommandDataOptionValue,
-    CommandInteraction, ComponentInteraction, ComponentInteractionDataKind, Context, EventHandler,
-    GuildId, Interaction, InteractionId, Message, MessageId, MessageUpdateEvent, Permissions,
-    Ready, ResumedEvent,
+    CommandInteraction, ComponentInteraction, ComponentInteractionDataKind, ConnectionStage,
+    Context, EventHandler, GuildId, Interaction, InteractionId, Message, MessageId,
+    MessageUpdateEvent, Permissions, Ready, ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::http::{LightMethod, Request, Route};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -772,10 +773,20 @@ impl EventHandler for Handler {
     }
 
     async fn ready(&self, _ctx: Context, ready: Ready) {
+        self.0.sink.connection(ids::NAME, Connection::Connected);
         self.0.on_ready(ready).await;
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
         tracing::info!("gateway session resumed");
+        self.0.sink.connection(ids::NAME, Connection::Connected);
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        // serenity reconnects by itself; READY or RESUMED says when it is back.
+        if event.new == ConnectionStage::Disconnected {
+            let why = "the gateway connection to Discord was lost".to_string();
+            self.0.sink.connection(ids::NAME, Connection::Down(why));
+        }
     }
 }

@@ -722,6 +722,7 @@ mod tests {
             priority: None,
             triage: Vec::new(),
             post: None,
+            web_form: false,
             status: Some(relaydesk_core::adapter::CardStatus {
                 state: relaydesk_core::State::Assigned,
                 assignee: Some("Grace".into()),

@@ -19,6 +19,7 @@ use relaydesk_core::adapter::{
     Action, AdapterError, Body, Capabilities, ChannelAdapter, Delivered, InboundSink, Outbound,
     SendError,
 };
+use relaydesk_core::health::Connection;
 use relaydesk_core::i18n;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
@@ -119,7 +120,11 @@ impl SlackAdapter {
     }
 
     /// Asks Slack who the bot is, retrying while Slack cannot be reached.
-    async fn bot_user(&self, shutdown: &CancellationToken) -> Result<Option<String>, AdapterError> {
+    async fn bot_user(
+        &self,
+        sink: &dyn InboundSink,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<String>, AdapterError> {
         let mut backoff = std::time::Duration::from_millis(500);
         loop {
             match self.web.whoami().await {
@@ -135,6 +140,8 @@ impl SlackAdapter {
                 }
                 Err(e) => {
                     tracing::warn!(error = %web::describe(&e), retry_in_ms = backoff.as_millis() as u64, "Slack's Web API is unreachable");
+                    let why = format!("Slack's Web API is unreachable: {}", web::describe(&e));
+                    sink.connection(ids::NAME, Connection::Down(why));
                 }
             }
             tokio::select! {
@@ -252,12 +259,12 @@ impl SlackAdapter {
         sink: Arc<dyn InboundSink>,
         shutdown: CancellationToken,
     ) -> Result<(), AdapterError> {
-        let Some(bot_user) = self.bot_user(&shutdown).await? else {
+        let Some(bot_user) = self.bot_user(sink.as_ref(), &shutdown).await? else {
             return Ok(());
         };
         let intake = Arc::new(Intake {
             web: self.web.clone(),
-            sink,
+            sink: sink.clone(),
             bot_user,
             agent_channels: self.settings.agent_channels.clone(),
             help_channels: self.settings.help_channels.clone(),
@@ -268,6 +275,9 @@ impl SlackAdapter {
                 .map_err(|m| self.error(m)),
             Some(gate) => {
                 gate.open(intake);
+                // Slack calls in; there is no connection of ours to lose. Deliveries
+                // that cannot reach Slack show it down.
+                sink.connection(ids::NAME, Connection::Connected);
                 tracing::info!(
                     "Slack Events API ready on /slack/events, /slack/interactions, /slack/commands"
                 );

@@ -8,6 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use slack_morphism::prelude::*;
 use tokio_util::sync::CancellationToken;
 
+use relaydesk_core::health::Connection;
+
+use crate::ids;
 use crate::intake::Intake;
 use crate::json;
 use crate::web::Connector;
@@ -23,6 +26,7 @@ pub(crate) async fn run(
         .with_error_handler(on_error)
         .with_user_state(intake.clone());
     let callbacks = SlackSocketModeListenerCallbacks::new()
+        .with_hello_events(|_hello, _client, state| on_hello(state))
         .with_push_events(on_push)
         .with_interaction_events(on_interaction)
         .with_command_events(on_command);
@@ -44,6 +48,13 @@ async fn intake_of(state: &SlackClientEventsUserState) -> UserCallbackResult<Arc
     let guard = state.read().await;
     let intake = guard.get_user_state::<Arc<Intake>>().cloned();
     intake.ok_or_else(|| "the Slack intake is not set up".into())
+}
+
+/// Slack greets every socket it opens: the connection is up.
+async fn on_hello(state: SlackClientEventsUserState) {
+    if let Ok(intake) = intake_of(&state).await {
+        intake.sink.connection(ids::NAME, Connection::Connected);
+    }
 }
 
 async fn on_push(
@@ -86,7 +97,7 @@ async fn on_command(
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Client,
-    _state: SlackClientEventsUserState,
+    state: SlackClientEventsUserState,
 ) -> http::StatusCode {
     use slack_morphism::errors::{SlackClientError, SlackClientProtocolError};
     // A protocol error's text holds the whole envelope (message text included): only
@@ -106,6 +117,18 @@ fn on_error(
             "unreadable Slack Socket Mode message skipped; it was acknowledged, so Slack will not send it again"
         );
         return http::StatusCode::OK;
+    }
+    if let Some(SlackClientError::SocketModeProtocolError(e)) = err.downcast_ref() {
+        // The socket broke (slack-morphism says so before it reconnects); the next
+        // hello says it is up again.
+        tracing::warn!(error = %e.message, "Slack Socket Mode connection lost; reconnecting");
+        if let Ok(intake) = state.try_read() {
+            if let Some(intake) = intake.get_user_state::<Arc<Intake>>() {
+                let why = "the Socket Mode connection to Slack was lost".to_string();
+                intake.sink.connection(ids::NAME, Connection::Down(why));
+            }
+        }
+        return http::StatusCode::INTERNAL_SERVER_ERROR;
     }
     let error = match err.downcast_ref::<SlackClientError>() {
         Some(e) => crate::web::describe(e),

@@ -402,6 +402,8 @@ pub fn send_error(e: SlackClientError) -> SendError {
         SlackClientError::HttpError(h) if h.status_code.is_client_error() => {
             SendError::Permanent(format!("HTTP {}", h.status_code))
         }
+        // No answer at all: refused, reset, unresolvable.
+        SlackClientError::HttpProtocolError(_) => SendError::Unreachable(describe(&e)),
         other => SendError::Transient(describe(&other)),
     }
 }

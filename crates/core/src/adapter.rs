@@ -292,6 +292,9 @@ pub struct TicketCard {
     /// The public post the ticket came from (its address), when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post: Option<String>,
+    /// The ticket came from the web form: the person reads replies by email.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub web_form: bool,
     /// Where the ticket stands; `None` on the card as first posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CardStatus>,
@@ -357,6 +360,9 @@ impl TicketCard {
         }
         if let Some(post) = &self.post {
             lines.push(say.card_from_post(post));
+        }
+        if self.web_form {
+            lines.push(say.card_web_form().to_string());
         }
         lines.push(say.card_hint().to_string());
         if let Some(s) = &self.status {
@@ -446,9 +452,14 @@ pub enum SendError {
         /// Slack's `Retry-After`, Discord's `retry_after`: try again after this long.
         retry_after: Duration,
     },
-    /// Worth retrying with backoff (network, 5xx).
+    /// Worth retrying with backoff (a 5xx, a timeout).
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// The platform could not be reached at all (connection refused or lost): retried
+    /// like [`SendError::Transient`], and the adapter shows down until a send goes
+    /// through.
+    #[error("platform unreachable: {0}")]
+    Unreachable(String),
     /// Retrying cannot help (channel gone, bot not invited, message rejected).
     #[error("permanent failure: {0}")]
     Permanent(String),
@@ -498,6 +509,10 @@ pub trait InboundSink: Send + Sync {
     async fn catch_up(&self, _adapter: &str) -> crate::store::CatchUp {
         crate::store::CatchUp::default()
     }
+
+    /// The named adapter's connection to its platform changed (a socket up, a gateway
+    /// session lost): the status page shows it. Ignored by default.
+    fn connection(&self, _adapter: &str, _state: crate::health::Connection) {}
 }
 
 /// A platform connector. It converts and delivers; it never stores or decides.

@@ -16,9 +16,10 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapter::{Action, ChannelAdapter, Outbound, SendError};
+use crate::adapter::{Action, ChannelAdapter, Outbound, OutboundKind, SendError};
 use crate::clock::Clock;
 use crate::engine::Engine;
+use crate::health::DeliveryFailure;
 use crate::store::{DeliveryState, OutboxItem, Receipt, RowAction, Store, StoreError};
 use crate::types::Millis;
 
@@ -372,6 +373,7 @@ impl Dispatcher {
         adapter: &dyn ChannelAdapter,
         row: OutboxItem,
     ) -> Result<Outcome, StoreError> {
+        let (written_at, name) = (row.created_at, adapter.name());
         let mut to = row.to.clone();
         match &row.parent {
             None => {}
@@ -420,24 +422,48 @@ impl Dispatcher {
             ))),
         };
         let now = self.clock.now();
+        let health = self.engine.health();
         let error = match result {
             Ok(delivered) => {
+                health.delivered(name, now);
+                metrics::counter!("relaydesk_messages_sent_total", "adapter" => name.to_string())
+                    .increment(1);
+                if message.payload.kind == OutboundKind::Relay && message.action == Action::Post {
+                    // From the event's arrival (the row is written in its turn) to the
+                    // copy on the other side.
+                    let seconds = (now - written_at).max(0) as f64 / 1000.0;
+                    metrics::histogram!("relaydesk_relay_latency_seconds").record(seconds);
+                }
                 return Ok(Outcome::Delivered(Receipt {
                     id: row.id,
                     kind: message.payload.kind,
                     platform_message_id: delivered.message_id,
                     thread: delivered.thread,
-                }))
+                }));
             }
             Err(SendError::RateLimited { retry_after }) => {
+                retried(name);
                 let at = now + retry_after.as_millis() as Millis;
                 tracing::info!(to = %message.to, retry_after_ms = retry_after.as_millis() as u64, "rate limited");
                 self.store.retry(row.id, at, None, now).await?;
                 return Ok(Outcome::HoldUntil(at));
             }
-            Err(SendError::Transient(error)) => {
+            Err(e @ (SendError::Transient(_) | SendError::Unreachable(_))) => {
                 // Tried again for as long as it takes: the platform is down, not the
                 // message wrong.
+                let (error, unreachable) = match e {
+                    SendError::Unreachable(why) => (why, true),
+                    SendError::Transient(why) => (why, false),
+                    other => (other.to_string(), false),
+                };
+                let failure = if unreachable {
+                    DeliveryFailure::Unreachable(&error)
+                } else {
+                    DeliveryFailure::Temporary(&error)
+                };
+                health.delivery_failed(name, failure, now);
+                failed(name);
+                retried(name);
                 let attempt = row.attempts + 1;
                 let at = now + backoff(row.attempts, self.settings.max_backoff);
                 tracing::warn!(to = %message.to, %error, attempt, retry_in_ms = at - now, "delivery failed; will retry");
@@ -454,6 +480,8 @@ impl Dispatcher {
             Err(SendError::Permanent(error)) => error,
         };
         tracing::error!(to = %message.to, %error, "delivery failed for good");
+        health.delivery_failed(name, DeliveryFailure::Permanent, now);
+        failed(name);
         self.store.failed(row.id, &error, now).await?;
         if message.action == Action::Post {
             self.report(
@@ -470,6 +498,16 @@ impl Dispatcher {
             tracing::error!(error = %e, "could not tell anyone about a delivery problem");
         }
     }
+}
+
+fn failed(adapter: &str) {
+    metrics::counter!("relaydesk_delivery_failures_total", "adapter" => adapter.to_string())
+        .increment(1);
+}
+
+fn retried(adapter: &str) {
+    metrics::counter!("relaydesk_delivery_retries_total", "adapter" => adapter.to_string())
+        .increment(1);
 }
 
 /// The wait before the next try of a row that failed `attempts` times before: one

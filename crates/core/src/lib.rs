@@ -9,16 +9,19 @@ pub mod dispatch;
 pub mod email;
 pub mod engine;
 pub mod files;
+pub mod health;
 pub mod i18n;
 pub mod intent;
 pub mod knowledge;
 pub mod memory;
 pub mod runtime;
+pub mod status;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod text;
 pub mod types;
+pub mod web;
 
 pub use adapter::{
     Capabilities, ChannelAdapter, Choice, Content, Inbound, InboundSink, Outbound, OutboundKind,

@@ -121,13 +121,25 @@ async fn run_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Pending>, ba
 impl InboundSink for EngineSink {
     async fn submit(&self, event: Inbound) -> Result<Accepted, SinkError> {
         let (id, address) = (event.id.clone(), event.address.clone());
+        let health = self.engine.health();
+        health.event_received(&address.adapter, self.engine.clock().now());
+        let received = || {
+            metrics::counter!("relaydesk_messages_received_total", "adapter" => address.adapter.clone())
+                .increment(1)
+        };
         match self.handle(event).await {
             Ok(Handled::Duplicate) => {
                 tracing::info!(%id, %address, "already handled; skipped");
                 Ok(Accepted::Duplicate)
             }
-            Ok(Handled::Done) => Ok(Accepted::Handled),
-            Ok(Handled::Ignored) => Ok(Accepted::Ignored),
+            Ok(Handled::Done) => {
+                received();
+                Ok(Accepted::Handled)
+            }
+            Ok(Handled::Ignored) => {
+                received();
+                Ok(Accepted::Ignored)
+            }
             Err(e) => {
                 tracing::error!(error = %e, %id, %address, "message not stored");
                 Err(SinkError(Box::new(e)))
@@ -143,6 +155,10 @@ impl InboundSink for EngineSink {
                 crate::store::CatchUp::default()
             }
         }
+    }
+
+    fn connection(&self, adapter: &str, state: crate::health::Connection) {
+        self.engine.health().set_connection(adapter, state);
     }
 
     async fn settled(&self, adapter: &str) {
@@ -178,6 +194,9 @@ pub async fn run(
     let delivery = CancellationToken::new();
     let dispatching = tokio::spawn(dispatcher.run(delivery.clone()));
     let mut receivers = tokio::task::JoinSet::new();
+    for adapter in &adapters {
+        sink.engine.health().register(adapter.name());
+    }
     for adapter in adapters {
         let (sink, stop): (Arc<dyn InboundSink>, _) = (sink.clone(), intake.clone());
         receivers.spawn(async move { adapter.run(sink, stop).await });

@@ -214,6 +214,8 @@ pub struct OutboxItem {
     /// It may already be on the platform: a process died holding it, or its last send
     /// got no answer.
     pub in_doubt: bool,
+    /// When the engine wrote it.
+    pub created_at: Millis,
     /// The parent row's state and platform message id, when the row has a parent.
     pub parent: Option<(DeliveryState, Option<String>)>,
     /// The state and platform message id of the row an update or delete is about.
@@ -1040,7 +1042,16 @@ pub trait Reports: Send + Sync {
 /// A durable store: SQLite or PostgreSQL in `crates/store`. Each event's work is one
 /// [`Tx`]; the outbox queue and the read models are ports of their own.
 #[async_trait]
-pub trait Store: OutboxQueue + EmailQueue + Reports + Send + Sync {
+pub trait Store:
+    OutboxQueue
+    + EmailQueue
+    + Reports
+    + crate::web::WebStore
+    + crate::status::StatusReports
+    + crate::status::Incidents
+    + Send
+    + Sync
+{
     /// Opens a transaction.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 

@@ -564,6 +564,7 @@ fn card(person: &str) -> Payload {
         priority: None,
         triage: vec![("Which plan?".into(), person.into())],
         post: None,
+        web_form: false,
         status: None,
     };
     Payload {

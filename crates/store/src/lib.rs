@@ -43,6 +43,10 @@ macro_rules! on_pool {
     };
 }
 
+// After `on_pool!`, which they use.
+mod status;
+mod web;
+
 /// A SQLite or PostgreSQL store.
 pub struct SqlStore {
     db: Db,
@@ -311,7 +315,7 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, conversation_id, parent_id, adapter, channel, thread, kind, body, sender, choices, files, action, target_id, idempotency_key, attempts, in_doubt";
+    "id, conversation_id, parent_id, adapter, channel, thread, kind, body, sender, choices, files, action, target_id, idempotency_key, attempts, in_doubt, created_at";
 
 #[async_trait]
 impl Store for SqlStore {

@@ -268,6 +268,7 @@ pub(crate) struct OutboxRow {
     idempotency_key: String,
     attempts: i64,
     in_doubt: i32,
+    created_at: i64,
 }
 
 impl OutboxRow {
@@ -288,6 +289,7 @@ impl OutboxRow {
             idempotency_key: self.idempotency_key,
             attempts: self.attempts,
             in_doubt: self.in_doubt != 0,
+            created_at: self.created_at,
             parent,
             target,
             payload: {

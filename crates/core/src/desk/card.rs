@@ -24,6 +24,7 @@ pub fn ticket_card(conv: &Conversation, person: &Person, queue: &str) -> TicketC
         priority: conv.priority.map(|p| p.to_string()),
         triage: Vec::new(),
         post: None,
+        web_form: person.platform == crate::web::WEB,
         status: None,
     }
 }

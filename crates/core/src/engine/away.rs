@@ -11,6 +11,7 @@ use crate::email::{Letter, Part};
 use crate::i18n;
 use crate::store::{NewEmail, StoreError};
 use crate::types::{Author, Conversation, Millis};
+use crate::web::WEB;
 
 use super::turn::Turn;
 use super::{Engine, EngineError};
@@ -30,7 +31,7 @@ impl Engine {
         if !notify.enabled {
             return Ok(());
         }
-        if t.tx.identity(conv.user_id).await?.is_none() {
+        if self.requester_email(t, conv).await?.is_none() {
             return Ok(());
         }
         let messages = t.tx.messages(conv.id).await?;
@@ -40,12 +41,30 @@ impl Engine {
             .map(|m| m.created_at)
             .max()
             .unwrap_or(conv.created_at);
-        if t.now - last_word < notify.away_after {
+        // A web requester is never in a chat: every reply is emailed.
+        let away_after = match conv.user_address.adapter.as_str() {
+            WEB => 0,
+            _ => notify.away_after,
+        };
+        if t.now - last_word < away_after {
             return Ok(());
         }
         // Every reply since they last wrote, not only those after `away_after`.
         t.tx.schedule_away(conv.id, last_word + 1, t.now + notify.batch_window)
             .await
+    }
+
+    /// Where the person of `conv` is emailed: a web requester at the address they
+    /// gave, anyone else at their verified address.
+    async fn requester_email(
+        &self,
+        t: &mut Turn,
+        conv: &Conversation,
+    ) -> Result<Option<String>, StoreError> {
+        if conv.user_address.adapter == WEB {
+            return Ok(Some(conv.user_address.channel.clone()));
+        }
+        Ok(t.tx.identity(conv.user_id).await?.map(|i| i.email))
     }
 
     /// Writes the away emails due at `now` to the email outbox; returns how many.
@@ -91,7 +110,7 @@ impl Engine {
         let Some(conv) = t.tx.conversation(id).await? else {
             return Ok(None);
         };
-        let Some(identity) = t.tx.identity(conv.user_id).await? else {
+        let Some(email) = self.requester_email(t, &conv).await? else {
             return Ok(None);
         };
         let messages = t.tx.messages(id).await?;
@@ -104,7 +123,7 @@ impl Engine {
         if replies.is_empty() {
             return Ok(None);
         }
-        let (token, unsubscribed) = t.tx.optout(&identity.email, &new_token()).await?;
+        let (token, unsubscribed) = t.tx.optout(&email, &new_token()).await?;
         if unsubscribed {
             return Ok(None);
         }
@@ -124,6 +143,13 @@ impl Engine {
             .capabilities(&conv.user_address.adapter)
             .link_to(&conv.user_address);
         parts.push(match link {
+            _ if conv.user_address.adapter == WEB => {
+                let url = self.activity_url(number);
+                Part::Link {
+                    text: say.email_web_activity(&url),
+                    url,
+                }
+            }
             Some(url) => Part::Link {
                 text: say.email_away_continue(&url),
                 url,
@@ -141,7 +167,7 @@ impl Engine {
         let letter = Letter::of(say.email_away_subject(number), &parts);
         Ok(Some(NewEmail {
             key: format!("away:{id}:{since}"),
-            to: identity.email,
+            to: email,
             subject: letter.subject,
             text: letter.text,
             html: letter.html,

@@ -75,6 +75,8 @@ impl Engine {
             agent_channel: &q.agent_channel,
         };
         self.advance_checked(t, conv, open).await?;
+        t.counts
+            .push(("relaydesk_handoffs_total", "queue", q.name.clone()));
         let mut card = ticket_card(conv, &ev.author, &q.name);
         card.triage = triage_fields(answers);
         if ev.private_address.is_some() {
@@ -92,7 +94,10 @@ impl Engine {
                 t.tx.save_conversation(conv, t.now).await?;
             }
         }
-        let mut opened = say.ticket_opened(number, &q.name);
+        let mut opened = match conv.user_address.adapter.as_str() {
+            crate::web::WEB => say.web_ticket_opened(number, &q.name),
+            _ => say.ticket_opened(number, &q.name),
+        };
         let away = q.hours.as_ref().and_then(|h| h.next_opening(t.now));
         if let (Some(hours), Some(opening)) = (q.hours.as_ref(), away) {
             opened.push_str("\n\n");

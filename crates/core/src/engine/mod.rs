@@ -24,6 +24,7 @@
 //! | `history.rs` | the person's tickets, a page at a time; continuing one of them |
 //! | `timers.rs` | [`Engine::tick`]: what time alone changes |
 //! | `failures.rs` | a delivery that failed for good |
+//! | `web.rs` | the web form's tickets, My activity's sign-in and replies |
 
 mod agent;
 mod away;
@@ -42,6 +43,7 @@ mod tools;
 mod triage;
 mod turn;
 mod verify;
+mod web;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -62,6 +64,7 @@ use crate::types::{Address, Millis};
 pub use timers::Ticked;
 use turn::Turn;
 pub use verify::{LinkCheck, LinkError};
+pub use web::{web_address, WebError, WebRequest, SIGN_IN};
 
 /// A queue of agents: the phrases that reach it, the channel where its tickets go,
 /// the questions asked first and when its team is there.
@@ -204,6 +207,7 @@ pub struct Engine {
     intents: IntentMatcher,
     wake: Arc<Notify>,
     codes: Option<Arc<dyn CodeMailer>>,
+    health: Arc<crate::health::Health>,
 }
 
 impl Engine {
@@ -230,6 +234,7 @@ impl Engine {
             intents,
             wake,
             codes: None,
+            health: Arc::default(),
         }
     }
 
@@ -257,6 +262,11 @@ impl Engine {
     /// Notified after every commit that wrote outbox rows.
     pub fn wake(&self) -> &Arc<Notify> {
         &self.wake
+    }
+
+    /// The health board the runtime, the dispatcher and the adapters report to.
+    pub fn health(&self) -> &Arc<crate::health::Health> {
+        &self.health
     }
 
     /// Handles one inbound event in one transaction.

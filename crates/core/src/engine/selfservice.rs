@@ -40,6 +40,18 @@ impl Engine {
         if let Some(feedback) = choice.as_deref().filter(|c| FEEDBACK.contains(c)) {
             t.tx.record_feedback(conv.id, feedback, t.now).await?;
         }
+        let outcome = match choice.as_deref() {
+            Some(HELPED) => Some("helped"),
+            Some(MORE_HELP) => Some("more_help"),
+            // An agent asked for right under an answer (the button, "agent", a typed
+            // number); the "Contact support" button elsewhere is not an answer's outcome.
+            Some(AGENT) if offered.iter().any(|c| c.value == AGENT) => Some("agent"),
+            _ => None,
+        };
+        if let Some(outcome) = outcome {
+            t.counts
+                .push(("relaydesk_kb_answers_total", "outcome", outcome.into()));
+        }
         match choice.as_deref() {
             Some(HELPED) => {
                 self.tell(t, conv, None, &say.glad_it_helped(), Vec::new())
@@ -70,7 +82,11 @@ impl Engine {
                     .await?;
                 return Ok(());
             }
-            Lookup::NoMatch => (say.no_match(), Vec::new(), Vec::new()),
+            Lookup::NoMatch => {
+                t.counts
+                    .push(("relaydesk_kb_answers_total", "outcome", "declined".into()));
+                (say.no_match(), Vec::new(), Vec::new())
+            }
             Lookup::Articles(hits) => {
                 let ids = hits.iter().map(|h| h.id.clone()).collect();
                 (

@@ -22,6 +22,8 @@ pub(super) struct Turn {
     wrote: bool,
     /// One-time codes to mail once the transaction commits: (address, email).
     pub codes: Vec<(String, Letter)>,
+    /// Counters to add one to once the transaction commits: (name, label, value).
+    pub counts: Vec<(&'static str, &'static str, String)>,
 }
 
 /// Where an outbox row goes.
@@ -63,6 +65,7 @@ impl Turn {
             rows: 0,
             wrote: false,
             codes: Vec::new(),
+            counts: Vec::new(),
         })
     }
 
@@ -78,6 +81,9 @@ impl Turn {
                 Some(mailer) => mailer.send_code(to, letter),
                 None => tracing::warn!("a one-time code was not mailed: no mailer is set up"),
             }
+        }
+        for (name, label, value) in self.counts {
+            metrics::counter!(name, label => value).increment(1);
         }
         Ok(())
     }

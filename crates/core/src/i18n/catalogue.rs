@@ -23,6 +23,7 @@ pub(crate) const KEYS: &[(&str, &[&str])] = &[
     ("glad_it_helped", &[]),
     ("not_relayed", &["number"]),
     ("ticket_opened", &["number", "queue"]),
+    ("web_ticket_opened", &["number", "queue"]),
     ("continue_in_private", &["number"]),
     ("no_history", &[]),
     ("not_your_choice", &[]),
@@ -200,6 +201,13 @@ pub(crate) const KEYS: &[(&str, &[&str])] = &[
     ("email_away_wrote", &["agent"]),
     ("email_away_continue", &["link"]),
     ("email_away_continue_chat", &[]),
+    ("card_web_form", &[]),
+    ("email_web_subject", &["number"]),
+    ("email_web_received", &["subject", "number"]),
+    ("email_web_activity", &["link"]),
+    ("email_signin_subject", &[]),
+    ("email_signin_text", &["minutes"]),
+    ("email_signin_ignore", &[]),
     ("email_unsubscribe", &["link"]),
     // ---- web pages ----
     ("page_verified_title", &[]),
@@ -375,6 +383,14 @@ impl Catalogue {
     /// A ticket was opened in `queue`.
     pub fn ticket_opened(&self, number: i64, queue: &str) -> String {
         self.fill("ticket_opened", &[("number", &number), ("queue", &queue)])
+    }
+
+    /// A ticket from the web form was opened in a queue: replies come by email.
+    pub fn web_ticket_opened(&self, number: i64, queue: &str) -> String {
+        self.fill(
+            "web_ticket_opened",
+            &[("number", &number), ("queue", &queue)],
+        )
     }
 
     /// A handoff from a shared place goes on in a direct message.
@@ -1188,6 +1204,44 @@ impl Catalogue {
     /// How to go on, where it has none.
     pub fn email_away_continue_chat(&self) -> &'static str {
         self.text("email_away_continue_chat")
+    }
+
+    /// The card line of a ticket from the web form.
+    pub fn card_web_form(&self) -> &'static str {
+        self.text("card_web_form")
+    }
+
+    /// The subject of the web form's confirmation.
+    pub fn email_web_subject(&self, number: i64) -> String {
+        self.fill("email_web_subject", &[("number", &number)])
+    }
+
+    /// The web form's confirmation.
+    pub fn email_web_received(&self, subject: &str, number: i64) -> String {
+        self.fill(
+            "email_web_received",
+            &[("subject", &subject), ("number", &number)],
+        )
+    }
+
+    /// Where a web requester follows their tickets.
+    pub fn email_web_activity(&self, link: &str) -> String {
+        self.fill("email_web_activity", &[("link", &link)])
+    }
+
+    /// The subject of a My activity sign-in email.
+    pub fn email_signin_subject(&self) -> &'static str {
+        self.text("email_signin_subject")
+    }
+
+    /// A My activity sign-in email, before the link.
+    pub fn email_signin_text(&self, minutes: i64) -> String {
+        self.fill("email_signin_text", &[("minutes", &minutes)])
+    }
+
+    /// A My activity sign-in email, after the link.
+    pub fn email_signin_ignore(&self) -> &'static str {
+        self.text("email_signin_ignore")
     }
 
     /// The unsubscribe line of an away email.

@@ -22,6 +22,7 @@ macro_rules! every_sentence {
         add("glad_it_helped", say.glad_it_helped());
         add("not_relayed", say.not_relayed(n));
         add("ticket_opened", say.ticket_opened(n, who));
+        add("web_ticket_opened", say.web_ticket_opened(n, who));
         add("continue_in_private", say.continue_in_private(n));
         add("no_history", say.no_history());
         add("tickets_intro", say.tickets_intro(1));
@@ -222,6 +223,16 @@ macro_rules! every_sentence {
             "email_away_continue_chat",
             say.email_away_continue_chat().into(),
         );
+        add("card_web_form", say.card_web_form().into());
+        add("email_web_subject", say.email_web_subject(n));
+        add("email_web_received", say.email_web_received("<b>", n));
+        add(
+            "email_web_activity",
+            say.email_web_activity("https://desk.example.com/activity"),
+        );
+        add("email_signin_subject", say.email_signin_subject().into());
+        add("email_signin_text", say.email_signin_text(15));
+        add("email_signin_ignore", say.email_signin_ignore().into());
         add(
             "email_unsubscribe",
             say.email_unsubscribe("https://app.example.com/login?state=1"),
