@@ -150,14 +150,15 @@ impl Application {
             keys,
             config.public_url(),
         ));
-        routes.push(relaydesk_web::routes(Arc::new(relaydesk_web::WebState {
-            engine: engine.clone(),
-            store: store.clone(),
-            helpcenter: helpcenter.clone(),
-            settings: web_settings(config, mailer.is_some()),
-            health: engine.health().clone(),
-            metrics: crate::metrics::install(),
-        })));
+        routes.push(relaydesk_web::routes(Arc::new(
+            relaydesk_web::WebState::new(
+                engine.clone(),
+                store.clone(),
+                helpcenter.clone(),
+                web_settings(config, mailer.is_some()),
+                crate::metrics::install(),
+            ),
+        )));
         let web = web.with_routes(routes);
         let dispatcher = Dispatcher::new(
             engine.clone(),
@@ -272,6 +273,7 @@ pub fn web_settings(config: &Config, mail: bool) -> relaydesk_web::WebSettings {
         submit_per_hour: config.web.submit_per_hour,
         mail,
         files_dir: config.relay.files_dir.clone(),
+        blocked_domains: config.identity.blocked_domains.clone(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `relaydesk bench web`: the web side (`relaydesk web` on a scratch SQLite file and a
 //! help center) under a steady load from this process: `concurrency` clients, each
 //! asking for a help-center search (`/?q=`) and an article (`/articles/<id>`) in turn,
-//! for `seconds`. Prints one JSON line: requests per second, p50 and p99.
+//! for `seconds`; then, as the reference in the same run, the same clients on
+//! `/healthz`. Prints one JSON line: requests per second, p50 and p99 of each.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -57,6 +58,65 @@ pub async fn run(helpcenter: &Path, concurrency: usize, seconds: u64) -> anyhow:
             .await?
             .error_for_status()?;
     }
+    let pages = load(&client, addr, paths, concurrency, seconds).await?;
+    // The reference, in the same run: the same server and clients on `/healthz`, which
+    // reads nothing, so the difference is the pages' own work.
+    let bare = Arc::new(vec!["/healthz".to_string()]);
+    let reference = load(&client, addr, bare, concurrency, seconds).await?;
+    shutdown.cancel();
+    running.await.context("the web side stopped")??;
+    let report = serde_json::json!({
+        "bench": "web",
+        "concurrency": concurrency,
+        "articles": articles.len(),
+        "pages": pages.figures(),
+        "reference_healthz": reference.figures(),
+        "pages_over_reference": (pages.per_second() / reference.per_second() * 100.0).round() / 100.0,
+    });
+    println!("{report}");
+    Ok(())
+}
+
+/// What one load measured.
+struct Measured {
+    took: Vec<Duration>,
+    errors: u64,
+    elapsed: f64,
+}
+
+impl Measured {
+    fn per_second(&self) -> f64 {
+        self.took.len() as f64 / self.elapsed
+    }
+
+    /// The `q` quantile of the answers' times, in milliseconds.
+    fn quantile_ms(&self, q: f64) -> f64 {
+        let at = ((self.took.len() as f64 * q) as usize).min(self.took.len().saturating_sub(1));
+        let ms = self.took.get(at).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        (ms * 100.0).round() / 100.0
+    }
+
+    fn figures(&self) -> serde_json::Value {
+        serde_json::json!({
+            "requests": self.took.len(),
+            "errors": self.errors,
+            "seconds": (self.elapsed * 10.0).round() / 10.0,
+            "requests_per_s": self.per_second().round(),
+            "p50_ms": self.quantile_ms(0.50),
+            "p99_ms": self.quantile_ms(0.99),
+        })
+    }
+}
+
+/// `concurrency` clients asking for `paths` in turn for `seconds`, each waiting for
+/// its answer before it asks again.
+async fn load(
+    client: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    paths: Arc<Vec<String>>,
+    concurrency: usize,
+    seconds: u64,
+) -> anyhow::Result<Measured> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut clients = Vec::with_capacity(concurrency);
@@ -81,34 +141,19 @@ pub async fn run(helpcenter: &Path, concurrency: usize, seconds: u64) -> anyhow:
             (took, errors)
         }));
     }
-    let mut took = Vec::new();
-    let mut errors = 0;
-    for c in clients {
-        let (t, e) = c.await.context("a client stopped")?;
-        took.extend(t);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    shutdown.cancel();
-    running.await.context("the web side stopped")??;
-    took.sort();
-    let at = |q: f64| {
-        took.get(((took.len() as f64 * q) as usize).min(took.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    let mut measured = Measured {
+        took: Vec::new(),
+        errors: 0,
+        elapsed: 0.0,
     };
-    let report = serde_json::json!({
-        "bench": "web",
-        "concurrency": concurrency,
-        "seconds": (elapsed * 10.0).round() / 10.0,
-        "requests": took.len(),
-        "errors": errors,
-        "requests_per_s": (took.len() as f64 / elapsed).round(),
-        "p50_ms": (at(0.50) * 100.0).round() / 100.0,
-        "p99_ms": (at(0.99) * 100.0).round() / 100.0,
-        "articles": articles.len(),
-    });
-    println!("{report}");
-    Ok(())
+    for c in clients {
+        let (took, errors) = c.await.context("a client stopped")?;
+        measured.took.extend(took);
+        measured.errors += errors;
+    }
+    measured.elapsed = started.elapsed().as_secs_f64();
+    measured.took.sort();
+    Ok(measured)
 }
 
 /// `text` as a query-string value.

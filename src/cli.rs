@@ -218,7 +218,8 @@ pub enum BenchCommand {
         concurrency: usize,
     },
     /// The web side under load: searches and articles from `concurrency` clients for
-    /// `seconds`; prints one JSON line (requests per second, p50 and p99).
+    /// `seconds`, then `/healthz` as the reference; prints one JSON line (requests per
+    /// second, p50 and p99 of each).
     Web {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,

@@ -9,60 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::fake_slack::{self as fake, FakeSlack, Posted};
-use crate::helpers::WAIT;
+use crate::helpers::{Postgres, WAIT};
 use crate::slack::{eventually, users, within, workspace, Bot, AGENTS, SECRET};
-
-/// A fresh PostgreSQL database for one test, dropped afterwards.
-struct Postgres {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Postgres {
-    fn new() -> Postgres {
-        let admin = std::env::var("RELAYDESK_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!(
-            "relaydesk_e2e_{}_{}",
-            std::process::id(),
-            seed() % 1_000_000
-        );
-        admin_sql(&admin, &format!("create database {name}"));
-        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        let url = format!("{base}/{name}");
-        Postgres { admin, name, url }
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        admin_sql(
-            &self.admin,
-            &format!("drop database if exists {} with (force)", self.name),
-        );
-    }
-}
-
-fn admin_sql(admin: &str, sql: &str) {
-    use sqlx::Connection;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let mut conn = sqlx::PgConnection::connect(admin)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                "PostgreSQL is not reachable at {admin} ({e}). Start it with \
-                 `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
-                 or point RELAYDESK_TEST_POSTGRES at a server where this user may create databases."
-            )
-            });
-        sqlx::query(sql).execute(&mut conn).await.expect(sql);
-    });
-}
 
 fn seed() -> u64 {
     SystemTime::now()

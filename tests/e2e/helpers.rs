@@ -306,3 +306,67 @@ agent_channel = "{sales}"
 "#
     )
 }
+
+/// A fresh PostgreSQL database on `RELAYDESK_TEST_POSTGRES` for one test, dropped
+/// afterwards.
+pub struct Postgres {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl Postgres {
+    pub fn new() -> Postgres {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static MADE: AtomicU32 = AtomicU32::new(0);
+        let admin = std::env::var("RELAYDESK_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(1);
+        let name = format!(
+            "relaydesk_e2e_{}_{nanos}_{}",
+            std::process::id(),
+            MADE.fetch_add(1, Ordering::Relaxed)
+        );
+        admin_sql(&admin, &format!("create database {name}"));
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        let url = format!("{base}/{name}");
+        Postgres { admin, name, url }
+    }
+
+    /// Drops the database, even under a running process (its connections are cut).
+    pub fn drop_now(&self) {
+        admin_sql(
+            &self.admin,
+            &format!("drop database if exists {} with (force)", self.name),
+        );
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.drop_now();
+    }
+}
+
+fn admin_sql(admin: &str, sql: &str) {
+    use sqlx::Connection;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(admin)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL is not reachable at {admin} ({e}). Start it with \
+                     `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
+                     or point RELAYDESK_TEST_POSTGRES at a server where this user may create databases."
+                )
+            });
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    });
+}

@@ -152,10 +152,13 @@ fn sign_in(client: &Client, addr: &str, smtp: &FakeSmtp, email: &str, n: usize) 
     token
 }
 
+/// Opens the page of the link with `token` and presses its button.
 fn confirm(client: &Client, addr: &str, token: &str) -> Response {
+    let page = get(client, addr, &format!("/activity/signin?token={token}")).1;
+    let csrf = hidden(&page, "csrf");
     client
         .post(format!("http://{addr}/activity/signin/confirm"))
-        .form(&[("token", token)])
+        .form(&[("token", token), ("csrf", csrf.as_str())])
         .send()
         .expect("confirm the link")
 }
@@ -343,9 +346,23 @@ fn my_activity_shows_a_requesters_own_tickets_without_notes_and_takes_replies() 
         !ticket.contains("known bug"),
         "internal notes never show: {ticket}"
     );
+    assert!(
+        !ticket.contains("<b>Meetings"),
+        "the subject is text: {ticket}"
+    );
 
     // Someone else's ticket, or one that does not exist, is not there.
     assert_eq!(get(&ada, &addr, "/activity/tickets/2").0, 404);
+    let page = get(&ada, &addr, "/activity/tickets/1").1;
+    let theirs = ada
+        .post(format!("http://{addr}/activity/tickets/2/reply"))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("text", "into Bo's ticket"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(theirs.status(), 404);
     assert_eq!(get(&ada, &addr, "/activity/tickets/99").0, 404);
     assert_eq!(
         get(&bo, &addr, "/activity/tickets/1").0,
@@ -411,6 +428,19 @@ fn an_expired_sign_in_link_is_refused() {
         .and_then(|t| t.split_whitespace().next())
         .expect("a token")
         .to_string();
+    // Another site's page cannot press the button for the browser: without the page's
+    // token the link is not used.
+    let forged = client
+        .post(format!("http://{addr}/activity/signin/confirm"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        get(&client, &addr, "/activity/tickets/1").0,
+        303,
+        "not signed in"
+    );
     // Fifteen minutes pass.
     expire_links(&ws);
     let refused = confirm(&client, &addr, &token);
@@ -502,6 +532,19 @@ fn the_form_refuses_forgery_large_or_wrong_files_and_too_many_requests() {
         .unwrap()
         .contains("photo.png: This type of file is not accepted."));
 
+    let long = "x".repeat(201);
+    let refused = submit(
+        &client,
+        &addr,
+        &Request::new("ada@example.com", &long),
+        None,
+    );
+    assert_eq!(refused.status(), 422);
+    assert!(refused
+        .text()
+        .unwrap()
+        .contains("At most 200 characters, please."));
+
     let mut blank = Request::new("not-an-address", "");
     blank.question_type = "";
     let refused = submit(&client, &addr, &blank, None);
@@ -527,32 +570,36 @@ fn the_form_refuses_forgery_large_or_wrong_files_and_too_many_requests() {
         assert!(answer.text().unwrap().contains(&format!("#{n}.")));
         console.expect(&format!("agent[support]> Ticket #{n} · support"));
     }
-    let limited = submit(
-        &client,
-        &addr,
-        &Request::new("ada@example.com", "Third"),
-        None,
-    );
+    // Ada again, from another address of this machine: her address's limit.
+    let elsewhere = Client::builder()
+        .cookie_store(true)
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .timeout(WAIT)
+        .build()
+        .unwrap();
+    let third = Request::new("ada@example.com", "Third");
+    let limited = submit(&elsewhere, &addr, &third, None);
     assert_eq!(limited.status(), 429);
-    assert!(limited
-        .text()
-        .unwrap()
-        .contains("Too many requests this hour"));
-    // From another address, the same IP is limited too.
-    let limited = submit(
-        &client,
-        &addr,
-        &Request::new("bo@example.com", "Fourth"),
-        None,
+    let page = limited.text().unwrap();
+    assert!(page.contains("Too many requests this hour"), "{page}");
+    assert!(
+        page.contains(r#"value="Third""#),
+        "what was typed is kept: {page}"
     );
-    assert_eq!(limited.status(), 429);
-
-    // Nothing refused opened a ticket: after the two, the next ticket (from the chat)
-    // is #3.
-    console.say("talk to an agent");
+    // Bo, from the first IP: that IP's limit.
+    let fourth = Request::new("bo@example.com", "Fourth");
+    assert_eq!(submit(&client, &addr, &fourth, None).status(), 429);
+    // Bo from the other IP is fine.
+    let fifth = Request::new("bo@example.com", "Fifth");
+    assert_eq!(submit(&elsewhere, &addr, &fifth, None).status(), 200);
     console.expect("agent[support]> Ticket #3 · support");
+
+    // Nothing refused opened a ticket: after the three, the next ticket (from the chat)
+    // is #4.
+    console.say("talk to an agent");
+    console.expect("agent[support]> Ticket #4 · support");
     let mut lines = console.seen.clone();
     lines.extend(console.finish_with_log().0);
     let cards = lines.iter().filter(|l| l.contains("> Ticket #")).count();
-    assert_eq!(cards, 3, "{lines:#?}");
+    assert_eq!(cards, 4, "{lines:#?}");
 }

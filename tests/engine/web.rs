@@ -7,7 +7,7 @@ use relaydesk_core::engine::{WebError, WebRequest};
 use relaydesk_core::store::EmailQueue;
 use relaydesk_core::text::Lang;
 use relaydesk_core::web::WebStore;
-use relaydesk_core::{EngineConfig, OutboundKind, Priority, State};
+use relaydesk_core::{EngineConfig, OutboundKind, Priority, Reports, State};
 
 use crate::desk::{caps, on_both, Desk, TestDb};
 
@@ -17,6 +17,7 @@ on_both!(
     agents_replies_are_emailed_to_a_web_requester_without_the_notes,
     a_requester_replies_to_their_own_open_tickets_only,
     a_signed_in_requester_is_one_with_their_verified_chat_identity,
+    a_blocked_requester_opens_nothing_and_adds_nothing,
     sign_in_links_sessions_and_submissions_are_kept,
 );
 
@@ -118,13 +119,18 @@ async fn a_form_sent_twice_opens_one_ticket(db: &TestDb) {
     assert_eq!(desk.engine.web_request(&form).await.unwrap(), 1);
     let other = request("another-form", "ada@example.com", "Again");
     assert_eq!(desk.engine.web_request(&other).await.unwrap(), 2);
+    // The first one reloaded after the second: still the first one's number.
+    assert_eq!(desk.engine.web_request(&form).await.unwrap(), 1);
+    // The same form sent again with the address corrected is another request.
+    let corrected = request("same-form", "bo@example.com", "Twice");
+    assert_eq!(desk.engine.web_request(&corrected).await.unwrap(), 3);
     let mut unknown = request("f3", "ada@example.com", "Nowhere");
     unknown.queue = "nowhere".into();
     assert!(matches!(
         desk.engine.web_request(&unknown).await,
         Err(WebError::NoQueue(_))
     ));
-    assert_eq!(emails(&desk).await.len(), 2);
+    assert_eq!(emails(&desk).await.len(), 3);
 }
 
 async fn agents_replies_are_emailed_to_a_web_requester_without_the_notes(db: &TestDb) {
@@ -347,5 +353,49 @@ async fn sign_in_links_sessions_and_submissions_are_kept(db: &TestDb) {
             .await
             .unwrap(),
         (1, 2)
+    );
+}
+
+async fn a_blocked_requester_opens_nothing_and_adds_nothing(db: &TestDb) {
+    let desk = Desk::configured(db.store().await, caps(4000), mailing).await;
+    desk.engine
+        .web_request(&request("f1", "ada@example.com", "First"))
+        .await
+        .unwrap();
+    desk.deliver().await;
+    let thread = desk.card_thread();
+    desk.agent_says(&thread, "!block 7d").await;
+    assert!(matches!(
+        desk.engine
+            .web_request(&request("f2", "ada@example.com", "Second"))
+            .await,
+        Err(WebError::Blocked)
+    ));
+    assert!(matches!(
+        desk.engine.web_reply("ada@example.com", 1, "Hello?").await,
+        Err(WebError::Blocked)
+    ));
+    let listed = desk
+        .store
+        .requester_tickets("ada@example.com")
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "no second ticket");
+    let detail = desk.store.conversation(1).await.unwrap().unwrap();
+    assert!(!detail.messages.iter().any(|m| m.body == "Hello?"));
+    assert_eq!(
+        desk.store
+            .requester_ticket("ada@example.com", 1)
+            .await
+            .unwrap()
+            .map(|t| t.number),
+        Some(1)
+    );
+    assert_eq!(
+        desk.store
+            .requester_ticket("bo@example.com", 1)
+            .await
+            .unwrap(),
+        None
     );
 }

@@ -323,6 +323,9 @@ pub struct Message {
     pub author_name: String,
     /// Its words (the latest, after an edit).
     pub body: String,
+    /// The files attached to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<crate::adapter::FileRef>,
     /// When it was stored.
     pub created_at: Millis,
 }

@@ -76,6 +76,13 @@ pub trait WebStore: Send + Sync {
         since: Millis,
     ) -> Result<(i64, i64), StoreError>;
 
-    /// The tickets of the requester `email` (lower case), newest first.
+    /// The tickets of the requester `email` (lower case), newest first (500 at most).
     async fn requester_tickets(&self, email: &str) -> Result<Vec<RequesterTicket>, StoreError>;
+
+    /// The requester's ticket `number`; `None` when it is not theirs.
+    async fn requester_ticket(
+        &self,
+        email: &str,
+        number: i64,
+    ) -> Result<Option<RequesterTicket>, StoreError>;
 }

@@ -23,7 +23,7 @@ pub(crate) fn conversation_columns_of(alias: &str) -> String {
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, author, author_name, body, created_at";
+    "id, conversation_id, author, author_name, body, files, created_at";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} `{value}`"))
@@ -234,6 +234,7 @@ pub(crate) struct MessageRow {
     author: String,
     author_name: String,
     body: String,
+    files: String,
     created_at: i64,
 }
 
@@ -245,6 +246,8 @@ impl MessageRow {
             author: Author::parse(&self.author).ok_or_else(|| corrupt("author", &self.author))?,
             author_name: self.author_name,
             body: self.body,
+            files: serde_json::from_str(&self.files)
+                .map_err(|e| StoreError::Corrupt(format!("stored message files: {e}")))?,
             created_at: self.created_at,
         })
     }

@@ -99,17 +99,38 @@ impl WebStore for SqlStore {
     }
 
     async fn requester_tickets(&self, email: &str) -> Result<Vec<RequesterTicket>, StoreError> {
+        self.tickets_of_requester(email, None).await
+    }
+
+    async fn requester_ticket(
+        &self,
+        email: &str,
+        number: i64,
+    ) -> Result<Option<RequesterTicket>, StoreError> {
+        let found = self.tickets_of_requester(email, Some(number)).await?;
+        Ok(found.into_iter().next())
+    }
+}
+
+impl SqlStore {
+    /// The requester's tickets, or the one numbered `number`: those of their web
+    /// identity and of every identity verified with the address.
+    async fn tickets_of_requester(
+        &self,
+        email: &str,
+        number: Option<i64>,
+    ) -> Result<Vec<RequesterTicket>, StoreError> {
         let sql = format!(
             "select c.ticket_number, c.id, {}, c.state, c.user_adapter, c.updated_at
              from conversation c join person p on p.id = c.person_id
-             where c.ticket_number is not null
+             where c.ticket_number is not null and ($3 is null or c.ticket_number = $3)
                and ((p.platform = $1 and p.platform_user_id = $2) or lower(p.verified_email) = $2)
              order by c.updated_at desc, c.id desc limit 500",
             crate::rows::SUBJECT
         );
         type Row = (i64, i64, String, String, String, i64);
         let rows: Vec<Row> = on_pool!(&self.db, pool => sqlx::query_as(&sql).bind(WEB)
-            .bind(email).fetch_all(pool).await)
+            .bind(email).bind(number).fetch_all(pool).await)
         .map_err(db_error)?;
         rows.into_iter()
             .map(

@@ -18,12 +18,13 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
-use relaydesk_core::desk::identity::{check_address, hash_secret, new_state};
+use relaydesk_core::desk::identity::{hash_secret, new_state};
 use relaydesk_core::engine::WebError;
 use relaydesk_core::types::{Author, Millis, State as ConvState};
 use relaydesk_core::web::RequesterTicket;
 use serde::Deserialize;
 
+use crate::form::{requester_address, TEXT_MAX};
 use crate::i18n::Ui;
 use crate::lang::UiLang;
 use crate::layout::{render, Chrome, MessagePage};
@@ -95,6 +96,8 @@ struct Said {
     at: String,
     at_iso: String,
     lines: Vec<String>,
+    /// Names and sizes of the files attached.
+    files: Vec<String>,
 }
 
 #[derive(Template)]
@@ -301,9 +304,9 @@ async fn ask_link(
     if !state.settings.mail {
         return (lang, ask_page(&state, chrome, token, typed, None, None)).into_response();
     }
-    let email = match check_address(&typed, &[]) {
-        Ok(email) => email,
-        Err(_) => {
+    let email = match requester_address(&typed, &state.settings.blocked_domains) {
+        Some(email) => email,
+        None => {
             let e = if typed.is_empty() {
                 t.error_email_required
             } else {
@@ -359,39 +362,58 @@ async fn ask_link(
 #[derive(Deserialize)]
 struct LinkToken {
     token: Option<String>,
+    /// The page's token, on the form that uses the link: nobody else's page can sign a
+    /// browser in (as themselves).
+    csrf: Option<String>,
 }
 
 /// The page a sign-in link opens: a button, so that only a person uses the link.
 async fn signin_page(
     State(state): State<Arc<WebState>>,
     lang: UiLang,
+    jar: CookieJar,
     Query(link): Query<LinkToken>,
 ) -> Response {
     let chrome = Chrome::load(&state, lang.lang).await.at("/activity");
     let t = chrome.t;
+    let (csrf, cookie) = csrf::token(&jar, state.settings.secure_cookies());
     let page = SigninPage {
         title: t.signin_confirm_title.to_string(),
         text: t.signin_confirm_text.to_string(),
         problem: None,
         token: Some(link.token.unwrap_or_default()),
         ask_email: false,
-        csrf: String::new(),
+        csrf,
         email: String::new(),
         email_error: None,
         chrome,
     };
     // The token stays out of other sites' logs.
     let no_referrer = [("referrer-policy", "no-referrer")];
-    (lang, no_referrer, render(StatusCode::OK, &page)).into_response()
+    let page = (lang, no_referrer, render(StatusCode::OK, &page)).into_response();
+    with_cookie(cookie, page)
 }
 
 async fn signin(
     State(state): State<Arc<WebState>>,
     lang: UiLang,
+    jar: CookieJar,
     Form(link): Form<LinkToken>,
 ) -> Response {
     let now = state.engine.clock().now();
     let token = link.token.unwrap_or_default();
+    if !csrf::matches(&jar, link.csrf.as_deref()) {
+        // The link is left unused: the person can open it again.
+        let chrome = Chrome::load(&state, lang.lang).await.at("/activity");
+        let t = chrome.t;
+        let page = MessagePage {
+            title: t.sign_in.to_string(),
+            text: t.error_form_expired.to_string(),
+            link: None,
+            chrome,
+        };
+        return (lang, render(StatusCode::FORBIDDEN, &page)).into_response();
+    }
     let used = match token.is_empty() {
         true => Ok(None),
         false => state.store.use_signin(&link_hash(&token), now).await,
@@ -477,8 +499,7 @@ async fn their_ticket(
     email: &str,
     number: i64,
 ) -> Result<Option<RequesterTicket>, relaydesk_core::StoreError> {
-    let tickets = state.store.requester_tickets(email).await?;
-    Ok(tickets.into_iter().find(|x| x.number == number))
+    state.store.requester_ticket(email, number).await
 }
 
 async fn ticket(
@@ -527,7 +548,8 @@ async fn show_ticket(
     let messages = detail
         .messages
         .iter()
-        .filter(|m| m.author != Author::Note && !m.body.trim().is_empty())
+        .filter(|m| m.author != Author::Note)
+        .filter(|m| !m.body.trim().is_empty() || !m.files.is_empty())
         .map(|m| {
             let (class, from) = match m.author {
                 Author::User => ("user", t.you.to_string()),
@@ -541,6 +563,11 @@ async fn show_ticket(
                 at: when(m.created_at),
                 at_iso: iso(m.created_at),
                 lines: m.body.lines().map(str::to_string).collect(),
+                files: m
+                    .files
+                    .iter()
+                    .map(|f| format!("{} ({} KB)", f.name, f.size.div_ceil(1024)))
+                    .collect(),
             }
         })
         .collect();
@@ -587,6 +614,10 @@ async fn reply(
         let problem = Some(t.error_reply_required.to_string());
         return show_ticket(&state, lang, &jar, &number, problem).await;
     }
+    if text.chars().count() > TEXT_MAX {
+        let problem = Some(t.error_too_long.replace("{max}", &TEXT_MAX.to_string()));
+        return show_ticket(&state, lang, &jar, &number, problem).await;
+    }
     let Ok(n) = number.parse::<i64>() else {
         let chrome = Chrome::load(&state, lang.lang).await;
         return not_found(chrome, lang);
@@ -599,6 +630,10 @@ async fn reply(
         }
         Err(WebError::Closed(_)) => {
             let problem = Some(t.reply_closed.to_string());
+            show_ticket(&state, lang, &jar, &number, problem).await
+        }
+        Err(WebError::Blocked) => {
+            let problem = Some(t.error_blocked.to_string());
             show_ticket(&state, lang, &jar, &number, problem).await
         }
         Err(e) => {

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use axum_extra::extract::CookieJar;
-use relaydesk_core::desk::identity::{check_address, new_token};
+use relaydesk_core::desk::identity::{check_address, new_token, AddressProblem};
 use relaydesk_core::desk::triage::{QuestionKind, PRIORITY_QUESTION};
 use relaydesk_core::engine::{WebError, WebRequest};
 use relaydesk_core::text::Lang;
@@ -36,10 +36,17 @@ const QUESTION_TYPE: &str = "question_type";
 const PRODUCT_AREA: &str = "product_area";
 /// An hour, in milliseconds.
 const HOUR: i64 = 60 * 60 * 1000;
+/// The longest subject, product area and description taken, in characters: a card
+/// and its transcript stay a few messages long.
+const SUBJECT_MAX: usize = 200;
+const AREA_MAX: usize = 100;
+pub(crate) const TEXT_MAX: usize = 20_000;
 
 /// This module's routes.
 pub(crate) fn routes(max_upload_bytes: usize) -> Router<Arc<WebState>> {
-    let limit = max_upload_bytes * MAX_FILES + 1024 * 1024;
+    let limit = max_upload_bytes
+        .saturating_mul(MAX_FILES)
+        .saturating_add(1024 * 1024);
     Router::new().route(
         "/support/new",
         get(page).post(submit).layer(DefaultBodyLimit::max(limit)),
@@ -64,6 +71,7 @@ struct Errors {
     question_type: Option<String>,
     subject: Option<String>,
     description: Option<String>,
+    product_area: Option<String>,
     attachments: Option<String>,
 }
 
@@ -73,6 +81,7 @@ impl Errors {
             || self.question_type.is_some()
             || self.subject.is_some()
             || self.description.is_some()
+            || self.product_area.is_some()
             || self.attachments.is_some()
     }
 }
@@ -104,27 +113,35 @@ struct FormPage {
 
 async fn page(State(state): State<Arc<WebState>>, lang: UiLang, jar: CookieJar) -> Response {
     let chrome = Chrome::load(&state, lang.lang).await.at("/support/new");
-    let form = form_page(
+    form(
         &state,
         chrome,
         &jar,
-        Fields::default(),
-        Errors::default(),
-        None,
-    );
-    with_token(lang, StatusCode::OK, form)
+        lang,
+        StatusCode::OK,
+        Filled::default(),
+    )
 }
 
-/// The form, filled with `fields`, and the cookie its token needs when the browser
-/// has none.
-fn form_page(
+/// What a form shown again carries: what was typed, and what is wrong with it.
+#[derive(Default)]
+struct Filled {
+    fields: Fields,
+    errors: Errors,
+    /// The sentence over the form.
+    problem: Option<String>,
+}
+
+/// The form page answered with `status`, filled as `filled`, with the cookie its token
+/// needs when the browser has none.
+fn form(
     state: &WebState,
     chrome: Chrome,
     jar: &CookieJar,
-    fields: Fields,
-    errors: Errors,
-    problem: Option<String>,
-) -> (FormPage, Option<axum::http::HeaderValue>) {
+    ui_lang: UiLang,
+    status: StatusCode,
+    filled: Filled,
+) -> Response {
     let (token, cookie) = csrf::token(jar, state.settings.secure_cookies());
     let config = state.engine.config();
     let lang = chrome.lang;
@@ -137,24 +154,16 @@ fn form_page(
         impacts: impacts(config, lang, t),
         areas: choices(config, PRODUCT_AREA, lang),
         attachments_hint: t.attachments_hint.replace("{max}", &max),
-        fields,
-        errors,
-        problem,
+        fields: filled.fields,
+        errors: filled.errors,
+        problem: filled.problem,
         chrome,
     };
-    (page, cookie)
-}
-
-fn with_token(
-    lang: UiLang,
-    status: StatusCode,
-    (page, cookie): (FormPage, Option<axum::http::HeaderValue>),
-) -> Response {
     let mut headers = HeaderMap::new();
     if let Some(cookie) = cookie {
         headers.insert(SET_COOKIE, cookie);
     }
-    (lang, headers, render(status, &page)).into_response()
+    (ui_lang, headers, render(status, &page)).into_response()
 }
 
 /// A file as it arrived: its name and bytes, or why it was refused already.
@@ -259,19 +268,17 @@ async fn submit(
     let t = chrome.t;
     if !csrf::matches(&jar, submitted.csrf.as_deref()) {
         let problem = Some(t.error_form_expired.to_string());
-        let page = form_page(
-            &state,
-            chrome,
-            &jar,
-            submitted.fields,
-            Errors::default(),
+        let filled = Filled {
+            fields: submitted.fields,
             problem,
-        );
-        return with_token(lang, StatusCode::FORBIDDEN, page);
+            ..Filled::default()
+        };
+        return form(&state, chrome, &jar, lang, StatusCode::FORBIDDEN, filled);
     }
     let config = state.engine.config();
     let topics = topics(config, chrome.lang);
-    let (errors, email, topic) = check(&submitted, &topics, t, max);
+    let blocked = &state.settings.blocked_domains;
+    let (errors, email, topic) = check(&submitted, &topics, t, (max, blocked));
     let mut errors = errors;
     let files: Vec<(&str, &[u8], &'static str)> = submitted
         .files
@@ -287,27 +294,48 @@ async fn submit(
             errors.attachments = Some(too_large(t, max));
         }
         let problem = Some(t.form_has_errors.to_string());
-        let page = form_page(&state, chrome, &jar, submitted.fields, errors, problem);
-        return with_token(lang, StatusCode::UNPROCESSABLE_ENTITY, page);
+        let filled = Filled {
+            fields: submitted.fields,
+            errors,
+            problem,
+        };
+        return form(
+            &state,
+            chrome,
+            &jar,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            filled,
+        );
     }
     let (Some(email), Some(topic)) = (email, topic) else {
         return error_page(&state, lang).await;
     };
     let now = state.engine.clock().now();
     let limit = i64::from(state.settings.submit_per_hour);
+    // Counted before it is taken, this one included: requests sent at once cannot all
+    // pass the count.
+    if let Err(e) = state.store.record_submission(&email, &ip, now).await {
+        tracing::warn!(error = %e, "request form: cannot count submissions");
+        return error_page(&state, lang).await;
+    }
     match state.store.submissions_since(&email, &ip, now - HOUR).await {
-        Ok((by_address, by_ip)) if by_address >= limit || by_ip >= limit => {
+        Ok((by_address, by_ip)) if by_address > limit || by_ip > limit => {
             tracing::info!(%ip, "request form: the hourly limit was reached");
             let problem = Some(t.error_rate_limited.to_string());
-            let page = form_page(
+            let filled = Filled {
+                fields: submitted.fields,
+                problem,
+                ..Filled::default()
+            };
+            return form(
                 &state,
                 chrome,
                 &jar,
-                submitted.fields,
-                Errors::default(),
-                problem,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                filled,
             );
-            return with_token(lang, StatusCode::TOO_MANY_REQUESTS, page);
         }
         Ok(_) => {}
         Err(e) => {
@@ -321,7 +349,17 @@ async fn submit(
         .unwrap_or_else(new_token);
     let mut kept = Vec::with_capacity(files.len());
     for (index, (name, bytes, mime)) in files.into_iter().enumerate() {
-        match upload::keep(&state.settings.files_dir, &key, index, name, mime, bytes).await {
+        let kept_as = format!("{key}-{email}");
+        match upload::keep(
+            &state.settings.files_dir,
+            &kept_as,
+            index,
+            name,
+            mime,
+            bytes,
+        )
+        .await
+        {
             Ok(file) => kept.push(file),
             Err(e) => {
                 tracing::error!(error = %e, "request form: cannot keep an attachment");
@@ -340,6 +378,14 @@ async fn submit(
     );
     let number = match state.engine.web_request(&request).await {
         Ok(number) => number,
+        Err(WebError::Blocked) => {
+            let filled = Filled {
+                fields: submitted.fields,
+                problem: Some(t.error_blocked.to_string()),
+                ..Filled::default()
+            };
+            return form(&state, chrome, &jar, lang, StatusCode::FORBIDDEN, filled);
+        }
         Err(WebError::NoQueue(queue)) => {
             tracing::error!(%queue, "request form: a question type names no queue");
             return error_page(&state, lang).await;
@@ -349,9 +395,6 @@ async fn submit(
             return error_page(&state, lang).await;
         }
     };
-    if let Err(e) = state.store.record_submission(&email, &ip, now).await {
-        tracing::warn!(error = %e, "request form: the submission was not counted");
-    }
     let mut text = t.your_ticket_number.replace("{n}", &number.to_string());
     if state.settings.mail {
         text.push(' ');
@@ -372,7 +415,7 @@ fn check<'a>(
     s: &Submitted,
     topics: &'a [Topic],
     t: &Ui,
-    max: usize,
+    (max, blocked): (usize, &[String]),
 ) -> (Errors, Option<String>, Option<&'a Topic>) {
     let f = &s.fields;
     let mut errors = Errors::default();
@@ -380,27 +423,29 @@ fn check<'a>(
         errors.email = Some(t.error_email_required.to_string());
         None
     } else {
-        // A `/` would read as a thread in the requester's address.
-        match check_address(&f.email, &[]) {
-            Ok(address) if !address.contains('/') => Some(address),
-            Err(relaydesk_core::desk::identity::AddressProblem::Typo(_)) => {
-                Some(f.email.to_lowercase())
-            }
-            _ => {
-                errors.email = Some(t.error_email_invalid.to_string());
-                None
-            }
+        let checked = requester_address(&f.email, blocked);
+        if checked.is_none() {
+            errors.email = Some(t.error_email_invalid.to_string());
         }
+        checked
     };
     let topic = topics.iter().find(|x| x.value == f.question_type);
     if topic.is_none() {
         errors.question_type = Some(t.error_question_type_required.to_string());
     }
+    let too_long = |max: usize| t.error_too_long.replace("{max}", &max.to_string());
     if f.subject.is_empty() {
         errors.subject = Some(t.error_subject_required.to_string());
+    } else if f.subject.chars().count() > SUBJECT_MAX {
+        errors.subject = Some(too_long(SUBJECT_MAX));
     }
     if f.description.trim().is_empty() {
         errors.description = Some(t.error_description_required.to_string());
+    } else if f.description.chars().count() > TEXT_MAX {
+        errors.description = Some(too_long(TEXT_MAX));
+    }
+    if f.product_area.chars().count() > AREA_MAX {
+        errors.product_area = Some(too_long(AREA_MAX));
     }
     let mut refusals = Vec::new();
     if s.files.len() > MAX_FILES {
@@ -428,6 +473,18 @@ fn check<'a>(
         errors.attachments = Some(refusals.join(" "));
     }
     (errors, email, topic)
+}
+
+/// The requester's address in `typed` (trimmed, lower case), when it is one the web
+/// side writes to. A domain that looks like a typo of a well-known one is taken: the
+/// form has no second round to ask in. A `/` would read as a thread in the address.
+pub(crate) fn requester_address(typed: &str, blocked: &[String]) -> Option<String> {
+    let checked = match check_address(typed, blocked) {
+        Ok(address) => Some(address),
+        Err(AddressProblem::Typo(_)) => Some(typed.trim().trim_end_matches('.').to_lowercase()),
+        Err(_) => None,
+    };
+    checked.filter(|address| !address.contains('/'))
 }
 
 fn too_large(t: &Ui, max: usize) -> String {

@@ -233,6 +233,12 @@ pub(crate) struct Ui {
     pub(crate) transcript: &'static str,
     /// The hourly limit of sign-in links.
     pub(crate) error_too_many_signins: &'static str,
+    /// The attachments of a message, in a transcript.
+    pub(crate) attachments_label: &'static str,
+    /// A field longer than it may be. {max}
+    pub(crate) error_too_long: &'static str,
+    /// The requester was blocked by an agent.
+    pub(crate) error_blocked: &'static str,
 }
 
 static EN: Ui = Ui {
@@ -346,6 +352,9 @@ static EN: Ui = Ui {
     back_to_activity: "Back to My activity",
     transcript: "Conversation",
     error_too_many_signins: "Too many sign-in links were asked for this address. Try again in an hour.",
+    attachments_label: "Attachments",
+    error_too_long: "At most {max} characters, please.",
+    error_blocked: "Requests from this address can't be taken right now.",
 };
 
 static KO: Ui = Ui {
@@ -461,6 +470,9 @@ static KO: Ui = Ui {
     transcript: "대화",
     error_too_many_signins:
         "이 주소로 요청한 로그인 링크가 너무 많아요. 한 시간 뒤에 다시 시도해 주세요.",
+    attachments_label: "첨부 파일",
+    error_too_long: "{max}자까지 입력할 수 있어요.",
+    error_blocked: "지금은 이 주소로 요청을 받을 수 없어요.",
 };
 
 /// The interface strings of `lang`.

@@ -43,6 +43,29 @@ pub struct WebState {
     /// The process's Prometheus recorder, rendered on `/metrics`; `None` when the
     /// process records no metrics (`/metrics` then answers 404).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The open incident as the pages' banner last read it.
+    incident: status::IncidentCache,
+}
+
+impl WebState {
+    /// What the pages need: the adapters' health is the engine's board.
+    pub fn new(
+        engine: Arc<Engine>,
+        store: Arc<dyn Store>,
+        helpcenter: Arc<LiveHelpCenter>,
+        settings: WebSettings,
+        metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    ) -> WebState {
+        WebState {
+            health: engine.health().clone(),
+            engine,
+            store,
+            helpcenter,
+            settings,
+            metrics,
+            incident: status::IncidentCache::default(),
+        }
+    }
 }
 
 /// The web side's settings.
@@ -60,6 +83,8 @@ pub struct WebSettings {
     /// Where attachments are kept (`[relay].files_dir`, absolute): the adapters copy
     /// them from there to the ticket's thread.
     pub files_dir: PathBuf,
+    /// Domains whose addresses are refused (`[identity].blocked_domains`).
+    pub blocked_domains: Vec<String>,
 }
 
 impl WebSettings {

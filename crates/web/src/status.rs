@@ -4,7 +4,8 @@
 //! open incident. And the banner the help-center pages show when chat may not reach
 //! anyone.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::extract::State;
@@ -40,8 +41,34 @@ pub(crate) async fn banner(state: &WebState, lang: Lang) -> Option<String> {
         .snapshot(now)
         .iter()
         .any(|a| matches!(a.state, Connection::Down(_)));
-    let incident = open_incident(state.store.as_ref()).await;
+    let incident = state.incident.read(state.store.as_ref()).await;
     banner_text(incident.as_ref(), down, lang)
+}
+
+/// How long the banner trusts the incident it read: an incident opened or closed shows
+/// on every page within this, and reading the help center costs the database nothing.
+const INCIDENT_FRESH: Duration = Duration::from_secs(1);
+
+/// The open incident as the banner last read it, and when.
+#[derive(Default)]
+pub(crate) struct IncidentCache(Mutex<Option<(Instant, Option<Incident>)>>);
+
+impl IncidentCache {
+    /// The open incident, read again when what was read is older than
+    /// [`INCIDENT_FRESH`].
+    async fn read(&self, store: &dyn Incidents) -> Option<Incident> {
+        let fresh = |at: &Instant| at.elapsed() < INCIDENT_FRESH;
+        if let Some((_, incident)) = self.lock().as_ref().filter(|(at, _)| fresh(at)) {
+            return incident.clone();
+        }
+        let incident = open_incident(store).await;
+        *self.lock() = Some((Instant::now(), incident.clone()));
+        incident
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Option<Incident>)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 fn banner_text(incident: Option<&Incident>, down: bool, lang: Lang) -> Option<String> {

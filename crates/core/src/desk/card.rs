@@ -207,6 +207,7 @@ mod tests {
             author,
             author_name: name.into(),
             body: body.into(),
+            files: Vec::new(),
             created_at: 0,
         };
         let t = transcript(&[

@@ -48,6 +48,9 @@ pub enum WebError {
     /// The ticket is closed: a new request is needed.
     #[error("ticket #{0} is closed")]
     Closed(i64),
+    /// An agent blocked the requester (`!block`): nothing they send is taken.
+    #[error("the requester is blocked")]
+    Blocked,
     /// No mailer is set up (`[smtp]`).
     #[error("email is not set up")]
     NoMail,
@@ -100,14 +103,23 @@ impl Engine {
         );
         ev.files = request.files.clone();
         ev.make_storable();
-        let mut t = Turn::begin(self, format!("web:{}", request.key)).await?;
+        let key = format!("web:{}:{}", address.channel, request.key);
+        let mut t = Turn::begin(self, key).await?;
         if !t.tx.remember_inbound(&address, &ev.id, t.now).await? {
-            // Submitted twice: the first submission's ticket.
-            let found = t.tx.upsert_person(&ev.author, t.now).await?;
-            let number = found.current.and_then(|c| c.ticket_number);
-            return number.ok_or_else(|| WebError::NotTheirs(0));
+            // Submitted twice (a reload): the first submission's ticket.
+            let first = match t.tx.message_by_source(&address, &ev.id).await? {
+                Some((_, conversation_id)) => t.tx.conversation(conversation_id).await?,
+                None => None,
+            };
+            return first.and_then(|c| c.ticket_number).ok_or_else(|| {
+                let e = format!("web request {} was taken without a ticket", ev.id);
+                WebError::from(StoreError::Corrupt(e))
+            });
         }
         let found = t.tx.upsert_person(&ev.author, t.now).await?;
+        if found.blocked {
+            return Err(WebError::Blocked);
+        }
         let new = NewConversation {
             user_id: found.user_id,
             user_address: address.clone(),
@@ -176,6 +188,9 @@ impl Engine {
         let key = format!("web-reply:{number}:{}", crate::desk::identity::new_token());
         let mut t = Turn::begin(self, key).await?;
         let found = t.tx.upsert_person(&web_person(email), t.now).await?;
+        if found.blocked {
+            return Err(WebError::Blocked);
+        }
         let Some(mut conv) = t.tx.ticket_of(found.user_id, number).await? else {
             return Err(WebError::NotTheirs(number));
         };
