@@ -440,7 +440,7 @@ mod tests {
         assert!(html.contains(r#"<form class="search" method="get" action="/""#));
         assert!(html.contains(r#"<label for="q">Search the help center</label>"#));
         assert!(html.contains(r#"name="q""#));
-        assert!(html.contains("<h2>account</h2>"));
+        assert!(html.contains(r#"<h2 class="tag">account</h2>"#));
         assert!(html.contains(r#"<a href="/articles/a-en">Accounts</a>"#));
     }
 
