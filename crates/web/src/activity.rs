@@ -12,7 +12,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -159,9 +159,11 @@ async fn activity(
     State(state): State<Arc<WebState>>,
     lang: UiLang,
     jar: CookieJar,
+    uri: Uri,
     Query(filter): Query<Filter>,
 ) -> Response {
     let chrome = Chrome::load(&state, lang.lang).await.at("/activity");
+    let chrome = chrome.keeping(uri.query());
     let t = chrome.t;
     let (token, cookie) = csrf::token(&jar, state.settings.secure_cookies());
     let Some((email, _)) = signed_in(&state, &jar).await else {
@@ -372,9 +374,12 @@ async fn signin_page(
     State(state): State<Arc<WebState>>,
     lang: UiLang,
     jar: CookieJar,
+    uri: Uri,
     Query(link): Query<LinkToken>,
 ) -> Response {
+    // Switching language keeps the link's token.
     let chrome = Chrome::load(&state, lang.lang).await.at("/activity");
+    let chrome = chrome.keeping(uri.query());
     let t = chrome.t;
     let (csrf, cookie) = csrf::token(&jar, state.settings.secure_cookies());
     let page = SigninPage {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -137,10 +137,14 @@ struct IndexPage {
 async fn index(
     State(state): State<Arc<WebState>>,
     ui_lang: UiLang,
+    uri: Uri,
     Query(params): Query<SearchParams>,
 ) -> Response {
     let lang = ui_lang.lang;
-    let chrome = Chrome::load(&state, lang).await.at("/");
+    let chrome = Chrome::load(&state, lang)
+        .await
+        .at("/")
+        .keeping(uri.query());
     let q = params.q.unwrap_or_default().trim().to_string();
     let (results, sections) = if q.is_empty() {
         let help_center = state.helpcenter.current();

@@ -27,6 +27,9 @@ pub(crate) struct Chrome {
     /// The path of the nav entry the page belongs to (`/`, `/support/new`,
     /// `/activity`, `/status`), marked as current; empty for none.
     pub(crate) current: &'static str,
+    /// The page's query without its `lang`, kept by the language switch (a search's
+    /// question, a sign-in link's token).
+    keep: String,
 }
 
 /// One entry of the language switch.
@@ -34,6 +37,8 @@ pub(crate) struct Chrome {
 pub(crate) struct LangChoice {
     /// The language's tag, the value of `?lang=`.
     pub(crate) tag: &'static str,
+    /// The same page in this language.
+    pub(crate) href: String,
     /// The language's name, in itself.
     pub(crate) name: &'static str,
     /// The page is in this language.
@@ -49,7 +54,19 @@ impl Chrome {
             t: ui(lang),
             notice,
             current: "",
+            keep: String::new(),
         }
+    }
+
+    /// The switch keeps the rest of the page's `query` (as sent, still encoded).
+    pub(crate) fn keeping(mut self, query: Option<&str>) -> Chrome {
+        self.keep = query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some("lang"))
+            .collect::<Vec<_>>()
+            .join("&");
+        self
     }
 
     /// The layout for a page in `lang`, with the status notice
@@ -77,6 +94,10 @@ impl Chrome {
             .into_iter()
             .map(|lang| LangChoice {
                 tag: lang.as_str(),
+                href: match self.keep.as_str() {
+                    "" => format!("?lang={}", lang.as_str()),
+                    keep => format!("?{keep}&lang={}", lang.as_str()),
+                },
                 name: ui(lang).language_name,
                 current: lang == self.lang,
             })
@@ -168,6 +189,19 @@ mod tests {
         assert!(html.contains(
             r#"<a href="?lang=en" hreflang="en" lang="en" aria-current="true">English</a>"#
         ));
+    }
+
+    #[test]
+    fn the_switch_keeps_the_rest_of_the_query() {
+        let chrome = Chrome::new(Lang::En, None).keeping(Some("q=a+b&lang=en&x=%3C"));
+        let hrefs: Vec<String> = chrome.switch().into_iter().map(|c| c.href).collect();
+        assert_eq!(hrefs, ["?q=a+b&x=%3C&lang=en", "?q=a+b&x=%3C&lang=ko"]);
+        let html = page(chrome);
+        assert!(
+            html.contains(r#"<a href="?q=a+b&#38;x=%3C&#38;lang=ko""#)
+                || html.contains(r#"<a href="?q=a+b&amp;x=%3C&amp;lang=ko""#),
+            "{html}"
+        );
     }
 
     #[test]
