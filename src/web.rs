@@ -81,10 +81,13 @@ impl WebServer {
     /// Serves until `shutdown`, then stops accepting, closes idle connections and
     /// finishes the requests under way (the timeouts bound how long that takes).
     pub async fn serve(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let router = self.router.layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ));
+        let router = self
+            .router
+            .layer(axum::middleware::from_fn(relaydesk_web::security_headers))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            ));
         let service = router;
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())

@@ -454,6 +454,24 @@ fn an_expired_sign_in_link_is_refused() {
         303,
         "not signed in"
     );
+
+    // Every page the server answers carries the security headers, the identity
+    // pages included.
+    for path in [
+        "/",
+        "/activity",
+        "/verify?state=unknown",
+        "/unsubscribe?token=x",
+        "/nowhere",
+    ] {
+        let answer = client.get(format!("http://{addr}{path}")).send().unwrap();
+        let headers = answer.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'none'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(headers.contains_key("referrer-policy"), "{path}");
+    }
     console.finish();
 }
 

@@ -94,6 +94,11 @@ impl WebSettings {
     }
 }
 
+/// Adds the security headers (a content security policy with no script, no framing,
+/// `nosniff`, the referrer policy) to an answer that has not set them: the web side's
+/// pages have them, and the server puts them on everything else it serves.
+pub use security::headers as security_headers;
+
 /// The web side's routes, with the security headers on every answer.
 pub fn routes(state: Arc<WebState>) -> Router {
     Router::new()

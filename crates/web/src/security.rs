@@ -30,7 +30,7 @@ const HEADERS: [(HeaderName, &str); 4] = [
 ];
 
 /// Adds the security headers to the answer, keeping any the handler set itself.
-pub(crate) async fn headers(request: Request, next: Next) -> Response {
+pub async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     add_missing(response.headers_mut());
     response
