@@ -155,7 +155,7 @@ impl Application {
                 engine.clone(),
                 store.clone(),
                 helpcenter.clone(),
-                web_settings(config, mailer.is_some()),
+                web_settings(config),
                 crate::metrics::install(),
             ),
         )));
@@ -265,13 +265,12 @@ pub fn dispatch_settings(config: &Config) -> DispatchSettings {
 }
 
 /// The web side's settings, from `[web]` and `[relay]`.
-pub fn web_settings(config: &Config, mail: bool) -> relaydesk_web::WebSettings {
+pub fn web_settings(config: &Config) -> relaydesk_web::WebSettings {
     relaydesk_web::WebSettings {
         public_url: config.public_url(),
         max_upload_bytes: usize::try_from(config.web.max_upload_mb.saturating_mul(1024 * 1024))
             .unwrap_or(usize::MAX),
         submit_per_hour: config.web.submit_per_hour,
-        mail,
         files_dir: config.relay.files_dir.clone(),
         blocked_domains: config.identity.blocked_domains.clone(),
     }

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use crate::form::{requester_address, TEXT_MAX};
 use crate::i18n::Ui;
 use crate::lang::UiLang;
-use crate::layout::{render, Chrome, MessagePage};
+use crate::layout::{render, unavailable, Chrome, MessagePage};
 use crate::{csrf, WebState};
 
 /// How long a sign-in link works.
@@ -174,7 +174,7 @@ async fn activity(
         Ok(tickets) => tickets,
         Err(e) => {
             tracing::warn!(error = %e, "My activity: cannot list tickets");
-            return error(&state, lang).await;
+            return unavailable(&state, lang).await;
         }
     };
     let filter = match filter.status.as_deref() {
@@ -257,7 +257,7 @@ fn ask_page(
     email_error: Option<String>,
 ) -> Response {
     let t = chrome.t;
-    let mail = state.settings.mail;
+    let mail = state.mails();
     let page = SigninPage {
         title: t.sign_in.to_string(),
         text: if mail {
@@ -303,7 +303,7 @@ async fn ask_link(
         let page = ask_page(&state, chrome, token, typed, problem, None);
         return with_cookie(cookie, (lang, page).into_response());
     }
-    if !state.settings.mail {
+    if !state.mails() {
         return (lang, ask_page(&state, chrome, token, typed, None, None)).into_response();
     }
     let email = match requester_address(&typed, &state.settings.blocked_domains) {
@@ -328,7 +328,7 @@ async fn ask_link(
         Ok(_) => {}
         Err(e) => {
             tracing::warn!(error = %e, "My activity: cannot count sign-in links");
-            return error(&state, lang).await;
+            return unavailable(&state, lang).await;
         }
     }
     let secret = new_state();
@@ -339,7 +339,7 @@ async fn ask_link(
         .await
     {
         tracing::warn!(error = %e, "My activity: cannot keep a sign-in link");
-        return error(&state, lang).await;
+        return unavailable(&state, lang).await;
     }
     let link = format!(
         "{}/activity/signin?token={secret}",
@@ -350,7 +350,7 @@ async fn ask_link(
         .web_signin_email(&email, &link, LINK_MINUTES, lang.lang)
     {
         tracing::warn!(error = %e, "My activity: the sign-in link was not mailed");
-        return error(&state, lang).await;
+        return unavailable(&state, lang).await;
     }
     let page = MessagePage {
         title: t.check_your_email.to_string(),
@@ -438,7 +438,7 @@ async fn signin(
         }
         Err(e) => {
             tracing::warn!(error = %e, "My activity: cannot use a sign-in link");
-            return error(&state, lang).await;
+            return unavailable(&state, lang).await;
         }
     };
     let session = new_state();
@@ -449,11 +449,11 @@ async fn signin(
         .await;
     if let Err(e) = kept {
         tracing::warn!(error = %e, "My activity: cannot keep a session");
-        return error(&state, lang).await;
+        return unavailable(&state, lang).await;
     }
     if let Err(e) = state.engine.web_signed_in(&email).await {
         tracing::warn!(error = %e, "My activity: cannot verify the web identity");
-        return error(&state, lang).await;
+        return unavailable(&state, lang).await;
     }
     let cookie = Cookie::build((SESSION, session))
         .http_only(true)
@@ -498,15 +498,6 @@ async fn signout(
     )
 }
 
-/// The ticket `number` of the signed-in requester; `None` when it is not theirs.
-async fn their_ticket(
-    state: &WebState,
-    email: &str,
-    number: i64,
-) -> Result<Option<RequesterTicket>, relaydesk_core::StoreError> {
-    state.store.requester_ticket(email, number).await
-}
-
 async fn ticket(
     State(state): State<Arc<WebState>>,
     lang: UiLang,
@@ -530,11 +521,11 @@ async fn show_ticket(
     let Ok(number) = number.parse::<i64>() else {
         return not_found(chrome, lang);
     };
-    let found = match their_ticket(state, &email, number).await {
+    let found = match state.store.requester_ticket(&email, number).await {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(error = %e, "My activity: cannot read a ticket");
-            return error(state, lang).await;
+            return unavailable(state, lang).await;
         }
     };
     let Some(found) = found else {
@@ -545,7 +536,7 @@ async fn show_ticket(
         Ok(None) => return not_found(chrome, lang),
         Err(e) => {
             tracing::warn!(error = %e, "My activity: cannot read a transcript");
-            return error(state, lang).await;
+            return unavailable(state, lang).await;
         }
     };
     let t = chrome.t;
@@ -643,7 +634,7 @@ async fn reply(
         }
         Err(e) => {
             tracing::warn!(error = %e, "My activity: a reply was not taken");
-            error(&state, lang).await
+            unavailable(&state, lang).await
         }
     }
 }
@@ -651,10 +642,4 @@ async fn reply(
 fn not_found(chrome: Chrome, lang: UiLang) -> Response {
     let page = MessagePage::not_found(chrome);
     (lang, render(StatusCode::NOT_FOUND, &page)).into_response()
-}
-
-async fn error(state: &WebState, lang: UiLang) -> Response {
-    let chrome = Chrome::load(state, lang.lang).await;
-    let page = MessagePage::error(chrome);
-    (lang, render(StatusCode::SERVICE_UNAVAILABLE, &page)).into_response()
 }

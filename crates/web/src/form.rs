@@ -24,7 +24,7 @@ use relaydesk_core::EngineConfig;
 
 use crate::i18n::Ui;
 use crate::lang::UiLang;
-use crate::layout::{render, Chrome, MessagePage};
+use crate::layout::{render, unavailable, Chrome, MessagePage};
 use crate::upload::{self, Refused};
 use crate::{csrf, ClientIp, WebState};
 
@@ -309,7 +309,7 @@ async fn submit(
         );
     }
     let (Some(email), Some(topic)) = (email, topic) else {
-        return error_page(&state, lang).await;
+        return unavailable(&state, lang).await;
     };
     let now = state.engine.clock().now();
     let limit = i64::from(state.settings.submit_per_hour);
@@ -317,7 +317,7 @@ async fn submit(
     // pass the count.
     if let Err(e) = state.store.record_submission(&email, &ip, now).await {
         tracing::warn!(error = %e, "request form: cannot count submissions");
-        return error_page(&state, lang).await;
+        return unavailable(&state, lang).await;
     }
     match state.store.submissions_since(&email, &ip, now - HOUR).await {
         Ok((by_address, by_ip)) if by_address > limit || by_ip > limit => {
@@ -340,7 +340,7 @@ async fn submit(
         Ok(_) => {}
         Err(e) => {
             tracing::warn!(error = %e, "request form: cannot count submissions");
-            return error_page(&state, lang).await;
+            return unavailable(&state, lang).await;
         }
     }
     let key = submitted
@@ -363,7 +363,7 @@ async fn submit(
             Ok(file) => kept.push(file),
             Err(e) => {
                 tracing::error!(error = %e, "request form: cannot keep an attachment");
-                return error_page(&state, lang).await;
+                return unavailable(&state, lang).await;
             }
         }
     }
@@ -388,15 +388,15 @@ async fn submit(
         }
         Err(WebError::NoQueue(queue)) => {
             tracing::error!(%queue, "request form: a question type names no queue");
-            return error_page(&state, lang).await;
+            return unavailable(&state, lang).await;
         }
         Err(e) => {
             tracing::warn!(error = %e, "request form: the ticket could not be opened");
-            return error_page(&state, lang).await;
+            return unavailable(&state, lang).await;
         }
     };
     let mut text = t.your_ticket_number.replace("{n}", &number.to_string());
-    if state.settings.mail {
+    if state.mails() {
         text.push(' ');
         text.push_str(&t.confirmation_emailed.replace("{email}", &email));
     }
@@ -619,12 +619,6 @@ fn choices(config: &EngineConfig, id: &str, lang: Lang) -> Vec<(String, String)>
             QuestionKind::Text => None,
         })
         .unwrap_or_default()
-}
-
-async fn error_page(state: &WebState, lang: UiLang) -> Response {
-    let chrome = Chrome::load(state, lang.lang).await;
-    let page = MessagePage::error(chrome);
-    (lang, render(StatusCode::SERVICE_UNAVAILABLE, &page)).into_response()
 }
 
 #[cfg(test)]

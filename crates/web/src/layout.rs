@@ -144,6 +144,14 @@ impl MessagePage {
     }
 }
 
+/// The page for something that failed on our side (the cause is logged where it
+/// happened), with 503: the person may try again.
+pub(crate) async fn unavailable(state: &WebState, lang: crate::lang::UiLang) -> Response {
+    let chrome = Chrome::load(state, lang.lang).await;
+    let page = MessagePage::error(chrome);
+    (lang, render(StatusCode::SERVICE_UNAVAILABLE, &page)).into_response()
+}
+
 /// `page` rendered as an HTML answer with `status`. A template that fails to render
 /// is logged and answered with a bare 500, since the layout itself may be what failed.
 pub(crate) fn render<T: Template>(status: StatusCode, page: &T) -> Response {

@@ -38,8 +38,6 @@ pub struct WebState {
     pub helpcenter: Arc<LiveHelpCenter>,
     /// `[web]` and what the pages take from the rest of `bot.toml`.
     pub settings: WebSettings,
-    /// The adapters' connections, last events and deliveries: the status page.
-    pub health: Arc<relaydesk_core::health::Health>,
     /// The process's Prometheus recorder, rendered on `/metrics`; `None` when the
     /// process records no metrics (`/metrics` then answers 404).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
@@ -48,7 +46,12 @@ pub struct WebState {
 }
 
 impl WebState {
-    /// What the pages need: the adapters' health is the engine's board.
+    /// Emails can be sent (`[smtp]` is set): confirmations and sign-in links.
+    fn mails(&self) -> bool {
+        self.engine.config().notify.enabled
+    }
+
+    /// What the pages need.
     pub fn new(
         engine: Arc<Engine>,
         store: Arc<dyn Store>,
@@ -57,7 +60,6 @@ impl WebState {
         metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     ) -> WebState {
         WebState {
-            health: engine.health().clone(),
             engine,
             store,
             helpcenter,
@@ -78,8 +80,6 @@ pub struct WebSettings {
     /// `[web].submit_per_hour`: requests taken from one address, and from one IP, in
     /// an hour.
     pub submit_per_hour: u32,
-    /// Emails can be sent (`[smtp]` is set): confirmations and sign-in links.
-    pub mail: bool,
     /// Where attachments are kept (`[relay].files_dir`, absolute): the adapters copy
     /// them from there to the ticket's thread.
     pub files_dir: PathBuf,

@@ -37,7 +37,8 @@ pub(crate) fn routes() -> Router<Arc<WebState>> {
 pub(crate) async fn banner(state: &WebState, lang: Lang) -> Option<String> {
     let now = state.engine.clock().now();
     let down = state
-        .health
+        .engine
+        .health()
         .snapshot(now)
         .iter()
         .any(|a| matches!(a.state, Connection::Down(_)));
@@ -105,7 +106,7 @@ struct Report {
 impl Report {
     async fn read(state: &WebState) -> Report {
         let now = state.engine.clock().now();
-        let adapters = state.health.snapshot(now);
+        let adapters = state.engine.health().snapshot(now);
         let store = state.store.as_ref();
         // A database that does not answer is asked once, not once per figure.
         let database_ok = within(store.ping()).await.is_ok();
