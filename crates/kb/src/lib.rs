@@ -22,6 +22,7 @@
 
 mod article;
 mod config;
+pub mod embed;
 pub mod eval;
 mod excerpt;
 mod frontmatter;
