@@ -105,6 +105,13 @@ impl Application {
 
         let store = open_store(config).await?;
         let helpcenter = load_helpcenter(config);
+        // What the desk taught, indexed before the first lookup (and before the
+        // semantic stage embeds the articles).
+        tasks::learn_phrasings(store.as_ref(), &helpcenter).await;
+        let _ = helpcenter.reload_if_changed();
+        // The model loads and the articles are embedded in the background: lookups are
+        // lexical until the vectors are ready.
+        helpcenter.start_semantic(config.helpcenter.models_dir.clone());
         if store.dialect() == "sqlite" && with_platforms {
             // This process owns the file: what a crashed run had claimed is sent again
             // now (delivery is at least once) rather than when the claims would have
@@ -231,6 +238,7 @@ impl Application {
         let timers = tokio::spawn(tasks::timers(engine, shutdown.clone()));
         let reloading = tokio::spawn(tasks::reload_helpcenter(
             helpcenter,
+            store.clone(),
             reload_secs,
             shutdown.clone(),
         ));

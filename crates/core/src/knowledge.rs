@@ -33,8 +33,21 @@ pub enum Lookup {
 /// A searchable help center. Implementations must be cheap to call from the engine's
 /// transaction: in memory, no I/O, well under a millisecond.
 pub trait Knowledge: Send + Sync {
-    /// Looks `question` up: articles, or why there are none.
+    /// Looks `question` up for the person who asked it: articles, or why there are none.
     fn lookup(&self, question: &str) -> Lookup;
+
+    /// Looks `question` up for a public help channel or forum, where a wrong answer is
+    /// seen by everyone: a help center may ask for more confidence here.
+    fn lookup_public(&self, question: &str) -> Lookup {
+        self.lookup(question)
+    }
+
+    /// The article with this id, as a link (title, URL, its opening lines); `None` when
+    /// the help center has no such article.
+    fn article(&self, id: &str) -> Option<ArticleHit> {
+        let _ = id;
+        None
+    }
 }
 
 /// The help center used until one is configured: never finds anything, so the engine

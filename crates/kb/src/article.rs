@@ -16,6 +16,9 @@ pub struct Article {
     pub url: String,
     /// Front matter `tags`, searched like the title.
     pub tags: Vec<String>,
+    /// Questions this article answers: front matter `questions`, then the phrasings the
+    /// desk learned. Searched like the title, and embedded one by one.
+    pub questions: Vec<String>,
     /// The Markdown after the front matter.
     pub body: String,
     /// The file it came from; `None` for articles built in memory.
@@ -33,6 +36,7 @@ impl Article {
             locale,
             url: String::new(),
             tags: Vec::new(),
+            questions: Vec::new(),
             body,
             path: None,
         }

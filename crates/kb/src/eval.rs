@@ -1,6 +1,8 @@
 //! Measures a help center against a question file: one JSON object per line,
 //! `{"q": "...", "expect": ["<article id>", ...]}`, where an empty `expect` means no
-//! article answers the question and the bot should decline.
+//! article answers the question and the bot should decline. A line may say its `kind`
+//! (`"reworded"`, `"paraphrased"`, `"situation"`, `"off-topic"`, …); the figures are
+//! then also given per kind.
 
 use crate::helpcenter::HelpCenter;
 use relaydesk_core::knowledge::{Knowledge, Lookup};
@@ -21,12 +23,16 @@ pub struct EvalQuestion {
     pub q: String,
     /// Ids of the articles that answer it; empty when none does.
     pub expect: Vec<String>,
+    /// What sort of question it is, when the file says.
+    pub kind: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct RawQuestion {
     q: String,
     expect: Vec<String>,
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 /// A question file that cannot be used.
@@ -131,6 +137,7 @@ pub fn parse_questions(text: &str, path: &Path) -> Result<Vec<EvalQuestion>, Eva
                 line: line_no,
                 q: raw.q,
                 expect: raw.expect,
+                kind: raw.kind,
             }),
             Err(e) => bad.push((line_no, e.to_string())),
         }
@@ -203,6 +210,31 @@ pub fn evaluate(help_center: &HelpCenter, questions: &[EvalQuestion]) -> EvalRep
         p99_us: round1(percentile(&micros, 99.0)),
         questions: questions.len(),
     }
+}
+
+/// [`evaluate`] over the questions of each kind, in the order the kinds first appear;
+/// empty when no question says its kind.
+pub fn evaluate_kinds(
+    help_center: &HelpCenter,
+    questions: &[EvalQuestion],
+) -> Vec<(String, EvalReport)> {
+    let mut kinds: Vec<&str> = Vec::new();
+    for kind in questions.iter().filter_map(|q| q.kind.as_deref()) {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let subset: Vec<EvalQuestion> = questions
+                .iter()
+                .filter(|q| q.kind.as_deref() == Some(kind))
+                .cloned()
+                .collect();
+            (kind.to_string(), evaluate(help_center, &subset))
+        })
+        .collect()
 }
 
 /// hit@1, hit@3 and MRR of `search` over the answerable questions.

@@ -10,6 +10,8 @@ pub(crate) struct FrontMatter {
     pub locale: Option<String>,
     pub url: Option<String>,
     pub tags: Option<Vec<String>>,
+    /// Questions the article answers, written by admins; searched like learned phrasings.
+    pub questions: Option<Vec<String>>,
 }
 
 /// Splits a Markdown file into its front matter and body. A file that does not start
@@ -23,14 +25,15 @@ pub(crate) fn split(text: &str) -> Result<(FrontMatter, &str), String> {
         _ => return Ok((FrontMatter::default(), text)),
     }
     let mut fm = FrontMatter::default();
-    let mut pending_list: Option<(usize, Vec<String>)> = None;
+    // A block list being read: its key, first line and items.
+    let mut pending_list: Option<(&str, usize, Vec<String>)> = None;
     let mut line_no = 1;
     for (end_of_line, line) in lines {
         line_no += 1;
         let trimmed = line.trim();
         if line.trim_end() == "---" || line.trim_end() == "..." {
-            if let Some((_, items)) = pending_list.take() {
-                set(&mut fm, "tags", Value::List(items), line_no - 1)?;
+            if let Some((key, _, items)) = pending_list.take() {
+                set(&mut fm, key, Value::List(items), line_no - 1)?;
             }
             return Ok((fm, &text[end_of_line..]));
         }
@@ -42,7 +45,7 @@ pub(crate) fn split(text: &str) -> Result<(FrontMatter, &str), String> {
                 .strip_prefix("- ")
                 .or(if trimmed == "-" { Some("") } else { None })
         {
-            let Some((_, items)) = pending_list.as_mut() else {
+            let Some((_, _, items)) = pending_list.as_mut() else {
                 return Err(format!("line {line_no}: list item outside a list"));
             };
             let item = scalar(item.trim(), line_no)?;
@@ -51,8 +54,8 @@ pub(crate) fn split(text: &str) -> Result<(FrontMatter, &str), String> {
             }
             continue;
         }
-        if let Some((start, items)) = pending_list.take() {
-            set(&mut fm, "tags", Value::List(items), start)?;
+        if let Some((key, start, items)) = pending_list.take() {
+            set(&mut fm, key, Value::List(items), start)?;
         }
         let Some((key, raw)) = line.split_once(':') else {
             return Err(format!(
@@ -68,9 +71,9 @@ pub(crate) fn split(text: &str) -> Result<(FrontMatter, &str), String> {
             return Err(format!("line {line_no}: {key:?} is not a key"));
         }
         let raw = raw.trim();
-        if key == "tags" {
+        if key == "tags" || key == "questions" {
             if raw.is_empty() || raw.starts_with('#') {
-                pending_list = Some((line_no, Vec::new()));
+                pending_list = Some((key, line_no, Vec::new()));
             } else {
                 set(&mut fm, key, Value::List(list(raw, line_no)?), line_no)?;
             }
@@ -92,12 +95,19 @@ fn set(fm: &mut FrontMatter, key: &str, value: Value, line_no: usize) -> Result<
         "title" => &mut fm.title,
         "locale" | "lang" => &mut fm.locale,
         "url" => &mut fm.url,
-        "tags" => {
-            if fm.tags.is_some() {
-                return Err(format!("line {line_no}: `tags` is set twice"));
+        "tags" | "questions" => {
+            let list = if key == "tags" {
+                &mut fm.tags
+            } else {
+                &mut fm.questions
+            };
+            if list.is_some() {
+                return Err(format!("line {line_no}: `{key}` is set twice"));
             }
-            fm.tags = Some(match value {
+            *list = Some(match value {
                 Value::List(items) => items,
+                // One question may hold commas: a bare value is the whole question.
+                Value::Scalar(s) if key == "questions" => vec![s],
                 Value::Scalar(s) => split_items(&s),
             });
             return Ok(());

@@ -2,6 +2,7 @@
 
 mod build;
 mod search;
+mod semantic;
 
 use crate::article::Article;
 use crate::config::SearchConfig;
@@ -12,6 +13,7 @@ use crate::tokenize::Tokenizer;
 use relaydesk_core::knowledge::{ArticleHit, Knowledge, Lookup};
 use relaydesk_core::text::is_too_short;
 use search::Ranked;
+use semantic::{Place, Semantic};
 use std::ops::Range;
 use std::path::Path;
 
@@ -32,6 +34,8 @@ pub struct HelpCenter {
     title: Field,
     tokenizer: Tokenizer,
     config: SearchConfig,
+    /// The vectors and calibrated bars, once [`HelpCenter::with_embedder`] ran.
+    semantic: Option<Semantic>,
 }
 
 /// A part of an article body that starts at a heading.
@@ -125,9 +129,30 @@ impl HelpCenter {
             .collect()
     }
 
-    /// [`HelpCenter::search`] with each article's confidence.
+    /// The embedding model's name when the semantic stage is on (a model is loaded and
+    /// the vectors are built).
+    pub fn model(&self) -> Option<&'static str> {
+        self.semantic.as_ref().map(|s| s.model())
+    }
+
+    /// [`HelpCenter::search`] with each article's confidence. With the semantic stage,
+    /// the score is the fused one and the confidence the answer score that
+    /// [`Knowledge::lookup`] compares with its calibrated bar.
     pub fn ranked(&self, question: &str, top: usize) -> Vec<ScoredHit> {
         let query = self.query(question);
+        if let Some(vector) = self.question_vector(question) {
+            return self
+                .fuse(&query, &vector, top)
+                .into_iter()
+                .map(|f| ScoredHit {
+                    confidence: f.answer,
+                    hit: ArticleHit {
+                        score: f.score,
+                        ..self.hit(&f.ranked)
+                    },
+                })
+                .collect();
+        }
         self.rank(&query, top)
             .into_iter()
             .map(|r| ScoredHit {
@@ -135,6 +160,17 @@ impl HelpCenter {
                 hit: self.hit(&r),
             })
             .collect()
+    }
+
+    /// The article with this id as a hit: its link and its first section's excerpt.
+    pub fn article_hit(&self, id: &str) -> Option<ArticleHit> {
+        let a = self.articles.iter().position(|a| a.id == id)?;
+        Some(self.hit(&Ranked {
+            article: a as u32,
+            section: self.first_section.get(a).copied().unwrap_or(0),
+            score: 0.0,
+            matched: 0,
+        }))
     }
 
     fn hit(&self, r: &Ranked) -> ArticleHit {
@@ -166,22 +202,50 @@ impl std::fmt::Debug for HelpCenter {
     }
 }
 
-impl Knowledge for HelpCenter {
-    fn lookup(&self, question: &str) -> Lookup {
+impl HelpCenter {
+    /// Up to [`SearchConfig::max_answers`] articles sure enough for `place`.
+    fn answer(&self, question: &str, place: Place) -> Lookup {
         if is_too_short(question) {
             return Lookup::TooShort;
         }
         let query = self.query(question);
-        let hits: Vec<ArticleHit> = self
-            .rank(&query, self.config.max_answers)
-            .iter()
-            .filter(|r| query.confidence(r) >= self.config.min_confidence)
-            .map(|r| self.hit(r))
-            .collect();
+        let hits: Vec<ArticleHit> = match self.question_vector(question) {
+            Some(vector) => {
+                let bar = self.bar(query.lang, place).unwrap_or(f32::MIN);
+                self.fuse(&query, &vector, self.config.max_answers)
+                    .iter()
+                    .filter(|f| f.answer >= bar)
+                    .map(|f| ArticleHit {
+                        score: f.score,
+                        ..self.hit(&f.ranked)
+                    })
+                    .collect()
+            }
+            None => self
+                .rank(&query, self.config.max_answers)
+                .iter()
+                .filter(|r| query.confidence(r) >= self.config.min_confidence)
+                .map(|r| self.hit(r))
+                .collect(),
+        };
         if hits.is_empty() {
             Lookup::NoMatch
         } else {
             Lookup::Articles(hits)
         }
+    }
+}
+
+impl Knowledge for HelpCenter {
+    fn lookup(&self, question: &str) -> Lookup {
+        self.answer(question, Place::Direct)
+    }
+
+    fn lookup_public(&self, question: &str) -> Lookup {
+        self.answer(question, Place::Public)
+    }
+
+    fn article(&self, id: &str) -> Option<ArticleHit> {
+        self.article_hit(id)
     }
 }

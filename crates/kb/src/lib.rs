@@ -34,6 +34,7 @@ mod markdown;
 pub mod public_sets;
 mod synonyms;
 mod tokenize;
+mod vectors;
 
 pub use article::Article;
 pub use config::SearchConfig;
@@ -41,4 +42,5 @@ pub use excerpt::{MAX_EXCERPT_LINES, MAX_EXCERPT_LINE_CHARS};
 pub use helpcenter::{HelpCenter, IndexStats, ScoredHit};
 pub use live::{LiveHelpCenter, REINDEX_MARKER};
 pub use loader::LoadError;
+pub use vectors::VectorCache;
 pub use relaydesk_core::knowledge::{ArticleHit, Knowledge, Lookup};

@@ -3,10 +3,13 @@
 //! previous index until the new one is complete.
 
 use crate::config::SearchConfig;
+use crate::embed::{self, Embedder};
 use crate::helpcenter::HelpCenter;
-use crate::loader::{markdown_files, LoadError};
-use relaydesk_core::knowledge::{Knowledge, Lookup};
+use crate::loader::{load_articles, markdown_files, LoadError};
+use crate::vectors::VectorCache;
+use relaydesk_core::knowledge::{ArticleHit, Knowledge, Lookup};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 
@@ -19,6 +22,13 @@ pub struct LiveHelpCenter {
     /// What the folder looked like at the last load; the lock also keeps two reloads
     /// from running at once.
     seen: Mutex<Snapshot>,
+    /// Questions learned from the desk, as (article id, question), searched with their
+    /// article.
+    phrasings: Mutex<Vec<(String, String)>>,
+    /// The embedder and its vector cache, once a model is loaded.
+    semantic: RwLock<Option<(Arc<dyn Embedder>, Arc<VectorCache>)>>,
+    /// Set when the phrasings or the model changed: the next check reloads.
+    stale: AtomicBool,
 }
 
 /// A file in the help-center folder whose modification asks running bots to reload
@@ -76,6 +86,9 @@ impl LiveHelpCenter {
             config,
             current: RwLock::new(Arc::new(help_center)),
             seen: Mutex::new(seen),
+            phrasings: Mutex::new(Vec::new()),
+            semantic: RwLock::new(None),
+            stale: AtomicBool::new(false),
         };
         (live, errors)
     }
@@ -96,7 +109,7 @@ impl LiveHelpCenter {
     pub fn reload_if_changed(&self) -> Option<Vec<LoadError>> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Snapshot::take(&self.dir);
-        if now == *seen {
+        if now == *seen && !self.stale.swap(false, Ordering::SeqCst) {
             return None;
         }
         // Recorded before loading, so that an edit made during the load triggers the next one.
@@ -108,7 +121,45 @@ impl LiveHelpCenter {
     pub fn reload(&self) -> Vec<LoadError> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         *seen = Snapshot::take(&self.dir);
+        self.stale.store(false, Ordering::SeqCst);
         self.load_and_swap()
+    }
+
+    /// Replaces the learned phrasings, as (article id, question); the next
+    /// [`LiveHelpCenter::reload_if_changed`] indexes them when they changed.
+    pub fn set_phrasings(&self, mut phrasings: Vec<(String, String)>) {
+        phrasings.sort_unstable();
+        phrasings.dedup();
+        let mut current = self.phrasings.lock().unwrap_or_else(PoisonError::into_inner);
+        if *current != phrasings {
+            *current = phrasings;
+            self.stale.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Loads the first sentence-embedding model installed under `models` on a thread of
+    /// its own, then rebuilds the index with the semantic stage; lookups stay lexical
+    /// until then. Says once whether a model was found.
+    pub fn start_semantic(self: &Arc<Self>, models: PathBuf) {
+        let live = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("kb-embed".into())
+            .spawn(move || match embed::load_installed(&models) {
+                Ok(Some(embedder)) => {
+                    let cache = VectorCache::for_model(&models, embedder.as_ref());
+                    *live.semantic.write().unwrap_or_else(PoisonError::into_inner) =
+                        Some((embedder, Arc::new(cache)));
+                    live.reload();
+                }
+                Ok(None) => tracing::info!(
+                    models = %models.display(),
+                    "no sentence-embedding model installed: the help-center search is lexical (`relaydesk kb fetch-model use` installs one)"
+                ),
+                Err(e) => tracing::warn!(error = %e, "the sentence-embedding model cannot be loaded: the help-center search stays lexical"),
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the embedding thread: the help-center search stays lexical");
+        }
     }
 
     fn load_and_swap(&self) -> Vec<LoadError> {
@@ -120,7 +171,33 @@ impl LiveHelpCenter {
                 format!("cannot read the folder: {e}; kept the previous articles"),
             )];
         }
-        let (help_center, errors) = HelpCenter::load_with(&self.dir, &self.base_url, self.config);
+        let (mut articles, errors) = load_articles(&self.dir, &self.base_url);
+        for (id, question) in self
+            .phrasings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            if let Some(article) = articles.iter_mut().find(|a| a.id == *id) {
+                article.questions.push(question.clone());
+            }
+        }
+        let mut help_center = HelpCenter::with_config(articles, self.config);
+        let semantic = self
+            .semantic
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some((embedder, cache)) = semantic {
+            let before = cache.computed();
+            help_center = help_center.with_embedder(embedder, &cache);
+            tracing::info!(
+                model = help_center.model().unwrap_or_default(),
+                embedded = cache.computed() - before,
+                cached = cache.len(),
+                "help-center vectors ready"
+            );
+        }
         tracing::info!(
             dir = %self.dir.display(),
             articles = help_center.articles().len(),
@@ -144,5 +221,13 @@ impl std::fmt::Debug for LiveHelpCenter {
 impl Knowledge for LiveHelpCenter {
     fn lookup(&self, question: &str) -> Lookup {
         self.current().lookup(question)
+    }
+
+    fn lookup_public(&self, question: &str) -> Lookup {
+        self.current().lookup_public(question)
+    }
+
+    fn article(&self, id: &str) -> Option<ArticleHit> {
+        self.current().article_hit(id)
     }
 }

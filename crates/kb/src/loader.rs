@@ -165,6 +165,7 @@ pub(crate) fn parse_article(path: &Path, text: &str, base_url: &str) -> Result<A
         locale,
         url,
         tags: fm.tags.unwrap_or_default(),
+        questions: fm.questions.unwrap_or_default(),
         body: body.to_string(),
         path: Some(path.to_path_buf()),
     })

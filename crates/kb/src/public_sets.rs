@@ -193,6 +193,7 @@ pub fn korquad_articles(path: &Path) -> Result<(Vec<Article>, Vec<EvalQuestion>)
                     line: questions.len() + 1,
                     q: qa.question,
                     expect: vec![id.clone()],
+                    kind: None,
                 });
             }
             articles.push(Article {
@@ -228,6 +229,7 @@ fn stackfaq_parts(
                     line: questions.len() + 1,
                     q,
                     expect: vec![id.clone()],
+                    kind: None,
                 });
             }
         }

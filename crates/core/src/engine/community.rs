@@ -23,7 +23,7 @@ impl Engine {
         ev: &Inbound,
         text: &str,
     ) -> Result<Handled, StoreError> {
-        let Lookup::Articles(hits) = self.knowledge.lookup(text) else {
+        let Lookup::Articles(hits) = self.knowledge.lookup_public(text) else {
             tracing::debug!(post = %ev.address, "nothing confident to suggest; the post is left to people");
             return Ok(Handled::Ignored);
         };

@@ -34,7 +34,8 @@ impl HelpCenter {
         let mut article_tf: HashMap<u32, u32> = HashMap::new();
         for article in &articles {
             first_section.push(sections.len() as u32);
-            for text in std::iter::once(&article.title).chain(&article.tags) {
+            let titles = std::iter::once(&article.title).chain(&article.tags);
+            for text in titles.chain(&article.questions) {
                 tokenizer.tokens(text, |t| *tf.entry(vocab.intern(t)).or_insert(0) += 1);
             }
             title.add(tf.drain());
@@ -69,6 +70,7 @@ impl HelpCenter {
             vocab,
             tokenizer,
             config,
+            semantic: None,
         }
     }
 }

@@ -13,7 +13,7 @@ const MAX_QUESTION_CHARS: usize = 2_000;
 
 /// A question reduced to its distinct known terms (with their weights) and counts.
 pub(super) struct Query {
-    lang: Lang,
+    pub(super) lang: Lang,
     /// Known terms, phrases and concepts, each once, with the weight of its contribution.
     terms: Vec<(u32, f32)>,
     /// Distinct terms of the question's own text, known or not (phrases and concepts
@@ -24,13 +24,14 @@ pub(super) struct Query {
 }
 
 /// One article of a ranking.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Ranked {
     pub(super) article: u32,
     /// Its best-matching section.
     pub(super) section: u32,
     pub(super) score: f32,
     /// Distinct question terms (phrases and concepts included) found in the article.
-    matched: u32,
+    pub(super) matched: u32,
 }
 
 impl Query {
