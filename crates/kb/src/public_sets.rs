@@ -11,7 +11,10 @@ use crate::helpcenter::HelpCenter;
 use relaydesk_core::text::Lang;
 use serde::Deserialize;
 use std::fmt::Write as _;
+use crate::embed::Embedder;
+use crate::vectors::VectorCache;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// File name of the KorQuAD 1.0 development set.
@@ -74,9 +77,25 @@ pub struct PublicSetReport {
 
 /// Loads both sets from `dir` and reports each, KorQuAD first.
 pub fn evaluate_dir(dir: &Path) -> Result<Vec<PublicSetReport>, PublicSetError> {
+    evaluate_dir_with(dir, None)
+}
+
+/// [`evaluate_dir`], with the semantic stage of `model` (vectors through its cache)
+/// when given.
+pub fn evaluate_dir_with(
+    dir: &Path,
+    model: Option<(Arc<dyn Embedder>, &VectorCache)>,
+) -> Result<Vec<PublicSetReport>, PublicSetError> {
+    let prepare = |set: PublicSet| match &model {
+        Some((embedder, cache)) => PublicSet {
+            help_center: set.help_center.with_embedder(Arc::clone(embedder), cache),
+            questions: set.questions,
+        },
+        None => set,
+    };
     Ok(vec![
-        korquad(&dir.join(KORQUAD_FILE))?.report("korquad"),
-        stackfaq(&dir.join(STACKFAQ_FILE))?.report("stackfaq"),
+        prepare(korquad(&dir.join(KORQUAD_FILE))?).report("korquad"),
+        prepare(stackfaq(&dir.join(STACKFAQ_FILE))?).report("stackfaq"),
     ])
 }
 
