@@ -20,17 +20,42 @@ use relaydesk_store::SqlStore;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{BenchCommand, BenchDb};
+use crate::cli::{Arrival, BenchCommand, BenchDb};
+
+/// How the measured messages are offered to the engine.
+#[derive(Debug, Clone, Copy)]
+enum Load {
+    /// This many senders, each waiting for its message's delivery.
+    Lockstep(usize),
+    /// Exponential gaps at this many messages a second.
+    Poisson(f64),
+}
+
+/// The senders that open the tickets (and, in lockstep, send the messages).
+fn concurrency_of(load: Load) -> usize {
+    match load {
+        Load::Lockstep(n) => n,
+        Load::Poisson(_) => 16,
+    }
+}
 
 pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
-    let (db, postgres, conversations, messages, concurrency) = match command {
+    let (db, postgres, conversations, messages, load) = match command {
         BenchCommand::Engine {
             db,
             postgres,
             conversations,
             messages,
             concurrency,
-        } => (db, postgres, conversations, messages, concurrency),
+            arrival,
+            rate,
+        } => {
+            let load = match arrival {
+                Arrival::Lockstep => Load::Lockstep(concurrency),
+                Arrival::Poisson => Load::Poisson(rate),
+            };
+            (db, postgres, conversations, messages, load)
+        }
         BenchCommand::Web {
             concurrency,
             seconds,
@@ -49,9 +74,15 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
         }
     };
     anyhow::ensure!(
-        conversations > 0 && concurrency > 0,
+        conversations > 0 && concurrency_of(load) > 0,
         "--conversations and --concurrency must be at least 1"
     );
+    if let Load::Poisson(rate) = load {
+        anyhow::ensure!(
+            rate.is_finite() && rate > 0.0,
+            "--rate must be a positive number of messages per second"
+        );
+    }
     let scratch = tempfile::tempdir().context("cannot make a temporary folder")?;
     let (url, pg_name) = match db {
         BenchDb::Sqlite => (
@@ -63,7 +94,7 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
             (fresh_postgres_database(&postgres, &name).await?, Some(name))
         }
     };
-    let result = run(&url, conversations, messages, concurrency).await;
+    let result = run(&url, conversations, messages, load).await;
     if let Some(name) = pg_name {
         drop_postgres_database(&postgres, &name).await;
     }
@@ -84,8 +115,9 @@ async fn run(
     url: &str,
     conversations: usize,
     messages: usize,
-    concurrency: usize,
+    load: Load,
 ) -> anyhow::Result<HashMap<&'static str, serde_json::Value>> {
+    let concurrency = concurrency_of(load);
     let store = Arc::new(SqlStore::connect(url).await?);
     let chat = Arc::new(Counter::new("chat", 0));
     let desk = Arc::new(Counter::new("desk", messages));
@@ -139,17 +171,29 @@ async fn run(
         "tickets were not all delivered"
     );
 
-    // Then messages, round robin over the open tickets, each relayed to its thread. Each
-    // driver waits for its message to be delivered before it sends the next one.
+    // Then messages, round robin over the open tickets, each relayed to its thread: in
+    // lockstep each driver waits for its message to be delivered before it sends the
+    // next one; with Poisson arrivals each message is sent at its own time.
     let started = Instant::now();
     let submitted: Arc<Vec<std::sync::OnceLock<Instant>>> =
         Arc::new((0..messages).map(|_| std::sync::OnceLock::new()).collect());
     let marks = submitted.clone();
-    drive(&sink, concurrency, messages, Some(desk.clone()), move |j| {
-        let _ = marks[j].set(Instant::now());
-        (j % conversations, format!("bench {j}"))
-    })
-    .await?;
+    match load {
+        Load::Lockstep(concurrency) => {
+            drive(&sink, concurrency, messages, Some(desk.clone()), move |j| {
+                let _ = marks[j].set(Instant::now());
+                (j % conversations, format!("bench {j}"))
+            })
+            .await?
+        }
+        Load::Poisson(rate) => {
+            arrive(&sink, messages, rate, move |j, at| {
+                let _ = marks[j].set(at);
+                (j % conversations, format!("bench {j}"))
+            })
+            .await?
+        }
+    }
     anyhow::ensure!(
         desk.wait_for(opened + messages, Duration::from_secs(3600))
             .await,
@@ -185,7 +229,13 @@ async fn run(
     Ok(HashMap::from([
         ("conversations", serde_json::json!(conversations)),
         ("messages", serde_json::json!(messages)),
-        ("concurrency", serde_json::json!(concurrency)),
+        (
+            "arrival",
+            match load {
+                Load::Lockstep(n) => serde_json::json!({ "lockstep": n }),
+                Load::Poisson(rate) => serde_json::json!({ "poisson_per_sec": rate }),
+            },
+        ),
         (
             "messages_per_sec",
             serde_json::json!((messages as f64 / elapsed.as_secs_f64()).round()),
@@ -200,6 +250,53 @@ async fn run(
         ),
         ("peak_rss_mb", serde_json::json!(peak_rss_mb())),
     ]))
+}
+
+/// Hands `count` messages to the engine at Poisson arrival times, `rate` a second on
+/// average, each on a task of its own so that a slow engine does not slow the arrivals;
+/// `make(i, at)` gives the sender's number and the text of message `i`, due at `at`
+/// (latency counts from then, not from when the sender got to it).
+async fn arrive(
+    sink: &Arc<dyn InboundSink>,
+    count: usize,
+    rate: f64,
+    make: impl Fn(usize, Instant) -> (usize, String),
+) -> anyhow::Result<()> {
+    let start = tokio::time::Instant::now();
+    let mut due = 0f64;
+    let mut senders = tokio::task::JoinSet::new();
+    for i in 0..count {
+        due += -(1.0 - fastrand::f64()).ln() / rate;
+        let at = start + Duration::from_secs_f64(due);
+        tokio::time::sleep_until(at).await;
+        let (person, text) = make(i, at.into_std());
+        let sink = sink.clone();
+        senders.spawn(async move { sink.submit(bench_event(i, person, text)).await });
+        while let Some(sent) = senders.try_join_next() {
+            sent?.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    while let Some(sent) = senders.join_next().await {
+        sent?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(())
+}
+
+/// Message `i` of the benchmark, from person `person`.
+fn bench_event(i: usize, person: usize, text: String) -> Inbound {
+    Inbound {
+        id: format!("b{i}-{}", text.len()),
+        address: Address::new("chat", format!("dm-{person}")),
+        author: Person {
+            platform: "chat".into(),
+            id: format!("U{person}"),
+            display_name: format!("Person {person}"),
+            verified_email: None,
+        },
+        content: Content::Text(text),
+        files: Vec::new(),
+        private_address: None,
+    }
 }
 
 /// Hands `count` messages to the engine, `concurrency` at a time; `make(i)` gives the
@@ -225,20 +322,7 @@ async fn drive(
                     return Ok::<(), anyhow::Error>(());
                 }
                 let (person, text) = make(i);
-                let event = Inbound {
-                    id: format!("b{i}-{}", text.len()),
-                    address: Address::new("chat", format!("dm-{person}")),
-                    author: Person {
-                        platform: "chat".into(),
-                        id: format!("U{person}"),
-                        display_name: format!("Person {person}"),
-                        verified_email: None,
-                    },
-                    content: Content::Text(text),
-                    files: Vec::new(),
-                    private_address: None,
-                };
-                sink.submit(event)
+                sink.submit(bench_event(i, person, text))
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if let Some(arrived) = &arrived {

@@ -220,6 +220,15 @@ pub enum KbCommand {
 /// kept on the project's machine.
 pub const DEFAULT_PUBLIC_SETS: &str = "../shared/data/retrieval";
 
+/// How `bench engine` sends its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Arrival {
+    /// Exponential gaps at a given rate, whatever the engine is doing.
+    Poisson,
+    /// Each of `concurrency` senders waits for its message's delivery.
+    Lockstep,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Drive the engine and dispatcher with an in-memory adapter; prints one JSON line.
@@ -237,10 +246,17 @@ pub enum BenchCommand {
         conversations: usize,
         #[arg(long, default_value_t = 100_000)]
         messages: usize,
-        /// Messages in flight at once: each driver waits for its message to be
-        /// delivered before it sends the next.
+        /// With `--arrival lockstep`, messages in flight at once: each driver waits for
+        /// its message to be delivered before it sends the next.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// How messages arrive: `poisson` at `--rate` (independent senders, so batches
+        /// are as real traffic makes them), or `lockstep` (the most the store takes).
+        #[arg(long, value_enum, default_value_t = Arrival::Poisson)]
+        arrival: Arrival,
+        /// Messages per second offered with `--arrival poisson`.
+        #[arg(long, default_value_t = 1000.0)]
+        rate: f64,
     },
     /// The web side under load: searches and articles from `concurrency` clients for
     /// `seconds`, then `/healthz` as the reference; prints one JSON line (requests per
