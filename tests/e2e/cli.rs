@@ -245,3 +245,51 @@ fn a_web_address_in_use_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn kb_phrasings_lists_what_helped_and_removes_by_id() {
+    let ws = Workspace::new();
+    let mut console = ws.console();
+    console.say("how do I talk to an agent");
+    console.expect("bot>   1) Yes, that helped");
+    console.say("1");
+    console.expect("bot> Glad that helped!");
+    console.finish();
+
+    let out = ws.run(&["kb", "phrasings", "list"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.ends_with("  how do I talk to an agent"))
+        .unwrap_or_else(|| panic!("the question is listed: {stdout}"));
+    assert!(line.contains(" helped "), "{line}");
+
+    let out = ws.run(&["kb", "phrasings", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let (id, article) = (&listed[0]["id"], &listed[0]["article_id"]);
+    assert!(
+        line.contains(article.as_str().unwrap()),
+        "{line} / {listed}"
+    );
+    assert_eq!(listed[0]["source"], "helped");
+
+    let out = ws.run(&["kb", "phrasings", "remove", "999"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("there is no phrasing 999"), "{stderr}");
+
+    let out = ws.run(&["kb", "phrasings", "remove", &id.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ws.run(&["kb", "phrasings", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no phrasings learned yet"));
+}

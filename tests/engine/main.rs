@@ -9,6 +9,7 @@ mod handoff;
 mod history;
 mod identity;
 mod person;
+mod phrasings;
 mod selfservice;
 mod timers;
 mod tools;

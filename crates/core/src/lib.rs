@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod intent;
 pub mod knowledge;
 pub mod memory;
+pub mod phrasing;
 pub mod runtime;
 pub mod status;
 pub mod store;

@@ -637,6 +637,24 @@ pub trait AnswerTx: Send {
         feedback: &str,
         now: Millis,
     ) -> Result<(), StoreError>;
+
+    /// The conversation's latest answer: the question, and the article ids shown, best
+    /// first (none when the bot declined); `None` when the bot was never asked.
+    async fn latest_answer(
+        &mut self,
+        conversation_id: i64,
+    ) -> Result<Option<(String, Vec<String>)>, StoreError>;
+
+    /// Keeps `question` as a phrasing of `article_id` (see [`crate::phrasing`]);
+    /// nothing when that pair is kept already.
+    async fn learn_phrasing(
+        &mut self,
+        article_id: &str,
+        question: &str,
+        source: crate::phrasing::PhrasingSource,
+        conversation_id: Option<i64>,
+        now: Millis,
+    ) -> Result<(), StoreError>;
 }
 
 /// How a verification is done.

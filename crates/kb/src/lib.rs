@@ -42,5 +42,5 @@ pub use excerpt::{MAX_EXCERPT_LINES, MAX_EXCERPT_LINE_CHARS};
 pub use helpcenter::{HelpCenter, IndexStats, ScoredHit};
 pub use live::{LiveHelpCenter, REINDEX_MARKER};
 pub use loader::LoadError;
-pub use vectors::VectorCache;
 pub use relaydesk_core::knowledge::{ArticleHit, Knowledge, Lookup};
+pub use vectors::VectorCache;

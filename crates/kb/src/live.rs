@@ -26,10 +26,13 @@ pub struct LiveHelpCenter {
     /// article.
     phrasings: Mutex<Vec<(String, String)>>,
     /// The embedder and its vector cache, once a model is loaded.
-    semantic: RwLock<Option<(Arc<dyn Embedder>, Arc<VectorCache>)>>,
+    semantic: RwLock<Option<Model>>,
     /// Set when the phrasings or the model changed: the next check reloads.
     stale: AtomicBool,
 }
+
+/// A loaded embedder and its vector cache.
+type Model = (Arc<dyn Embedder>, Arc<VectorCache>);
 
 /// A file in the help-center folder whose modification asks running bots to reload
 /// (`relaydesk kb reindex` touches it), even when no article changed.
@@ -130,7 +133,10 @@ impl LiveHelpCenter {
     pub fn set_phrasings(&self, mut phrasings: Vec<(String, String)>) {
         phrasings.sort_unstable();
         phrasings.dedup();
-        let mut current = self.phrasings.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut current = self
+            .phrasings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if *current != phrasings {
             *current = phrasings;
             self.stale.store(true, Ordering::SeqCst);

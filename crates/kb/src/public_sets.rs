@@ -6,13 +6,13 @@
 //! synthetic articles of the 1,000-article speed benchmark.
 
 use crate::article::Article;
+use crate::embed::Embedder;
 use crate::eval::{rank_metrics, EvalQuestion, RankMetrics};
 use crate::helpcenter::HelpCenter;
+use crate::vectors::VectorCache;
 use relaydesk_core::text::Lang;
 use serde::Deserialize;
 use std::fmt::Write as _;
-use crate::embed::Embedder;
-use crate::vectors::VectorCache;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;

@@ -62,7 +62,9 @@ impl VectorCache {
                 let _ = std::fs::remove_file(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot read the vector cache"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot read the vector cache")
+            }
         }
         VectorCache {
             path: Some(path.to_path_buf()),

@@ -32,9 +32,13 @@ fn tokens_match_sentencepiece() {
     let m = model();
     let expected: [&[u32]; 4] = [
         &[1, 1348, 61, 33, 18580, 31, 179, 11007, 21, 2],
-        &[1, 90255, 82725, 882, 16669, 0, 6091, 93328, 4474, 13475, 21, 2],
+        &[
+            1, 90255, 82725, 882, 16669, 0, 6091, 93328, 4474, 13475, 21, 2,
+        ],
         &[1, 17486, 64027, 488, 3851, 2],
-        &[1, 179, 28019, 986, 236, 112, 12, 2009, 5704, 1039, 33, 6324, 2],
+        &[
+            1, 179, 28019, 986, 236, 112, 12, 2009, 5704, 1039, 33, 6324, 2,
+        ],
     ];
     for (text, ids) in TEXTS.iter().zip(expected) {
         assert_eq!(m.tokens(text), ids, "{text:?}");
@@ -54,7 +58,10 @@ fn vectors_match_the_reference_implementation() {
     for (text, (vector, want)) in TEXTS.iter().zip(v.iter().zip(first)) {
         assert_eq!(vector.len(), m.dim());
         let norm: f32 = vector.iter().map(|x| x * x).sum();
-        assert!((norm - 1.0).abs() < 1e-4, "{text:?} is not unit length: {norm}");
+        assert!(
+            (norm - 1.0).abs() < 1e-4,
+            "{text:?} is not unit length: {norm}"
+        );
         for (got, want) in vector.iter().zip(want) {
             assert!((got - want).abs() < 1e-3, "{text:?}: {got} vs {want}");
         }

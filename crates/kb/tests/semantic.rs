@@ -19,7 +19,9 @@ fn embedder() -> Arc<dyn Embedder> {
         "the USE model is not installed in {}: run `cargo run -- kb fetch-model use` from the repository root",
         models.display()
     );
-    ModelKind::Use.load(&models).expect("the installed model loads")
+    ModelKind::Use
+        .load(&models)
+        .expect("the installed model loads")
 }
 
 fn semantic(dir: &Path, cache: &VectorCache) -> HelpCenter {
@@ -131,7 +133,10 @@ fn the_cache_re_embeds_a_changed_article_alone_and_survives_a_restart() {
     let changed = HelpCenter::from_articles(articles("Use the link we text to your phone."))
         .with_embedder(model, &reopened);
     assert_eq!(reopened.computed(), 2);
-    assert_eq!(changed.search("the reset text never reached my phone", 1)[0].id, "password-en");
+    assert_eq!(
+        changed.search("the reset text never reached my phone", 1)[0].id,
+        "password-en"
+    );
 }
 
 #[test]
@@ -143,7 +148,10 @@ fn a_phrasing_learned_from_the_desk_finds_its_article_first() {
     for a in articles("Use the link we email you.") {
         std::fs::write(
             folder.join(format!("{}.md", a.id)),
-            format!("---\nid: {}\ntitle: {}\nlocale: en\n---\n{}", a.id, a.title, a.body),
+            format!(
+                "---\nid: {}\ntitle: {}\nlocale: en\n---\n{}",
+                a.id, a.title, a.body
+            ),
         )
         .unwrap();
     }
@@ -154,7 +162,10 @@ fn a_phrasing_learned_from_the_desk_finds_its_article_first() {
     // The model loads and the vectors are built on a thread of their own.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while live.current().model().is_none() {
-        assert!(std::time::Instant::now() < deadline, "the semantic stage never came up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the semantic stage never came up"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // The zip this person's accountant wants is the invoices, not the data export the

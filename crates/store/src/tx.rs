@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use relaydesk_core::adapter::{Choice, OutboundKind};
+use relaydesk_core::phrasing::PhrasingSource;
 use relaydesk_core::store::{
     AgentTx, AnswerTx, Card, ConversationTx, Copy, DeskTx, EmailTx, Found, Identity, IdentityTx,
     InboundTx, MessageTx, NewConversation, NewEmail, NewMessage, NewOutbound, OutboxTx, PersonTx,
@@ -425,6 +426,43 @@ impl AnswerTx for SqlTx {
         on_tx!(&mut self.conn, c => sqlx::query(sql)
             .bind(feedback).bind(now).bind(conversation_id)
             .execute(&mut **c).await.map(|_| ()))
+        .map_err(db_error)
+    }
+
+    async fn latest_answer(
+        &mut self,
+        conversation_id: i64,
+    ) -> Result<Option<(String, Vec<String>)>, StoreError> {
+        let sql = "select question, articles from kb_answer where conversation_id = $1
+                   order by id desc limit 1";
+        let row: Option<(String, String)> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
+            .bind(conversation_id).fetch_optional(&mut **c).await)
+        .map_err(db_error)?;
+        row.map(|(question, articles)| {
+            let articles = serde_json::from_str(&articles)
+                .map_err(|e| StoreError::Corrupt(format!("stored answer articles: {e}")))?;
+            Ok((question, articles))
+        })
+        .transpose()
+    }
+
+    async fn learn_phrasing(
+        &mut self,
+        article_id: &str,
+        question: &str,
+        source: PhrasingSource,
+        conversation_id: Option<i64>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        // `do nothing`, not an error: a failed statement would abort the whole turn on
+        // PostgreSQL.
+        let sql = "insert into kb_phrasing
+                       (article_id, question, source, conversation_id, created_at)
+                   values ($1, $2, $3, $4, $5)
+                   on conflict (article_id, question) do nothing";
+        on_tx!(&mut self.conn, c => sqlx::query(sql)
+            .bind(article_id).bind(question).bind(source.as_str()).bind(conversation_id).bind(now)
+            .execute(&mut **c).await.map(drop))
         .map_err(db_error)
     }
 }

@@ -479,7 +479,6 @@ mod tests {
             lang: "ko",
             body: markdown_to_html("본문 <script>alert(1)</script>"),
             tags: vec!["계정".to_string()],
-            questions: Vec::new(),
             twins: vec![Twin {
                 href: "/articles/a-en".to_string(),
                 lang: "en",

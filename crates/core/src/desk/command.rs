@@ -21,6 +21,9 @@ pub enum AgentCommand<'a> {
     Transfer(&'a str),
     /// `!snippet <name>`: a saved reply, in the person's language.
     Snippet(&'a str),
+    /// `!article <id>`: a help-center article sent to the person; the ticket's question
+    /// becomes a phrasing of it.
+    Article(&'a str),
     /// `!priority <low|normal|high|critical>`; the words as typed.
     Priority(&'a str),
     /// `!block [duration]`: the person may not open tickets, for `duration` (`7d`,
@@ -69,6 +72,7 @@ impl<'a> AgentCommand<'a> {
             "reopen" => AgentCommand::Reopen,
             "transfer" | "move" => AgentCommand::Transfer(rest),
             "snippet" | "s" => AgentCommand::Snippet(rest),
+            "article" => AgentCommand::Article(rest),
             "priority" | "p" => AgentCommand::Priority(rest),
             "block" => AgentCommand::Block(rest),
             "unblock" => AgentCommand::Unblock,
@@ -115,6 +119,8 @@ mod tests {
             ("!help", Help),
             ("!transfer billing", Transfer("billing")),
             ("!snippet refund", Snippet("refund")),
+            ("!article reset-password ", Article("reset-password")),
+            ("!Article", Article("")),
             ("!priority HIGH", Priority("HIGH")),
             ("!block 7d", Block("7d")),
             ("!block", Block("")),

@@ -46,6 +46,7 @@ impl Engine {
             }
             AgentCommand::Transfer(queue) => return self.transfer(t, &mut conv, ev, queue).await,
             AgentCommand::Snippet(name) => return self.snippet(t, &mut conv, ev, name).await,
+            AgentCommand::Article(id) => return self.share_article(t, &mut conv, ev, id).await,
             AgentCommand::Priority(words) => {
                 return self.set_priority(t, &mut conv, ev, words).await
             }

@@ -17,6 +17,7 @@
 //! | `away.rs` | emails of agents' replies to a person who has left |
 //! | `satisfaction.rs` | "How did we do?" after a solve: the rating and the comment |
 //! | `tools.rs` | agents' everyday tools: transfer, snippets, priority, blocks |
+//! | `phrasings.rs` | learning from the desk: "Yes, that helped" and `!article <id>` teach the help center phrasings |
 //! | `community.rs` | a new post in a public help place: suggestions, or silence |
 //! | `card.rs` | the ticket card redrawn as the ticket moves |
 //! | `agent.rs` | agents' commands and replies in a ticket thread |
@@ -35,6 +36,7 @@ mod failures;
 mod handoff;
 mod history;
 mod person;
+mod phrasings;
 mod satisfaction;
 mod selfservice;
 mod tickets;

@@ -54,6 +54,7 @@ impl Engine {
         }
         match choice.as_deref() {
             Some(HELPED) => {
+                self.learn_from_helped(t, conv).await?;
                 self.tell(t, conv, None, &say.glad_it_helped(), Vec::new())
                     .await?;
                 return Ok(());

@@ -81,6 +81,7 @@ pub(crate) const KEYS: &[(&str, &[&str])] = &[
     ("ask_comment", &[]),
     ("feedback_thanks", &[]),
     ("transferred", &["number", "queue"]),
+    ("article_shared", &["title", "url"]),
     // ---- words inside other sentences ----
     ("state_bot", &[]),
     ("state_triage", &[]),
@@ -129,6 +130,9 @@ pub(crate) const KEYS: &[(&str, &[&str])] = &[
     ("transferred_from", &["agent", "queue"]),
     ("unknown_snippet", &["name", "names"]),
     ("unknown_snippet_none", &["name"]),
+    ("article_usage", &[]),
+    ("unknown_article", &["id"]),
+    ("article_learned", &["title", "question"]),
     ("priority_usage", &[]),
     ("priority_set", &["agent", "priority"]),
     ("block_usage", &[]),
@@ -687,6 +691,11 @@ impl Catalogue {
         self.fill("transferred", &[("number", &number), ("queue", &queue)])
     }
 
+    /// An agent's `!article`: the article as a link, relayed as the agent's reply.
+    pub fn article_shared(&self, title: &str, url: &str) -> String {
+        self.fill("article_shared", &[("title", &title), ("url", &url)])
+    }
+
     /// A file copied over, under the name of whoever sent it.
     pub fn file_sent(&self, who: &str) -> String {
         self.fill("file_sent", &[("who", &who)])
@@ -764,6 +773,24 @@ impl Catalogue {
         } else {
             self.fill("unknown_snippet", &[("name", &name), ("names", &names)])
         }
+    }
+
+    /// `!article` with no id.
+    pub fn article_usage(&self) -> &'static str {
+        self.text("article_usage")
+    }
+
+    /// `!article` with an id the help center does not have.
+    pub fn unknown_article(&self, id: &str) -> String {
+        self.fill("unknown_article", &[("id", &id)])
+    }
+
+    /// After `!article`: the help center now finds the article for `question`.
+    pub fn article_learned(&self, title: &str, question: &str) -> String {
+        self.fill(
+            "article_learned",
+            &[("title", &title), ("question", &question)],
+        )
     }
 
     /// `!priority` with something else than a priority.

@@ -63,6 +63,10 @@ macro_rules! every_sentence {
         add("ask_comment", say.ask_comment());
         add("feedback_thanks", say.feedback_thanks());
         add("transferred", say.transferred(n, who));
+        add(
+            "article_shared",
+            say.article_shared(who, "https://help.example.com/articles/x"),
+        );
         add("unknown_command", say.unknown_command(who));
         add("moved_elsewhere", say.moved_elsewhere(n, who));
         add("rated", say.rated(4));
@@ -73,6 +77,9 @@ macro_rules! every_sentence {
         add("transferred_from", say.transferred_from(who, "support"));
         add("unknown_snippet", say.unknown_snippet(who, "refund"));
         add("unknown_snippet none", say.unknown_snippet(who, ""));
+        add("article_usage", say.article_usage().into());
+        add("unknown_article", say.unknown_article(who));
+        add("article_learned", say.article_learned(who, "how do I pay?"));
         add("priority_usage", say.priority_usage().into());
         add("priority_set", say.priority_set(who, "high"));
         add("block_usage", say.block_usage().into());

@@ -56,7 +56,12 @@ impl SentencePiece {
         let vocab: Vec<(String, f64)> = proto
             .pieces
             .into_iter()
-            .map(|p| (p.piece.unwrap_or_default(), f64::from(p.score.unwrap_or(0.0))))
+            .map(|p| {
+                (
+                    p.piece.unwrap_or_default(),
+                    f64::from(p.score.unwrap_or(0.0)),
+                )
+            })
             .collect();
         let model = Unigram::from(vocab, Some(unk), false)
             .map_err(|e| ModelError::invalid(path, e.to_string()))?;

@@ -105,8 +105,13 @@ impl UseEmbedder {
         let b1 = vecs("b1_")?;
         let b2 = vecs("b2_")?;
         let mut v1 = |name: &str| npz.by_name::<_, ndarray::Ix1>(name).map_err(bad);
-        let (scale, lo, ln_g_all, ln_b_all, cnn_b) =
-            (v1("scale")?, v1("lo")?, v1("ln_g")?, v1("ln_b")?, v1("cnn_b")?);
+        let (scale, lo, ln_g_all, ln_b_all, cnn_b) = (
+            v1("scale")?,
+            v1("lo")?,
+            v1("ln_g")?,
+            v1("ln_b")?,
+            v1("cnn_b")?,
+        );
         let eps: Array0<f64> = npz.by_name("eps").map_err(bad)?;
         let views: Vec<_> = proj.iter().map(|p| p.view()).collect();
         let proj_w = ndarray::concatenate(Axis(1), &views)

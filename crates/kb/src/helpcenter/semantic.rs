@@ -242,7 +242,7 @@ impl HelpCenter {
             .id
             .strip_suffix(&format!("-{}", article.locale.as_str()))
             .map(|topic| format!("{topic}-{}", lang.as_str()));
-        !twin.is_some_and(|id| self.article(&id).is_some_and(|t| t.locale == lang))
+        twin.is_none_or(|id| self.article(&id).is_none_or(|t| t.locale != lang))
     }
 }
 
