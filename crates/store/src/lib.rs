@@ -57,10 +57,31 @@ pub struct SqlStore {
     /// The outbox listener and the worker's liveness lock (PostgreSQL), stopped and
     /// joined by [`SqlStore::close`].
     tasks: std::sync::Mutex<Vec<(CancellationToken, tokio::task::JoinHandle<()>)>>,
+    /// Sends the NOTIFY that wakes other processes' dispatchers (PostgreSQL).
+    wake: Arc<OutboxWake>,
     /// The liveness locks held, per worker.
     workers: std::sync::Mutex<
         std::collections::HashMap<String, (CancellationToken, tokio::task::JoinHandle<()>)>,
     >,
+}
+
+/// New outbox rows to announce to other processes. The NOTIFY is sent after the commit,
+/// not by a trigger inside the transaction: PostgreSQL commits a transaction that has
+/// queued a notification under a lock for the whole cluster, which kept concurrent
+/// commits from being flushed together.
+#[derive(Debug, Default)]
+pub(crate) struct OutboxWake {
+    pending: std::sync::atomic::AtomicBool,
+    poked: tokio::sync::Notify,
+}
+
+impl OutboxWake {
+    /// Asks for a NOTIFY; those asked for while one is being sent share the next.
+    pub(crate) fn poke(&self) {
+        self.pending
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.poked.notify_one();
+    }
 }
 
 /// How often SQLite's write-ahead log is checkpointed, off the engine's connection.
@@ -134,7 +155,9 @@ impl SqlStore {
                 "unsupported database url {shown}: use sqlite://path/to/file.db or postgres://user@host/db"
             )));
         };
+        let wake = Arc::new(OutboxWake::default());
         let store = SqlStore {
+            wake: wake.clone(),
             db,
             outbox,
             tasks: std::sync::Mutex::new(Vec::new()),
@@ -143,7 +166,42 @@ impl SqlStore {
         if let Some(options) = checkpoints {
             store.start_checkpoints(options);
         }
+        if let Db::Postgres(pool) = &store.outbox {
+            store.start_notifier(pool.clone(), wake);
+        }
         Ok(store)
+    }
+
+    /// Sends `NOTIFY relaydesk_outbox` after commits that enqueued rows: one at a time,
+    /// so that the commits of a busy moment share one (see [`OutboxWake`]).
+    fn start_notifier(&self, pool: sqlx::PgPool, wake: Arc<OutboxWake>) {
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.cancelled() => return,
+                    _ = wake.poked.notified() => {}
+                }
+                while wake
+                    .pending
+                    .swap(false, std::sync::atomic::Ordering::AcqRel)
+                {
+                    let sent = sqlx::query("select pg_notify($1, '')")
+                        .bind(OUTBOX_CHANNEL)
+                        .execute(&pool)
+                        .await;
+                    if let Err(e) = sent {
+                        // The dispatchers also look on their own every few seconds.
+                        tracing::warn!(error = %describe(&e), "cannot notify the dispatchers of new outbox rows");
+                    }
+                }
+            }
+        });
+        self.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((stop, task));
     }
 
     /// Checkpoints SQLite's write-ahead log from a connection of its own, every
@@ -902,7 +960,9 @@ impl SqlStore {
             Db::Sqlite(pool) => {
                 tx::SqlTx::sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?)
             }
-            Db::Postgres(pool) => tx::SqlTx::postgres(pool.begin().await.map_err(db_error)?),
+            Db::Postgres(pool) => {
+                tx::SqlTx::postgres(pool.begin().await.map_err(db_error)?, self.wake.clone())
+            }
         })
     }
 

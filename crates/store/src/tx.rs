@@ -10,6 +10,7 @@ use relaydesk_core::store::{
 };
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
 use sqlx::{Postgres, Sqlite, Transaction};
+use std::sync::Arc;
 
 use crate::db_error;
 use crate::rows::{self, ConversationRow, MessageRow};
@@ -32,17 +33,28 @@ macro_rules! on_tx {
 /// An open transaction; dropped without commit, it rolls back.
 pub(crate) struct SqlTx {
     conn: Conn,
+    /// Told after a commit that enqueued outbox rows (PostgreSQL: other processes'
+    /// dispatchers learn of them by NOTIFY).
+    wake: Option<Arc<crate::OutboxWake>>,
+    enqueued: bool,
 }
 
 impl SqlTx {
     pub(crate) fn sqlite(tx: Transaction<'static, Sqlite>) -> SqlTx {
         SqlTx {
             conn: Conn::Sqlite(tx),
+            wake: None,
+            enqueued: false,
         }
     }
 
-    pub(crate) fn postgres(tx: Transaction<'static, Postgres>) -> SqlTx {
+    pub(crate) fn postgres(
+        tx: Transaction<'static, Postgres>,
+        wake: Arc<crate::OutboxWake>,
+    ) -> SqlTx {
         SqlTx {
+            wake: Some(wake),
+            enqueued: false,
             conn: Conn::Postgres(tx),
         }
     }
@@ -354,6 +366,7 @@ impl OutboxTx for SqlTx {
             .bind(&files).bind(row.action.as_str()).bind(row.action.target())
             .fetch_one(&mut **c).await)
         .map_err(db_error)?;
+        self.enqueued = true;
         Ok(id)
     }
 
@@ -851,7 +864,16 @@ impl EmailTx for SqlTx {
 #[async_trait]
 impl Tx for SqlTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        on_tx!(self.conn, tx => tx.commit().await).map_err(db_error)
+        let SqlTx {
+            conn,
+            wake,
+            enqueued,
+        } = *self;
+        on_tx!(conn, tx => tx.commit().await).map_err(db_error)?;
+        if let Some(wake) = wake.filter(|_| enqueued) {
+            wake.poke();
+        }
+        Ok(())
     }
 }
 
