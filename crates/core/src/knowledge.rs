@@ -30,8 +30,9 @@ pub enum Lookup {
     NoMatch,
 }
 
-/// A searchable help center. Implementations must be cheap to call from the engine's
-/// transaction: in memory, no I/O, well under a millisecond.
+/// A searchable help center. Implementations are called from the engine's transaction:
+/// in memory, no I/O; well under a millisecond lexically, a few milliseconds when a
+/// sentence-embedding model embeds the question.
 pub trait Knowledge: Send + Sync {
     /// Looks `question` up for the person who asked it: articles, or why there are none.
     fn lookup(&self, question: &str) -> Lookup;

@@ -75,7 +75,13 @@ pub(crate) fn split(text: &str) -> Result<(FrontMatter, &str), String> {
             if raw.is_empty() || raw.starts_with('#') {
                 pending_list = Some((key, line_no, Vec::new()));
             } else {
-                set(&mut fm, key, Value::List(list(raw, line_no)?), line_no)?;
+                let value = if key == "questions" && !raw.starts_with('[') {
+                    // One question may hold commas: a bare value is the whole question.
+                    Value::Scalar(scalar(raw, line_no)?)
+                } else {
+                    Value::List(list(raw, line_no)?)
+                };
+                set(&mut fm, key, value, line_no)?;
             }
         } else {
             set(&mut fm, key, Value::Scalar(scalar(raw, line_no)?), line_no)?;
@@ -106,7 +112,6 @@ fn set(fm: &mut FrontMatter, key: &str, value: Value, line_no: usize) -> Result<
             }
             *list = Some(match value {
                 Value::List(items) => items,
-                // One question may hold commas: a bare value is the whole question.
                 Value::Scalar(s) if key == "questions" => vec![s],
                 Value::Scalar(s) => split_items(&s),
             });
