@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use relaydesk_kb::{embed, eval, public_sets, HelpCenter, Knowledge, Lookup, VectorCache};
+use relaydesk_kb::{embed, eval, public_sets, HelpCenter, Knowledge, Lookup};
 
 use crate::cli::KbCommand;
 use crate::config::Config;
@@ -127,11 +127,8 @@ pub fn execute(config: &Config, command: KbCommand) -> anyhow::Result<()> {
         KbCommand::EvalPublic { dir } => {
             public_sets_dir(&dir)?;
             let models = &config.helpcenter.models_dir;
-            let embedder = embed::load_installed(models)?;
-            let cache = embedder
-                .as_ref()
-                .map(|e| VectorCache::for_model(models, e.as_ref()));
-            let model = embedder.zip(cache.as_ref());
+            let installed = embed::open_installed(models)?;
+            let model = installed.as_ref().map(|(e, cache)| (e.clone(), cache));
             let search = model.as_ref().map_or("lexical".to_string(), |(e, _)| {
                 format!("lexical+{}", e.name())
             });
@@ -235,11 +232,8 @@ fn load(dir: &Path, config: &Config) -> anyhow::Result<HelpCenter> {
         eprintln!("skipped {}: {}", e.path.display(), e.message);
     }
     let models = &config.helpcenter.models_dir;
-    match embed::load_installed(models)? {
-        Some(embedder) => {
-            let cache = VectorCache::for_model(models, embedder.as_ref());
-            Ok(hc.with_embedder(embedder, &cache))
-        }
+    match embed::open_installed(models)? {
+        Some((embedder, cache)) => Ok(hc.with_embedder(embedder, &cache)),
         None => {
             eprintln!(
                 "no sentence-embedding model in {}: lexical search only (`relaydesk kb fetch-model use` installs one)",

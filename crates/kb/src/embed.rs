@@ -178,6 +178,18 @@ pub fn load_installed(models: &Path) -> Result<Option<Arc<dyn Embedder>>, ModelE
     }
 }
 
+/// An installed model with its vector cache.
+pub type Installed = (Arc<dyn Embedder>, crate::VectorCache);
+
+/// [`load_installed`], with the model's vector cache
+/// ([`VectorCache::for_model`](crate::VectorCache::for_model)).
+pub fn open_installed(models: &Path) -> Result<Option<Installed>, ModelError> {
+    Ok(load_installed(models)?.map(|embedder| {
+        let cache = crate::VectorCache::for_model(models, embedder.as_ref());
+        (embedder, cache)
+    }))
+}
+
 /// A model that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

@@ -150,9 +150,8 @@ impl LiveHelpCenter {
         let live = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name("kb-embed".into())
-            .spawn(move || match embed::load_installed(&models) {
-                Ok(Some(embedder)) => {
-                    let cache = VectorCache::for_model(&models, embedder.as_ref());
+            .spawn(move || match embed::open_installed(&models) {
+                Ok(Some((embedder, cache))) => {
                     *live.semantic.write().unwrap_or_else(PoisonError::into_inner) =
                         Some((embedder, Arc::new(cache)));
                     live.reload();

@@ -47,6 +47,9 @@ pub(crate) struct Semantic {
     embedder: Arc<dyn Embedder>,
     vectors: Vec<Box<[f32]>>,
     owners: Vec<Owner>,
+    /// Per language (index [`lang_index`]), the articles a question in it is ranked
+    /// among: those in it, and those in another language with no version in it.
+    candidates: [Vec<usize>; 2],
     /// The answer score's bar per language (index [`lang_index`]): direct, public.
     bars: [(f32, f32); 2],
 }
@@ -118,10 +121,21 @@ impl HelpCenter {
             }
         }
         let vectors = cache.vectors(embedder.as_ref(), &texts);
+        let candidates = [Lang::En, Lang::Ko].map(|lang| {
+            let found: Vec<usize> = (0..self.articles.len())
+                .filter(|&a| self.in_language(a, lang))
+                .collect();
+            if found.is_empty() {
+                (0..self.articles.len()).collect()
+            } else {
+                found
+            }
+        });
         self.semantic = Some(Semantic {
             embedder,
             vectors,
             owners,
+            candidates,
             bars: [(f32::MIN, f32::MIN); 2],
         });
         self.calibrate(cache);
@@ -192,14 +206,7 @@ impl HelpCenter {
                 *slot = (c, owner.section.or(slot.1));
             }
         }
-        let candidates: Vec<usize> = (0..n)
-            .filter(|&a| self.in_language(a, query.lang))
-            .collect();
-        let candidates = if candidates.is_empty() {
-            (0..n).collect()
-        } else {
-            candidates
-        };
+        let candidates = &sem.candidates[lang_index(query.lang)];
         let zl = z_scores(candidates.iter().map(|&a| bm25[a]));
         let zs = z_scores(candidates.iter().map(|&a| best[a].0));
         let mut fused: Vec<Fused> = candidates
