@@ -40,7 +40,7 @@ fn concurrency_of(load: Load) -> usize {
 }
 
 pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
-    let (db, postgres, conversations, messages, load) = match command {
+    let (db, postgres, conversations, messages, load, reference) = match command {
         BenchCommand::Engine {
             db,
             postgres,
@@ -49,12 +49,13 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
             concurrency,
             arrival,
             rate,
+            reference,
         } => {
             let load = match arrival {
                 Arrival::Lockstep => Load::Lockstep(concurrency),
                 Arrival::Poisson => Load::Poisson(rate),
             };
-            (db, postgres, conversations, messages, load)
+            (db, postgres, conversations, messages, load, reference)
         }
         BenchCommand::Web {
             concurrency,
@@ -83,6 +84,10 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
             "--rate must be a positive number of messages per second"
         );
     }
+    anyhow::ensure!(
+        !reference || db == BenchDb::Sqlite,
+        "--reference runs on SQLite only: leave it out with --db postgres"
+    );
     let scratch = tempfile::tempdir().context("cannot make a temporary folder")?;
     let (url, pg_name) = match db {
         BenchDb::Sqlite => (
@@ -94,7 +99,21 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
             (fresh_postgres_database(&postgres, &name).await?, Some(name))
         }
     };
-    let result = run(&url, conversations, messages, load).await;
+    let lockstep = matches!(load, Load::Lockstep(_));
+    let mut result = run(&url, conversations, messages, load, reference && lockstep).await;
+    if let (Ok(report), true, false) = (&mut result, reference, lockstep) {
+        // The reference is a rate: set it beside relaydesk's own most, in lockstep.
+        let url = format!("sqlite://{}", scratch.path().join("capacity.db").display());
+        let capacity = run(
+            &url,
+            conversations,
+            messages,
+            Load::Lockstep(REFERENCE_BATCH),
+            true,
+        )
+        .await?;
+        report.insert("reference", capacity["reference"].clone());
+    }
     if let Some(name) = pg_name {
         drop_postgres_database(&postgres, &name).await;
     }
@@ -111,11 +130,16 @@ pub async fn execute(command: BenchCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Messages to a transaction in the bare-driver reference, and senders in the lockstep
+/// run it is set beside.
+const REFERENCE_BATCH: usize = 16;
+
 async fn run(
     url: &str,
     conversations: usize,
     messages: usize,
     load: Load,
+    reference: bool,
 ) -> anyhow::Result<HashMap<&'static str, serde_json::Value>> {
     let concurrency = concurrency_of(load);
     let store = Arc::new(SqlStore::connect(url).await?);
@@ -219,6 +243,21 @@ async fn run(
         latencies.len()
     );
     latencies.sort();
+    let rate = messages as f64 / elapsed.as_secs_f64();
+    let reference = if reference {
+        let took = store
+            .sqlite_reference(conversations, messages, REFERENCE_BATCH)
+            .await?;
+        let bare = messages as f64 / took.as_secs_f64();
+        serde_json::json!({
+            "relaydesk_lockstep_messages_per_sec": rate.round(),
+            "bare_sqlite_messages_per_sec": bare.round(),
+            "messages_per_transaction": REFERENCE_BATCH,
+            "ratio": (rate / bare * 100.0).round() / 100.0,
+        })
+    } else {
+        serde_json::Value::Null
+    };
     let pct = |p: f64| {
         latencies
             .get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1))
@@ -226,7 +265,7 @@ async fn run(
             .unwrap_or(0.0)
     };
     store.close().await;
-    Ok(HashMap::from([
+    let mut report = HashMap::from([
         ("conversations", serde_json::json!(conversations)),
         ("messages", serde_json::json!(messages)),
         (
@@ -236,10 +275,7 @@ async fn run(
                 Load::Poisson(rate) => serde_json::json!({ "poisson_per_sec": rate }),
             },
         ),
-        (
-            "messages_per_sec",
-            serde_json::json!((messages as f64 / elapsed.as_secs_f64()).round()),
-        ),
+        ("messages_per_sec", serde_json::json!(rate.round())),
         (
             "p50_ms",
             serde_json::json!((pct(0.50) * 1000.0).round() / 1000.0),
@@ -249,7 +285,11 @@ async fn run(
             serde_json::json!((pct(0.99) * 1000.0).round() / 1000.0),
         ),
         ("peak_rss_mb", serde_json::json!(peak_rss_mb())),
-    ]))
+    ]);
+    if !reference.is_null() {
+        report.insert("reference", reference);
+    }
+    Ok(report)
 }
 
 /// Hands `count` messages to the engine at Poisson arrival times, `rate` a second on

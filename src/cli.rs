@@ -257,6 +257,11 @@ pub enum BenchCommand {
         /// Messages per second offered with `--arrival poisson`.
         #[arg(long, default_value_t = 1000.0)]
         rate: f64,
+        /// Also measure the same statements on the same database through the bare
+        /// driver (rusqlite on one thread, 16 messages to a transaction) after a
+        /// lockstep run of relaydesk, and print both rates and their ratio (SQLite).
+        #[arg(long)]
+        reference: bool,
     },
     /// The web side under load: searches and articles from `concurrency` clients for
     /// `seconds`, then `/healthz` as the reference; prints one JSON line (requests per

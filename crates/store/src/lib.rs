@@ -1,8 +1,11 @@
 //! relaydesk's store on SQLite (the default) or PostgreSQL (to scale out), behind
 //! core's [`Store`] port. One SQL text serves both dialects; only locking differs.
 
+mod lite;
 mod live;
+mod reference;
 mod rows;
+mod stmt;
 mod tx;
 
 use std::str::FromStr;
@@ -23,6 +26,9 @@ use sqlx::{PgPool, SqlitePool};
 use tokio_util::sync::CancellationToken;
 
 use rows::{ConversationRow, DeliveryRow, MessageRow, OutboxRow, PersonRow, SummaryRow};
+
+/// The state and platform message id of outbox row `$1`.
+const PARENT_STATE: &str = "select state, platform_message_id from outbox where id = $1";
 
 /// The channel PostgreSQL processes wake each other on.
 const OUTBOX_CHANNEL: &str = "relaydesk_outbox";
@@ -51,6 +57,8 @@ mod web;
 /// A SQLite or PostgreSQL store.
 pub struct SqlStore {
     db: Db,
+    /// The connection the engine's transactions run on (SQLite).
+    lite: Option<Arc<lite::Lite>>,
     /// For the dispatcher's bookkeeping: the same pool on SQLite, a pool that does
     /// not wait for the disk on PostgreSQL.
     outbox: Db,
@@ -102,7 +110,7 @@ impl SqlStore {
         let unavailable = |e: sqlx::Error| {
             StoreError::unavailable(format!("cannot open {shown}: {}", describe(&e)))
         };
-        let (db, outbox, checkpoints) = if url.starts_with("sqlite:") {
+        let (db, outbox, checkpoints, lite) = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::unavailable(format!("bad database url {shown}: {e}")))?
                 .create_if_missing(true)
@@ -133,13 +141,22 @@ impl SqlStore {
                 .connect_with(options.clone())
                 .await
                 .map_err(unavailable)?;
-            (Db::Sqlite(pool.clone()), Db::Sqlite(pool), Some(options))
+            let lite = lite::Lite::open(options.get_filename())?;
+            (
+                Db::Sqlite(pool.clone()),
+                Db::Sqlite(pool),
+                Some(options),
+                Some(lite),
+            )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::unavailable(format!("bad database url {shown}: {e}")))?;
             let connect = |size: u32, options: PgConnectOptions| {
                 PgPoolOptions::new()
                     .max_connections(size)
+                    // A connection is checked when it comes back to the pool; checking
+                    // it again before each use would cost a round trip per transaction.
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(options)
             };
@@ -149,7 +166,7 @@ impl SqlStore {
             // outbox allows anyway; the engine's own commits stay synchronous.
             let relaxed = options.options([("synchronous_commit", "off")]);
             let outbox = connect(4, relaxed).await.map_err(unavailable)?;
-            (Db::Postgres(pool), Db::Postgres(outbox), None)
+            (Db::Postgres(pool), Db::Postgres(outbox), None, None)
         } else {
             return Err(StoreError::unavailable(format!(
                 "unsupported database url {shown}: use sqlite://path/to/file.db or postgres://user@host/db"
@@ -159,6 +176,7 @@ impl SqlStore {
         let store = SqlStore {
             wake: wake.clone(),
             db,
+            lite,
             outbox,
             tasks: std::sync::Mutex::new(Vec::new()),
             workers: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -547,15 +565,37 @@ impl OutboxQueue for SqlStore {
         let sql = self.claim_sql();
         let adapters = adapters.join(",");
         let mut rows: Vec<OutboxRow> = match &self.outbox {
-            Db::Sqlite(pool) => sqlx::query_as(&sql)
-                .bind(worker)
-                .bind(now + lease)
-                .bind(now)
-                .bind(&adapters)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(db_error)?,
+            Db::Sqlite(_) => {
+                // The claim and the states of the rows' parents, as one job.
+                let tx = lite::LiteTx::begin(self.sqlite()?).await?;
+                let claim = stmt::stmt(&sql)
+                    .bind(worker)
+                    .bind(now + lease)
+                    .bind(now)
+                    .bind(&adapters)
+                    .bind(limit);
+                let mut rows: Vec<OutboxRow> = tx.fetch(&claim, usize::MAX)?;
+                rows.sort_by_key(|r| r.id);
+                let mut items = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let state_of = |id: Option<i64>| {
+                        id.map(|id| {
+                            let found: Vec<(String, Option<String>)> =
+                                tx.fetch(&stmt::stmt(PARENT_STATE).bind(id), 1)?;
+                            let (state, message_id) =
+                                found.into_iter().next().ok_or_else(|| {
+                                    StoreError::query(format!("outbox row {id} is missing"))
+                                })?;
+                            Ok::<_, StoreError>((rows::parse_delivery_state(&state)?, message_id))
+                        })
+                        .transpose()
+                    };
+                    let (parent, target) = (state_of(row.parent_id)?, state_of(row.target_id)?);
+                    items.push(row.into_item(parent, target)?);
+                }
+                tx.commit()?;
+                return Ok(items);
+            }
             Db::Postgres(pool) => {
                 // Claims for an adapter take turns: a claim running beside another would
                 // not yet see the other's rows as claimed, and could overtake them. Locks
@@ -604,6 +644,23 @@ impl OutboxQueue for SqlStore {
         // so a crash in between at worst posts the card again.
         let link = "update conversation set agent_thread = $1, updated_at = $2
                     where id = (select conversation_id from outbox where id = $3 and action = 'post')";
+        if let Db::Sqlite(_) = &self.outbox {
+            // The links and the marks, as one job.
+            let tx = lite::LiteTx::begin(self.sqlite()?).await?;
+            for r in receipts
+                .iter()
+                .filter(|r| r.kind == OutboundKind::TicketCard)
+            {
+                let thread = r.thread.as_ref().unwrap_or(&r.platform_message_id);
+                tx.execute(&stmt::stmt(link).bind(thread).bind(now).bind(r.id))?;
+            }
+            let mut mark = stmt::stmt(tx::mark_delivered_sql(receipts.len())).bind(now);
+            for r in receipts {
+                mark = mark.bind(r.id).bind(&r.platform_message_id);
+            }
+            tx.execute(&mark)?;
+            return tx.commit();
+        }
         for r in receipts
             .iter()
             .filter(|r| r.kind == OutboundKind::TicketCard)
@@ -953,13 +1010,18 @@ impl Reports for SqlStore {
 }
 
 impl SqlStore {
+    /// The connection SQLite transactions run on.
+    fn sqlite(&self) -> Result<&lite::Lite, StoreError> {
+        self.lite.as_deref().ok_or_else(|| {
+            StoreError::unavailable("the SQLite store has no connection for transactions")
+        })
+    }
+
     /// A write transaction; on SQLite it takes the write lock at once, so that it never
     /// fails half-way for another writer.
     async fn begin_sql(&self) -> Result<tx::SqlTx, StoreError> {
         Ok(match &self.db {
-            Db::Sqlite(pool) => {
-                tx::SqlTx::sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?)
-            }
+            Db::Sqlite(_) => tx::SqlTx::sqlite(lite::LiteTx::begin(self.sqlite()?).await?),
             Db::Postgres(pool) => {
                 tx::SqlTx::postgres(pool.begin().await.map_err(db_error)?, self.wake.clone())
             }
@@ -982,9 +1044,8 @@ impl SqlStore {
         &self,
         parent: i64,
     ) -> Result<(relaydesk_core::store::DeliveryState, Option<String>), StoreError> {
-        let sql = "select state, platform_message_id from outbox where id = $1";
         let (state, message_id): (String, Option<String>) =
-            on_pool!(&self.outbox, pool => sqlx::query_as(sql).bind(parent).fetch_one(pool).await)
+            on_pool!(&self.outbox, pool => sqlx::query_as(PARENT_STATE).bind(parent).fetch_one(pool).await)
                 .map_err(db_error)?;
         Ok((rows::parse_delivery_state(&state)?, message_id))
     }

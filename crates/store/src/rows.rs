@@ -9,6 +9,8 @@ use relaydesk_core::text::Lang;
 use relaydesk_core::types::Assignee;
 use relaydesk_core::{Address, Author, Conversation, Message, Person, Priority, State};
 
+use crate::stmt::{struct_from_sqlite, FromSqlite};
+
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, person_id, state, user_adapter, user_channel, user_thread, lang, queue, \
      ticket_number, agent_adapter, agent_channel, agent_thread, assignee_id, assignee, close_reason, previous_id, priority, \
      subject, offered_choices, solved_at, closed_at, created_at, updated_at";
@@ -160,6 +162,32 @@ pub(crate) struct ConversationRow {
     updated_at: i64,
 }
 
+struct_from_sqlite!(ConversationRow {
+    id,
+    person_id,
+    state,
+    user_adapter,
+    user_channel,
+    user_thread,
+    lang,
+    queue,
+    ticket_number,
+    agent_adapter,
+    agent_channel,
+    agent_thread,
+    assignee_id,
+    assignee,
+    close_reason,
+    previous_id,
+    priority,
+    subject,
+    offered_choices,
+    solved_at,
+    closed_at,
+    created_at,
+    updated_at,
+});
+
 impl ConversationRow {
     pub(crate) fn into_conversation(self) -> Result<Conversation, StoreError> {
         let agent_address = match (self.agent_adapter, self.agent_channel) {
@@ -210,12 +238,32 @@ pub(crate) struct LatestRow {
     pub(crate) blocked: i64,
 }
 
+impl FromSqlite for LatestRow {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(LatestRow {
+            conversation: ConversationRow::from_sqlite(row)?,
+            person_name: row.get("person_name")?,
+            person_email: row.get("person_email")?,
+            blocked: row.get("blocked")?,
+        })
+    }
+}
+
 /// A ticket with its subject, for the person's history.
 #[derive(sqlx::FromRow)]
 pub(crate) struct TicketLineRow {
     #[sqlx(flatten)]
     conversation: ConversationRow,
     first_words: String,
+}
+
+impl FromSqlite for TicketLineRow {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(TicketLineRow {
+            conversation: ConversationRow::from_sqlite(row)?,
+            first_words: row.get("first_words")?,
+        })
+    }
 }
 
 impl TicketLineRow {
@@ -237,6 +285,16 @@ pub(crate) struct MessageRow {
     files: String,
     created_at: i64,
 }
+
+struct_from_sqlite!(MessageRow {
+    id,
+    conversation_id,
+    author,
+    author_name,
+    body,
+    files,
+    created_at
+});
 
 impl MessageRow {
     pub(crate) fn into_message(self) -> Result<Message, StoreError> {
@@ -273,6 +331,26 @@ pub(crate) struct OutboxRow {
     in_doubt: i32,
     created_at: i64,
 }
+
+struct_from_sqlite!(OutboxRow {
+    id,
+    conversation_id,
+    parent_id,
+    adapter,
+    channel,
+    thread,
+    kind,
+    body,
+    sender,
+    choices,
+    files,
+    action,
+    target_id,
+    idempotency_key,
+    attempts,
+    in_doubt,
+    created_at,
+});
 
 impl OutboxRow {
     pub(crate) fn into_item(
@@ -314,6 +392,13 @@ pub(crate) struct PersonRow {
     display_name: String,
     verified_email: Option<String>,
 }
+
+struct_from_sqlite!(PersonRow {
+    platform,
+    platform_user_id,
+    display_name,
+    verified_email
+});
 
 impl From<PersonRow> for Person {
     fn from(r: PersonRow) -> Person {
@@ -426,6 +511,15 @@ pub(crate) struct IdentityRow {
     verified_at: Option<i64>,
 }
 
+struct_from_sqlite!(IdentityRow {
+    id,
+    platform,
+    platform_user_id,
+    verified_email,
+    verified_by,
+    verified_at
+});
+
 pub(crate) const IDENTITY_COLUMNS: &str =
     "id, platform, platform_user_id, verified_email, verified_by, verified_at";
 
@@ -457,6 +551,20 @@ pub(crate) struct VerificationRow {
     status: String,
     created_at: i64,
 }
+
+struct_from_sqlite!(VerificationRow {
+    id,
+    conversation_id,
+    person_id,
+    method,
+    email,
+    salt,
+    secret_hash,
+    expires_at,
+    tries,
+    status,
+    created_at,
+});
 
 pub(crate) const VERIFICATION_COLUMNS: &str =
     "id, conversation_id, person_id, method, email, salt, secret_hash, expires_at, tries, status, created_at";

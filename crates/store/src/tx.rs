@@ -9,26 +9,44 @@ use relaydesk_core::store::{
     StoreError, TicketLine, TriageAnswer, Tx, Verification,
 };
 use relaydesk_core::{Address, Conversation, Message, Millis, Person, State};
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Transaction};
 use std::sync::Arc;
 
 use crate::db_error;
+use crate::lite::LiteTx;
 use crate::rows::{self, ConversationRow, MessageRow};
+use crate::stmt::{stmt, Row, Stmt};
 
 enum Conn {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(LiteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// Runs `$body` with `$c` bound to the open transaction, whichever dialect it is.
-macro_rules! on_tx {
-    ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            Conn::Sqlite($c) => $body,
-            Conn::Postgres($c) => $body,
-        }
-    };
+/// Remembers an inbound message: `$1` adapter, `$2` channel, `$3` platform id, `$4` now.
+pub(crate) const REMEMBER_INBOUND: &str =
+    "insert into inbound_seen (adapter, channel, message_id, created_at) values ($1, $2, $3, $4)
+     on conflict do nothing";
+
+/// A person (`$1` platform, `$2` platform id) with the current conversation and whether
+/// they are blocked at `$3`, the rows locked with `lock`.
+pub(crate) fn known_person_sql(lock: &str) -> String {
+    format!(
+        "select {}, p.display_name as person_name, p.verified_email as person_email,
+           (select count(*) from block b where b.person_id = p.id and (b.until is null or b.until > $3)) as blocked
+         from person p join conversation c on c.id = p.current_conversation_id
+         where p.platform = $1 and p.platform_user_id = $2{lock}",
+        rows::conversation_columns_of("c"),
+    )
 }
+
+pub(crate) const INSERT_MESSAGE: &str =
+    "insert into message (conversation_id, author, author_name, body, source_adapter, source_channel,
+       source_message_id, files, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
+
+pub(crate) const ENQUEUE: &str =
+    "insert into outbox (conversation_id, message_id, parent_id, adapter, channel, thread, kind, body,
+       sender, choices, idempotency_key, next_attempt_at, created_at, updated_at, files, action, target_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13, $14, $15) returning id";
 
 /// An open transaction; dropped without commit, it rolls back.
 pub(crate) struct SqlTx {
@@ -40,7 +58,7 @@ pub(crate) struct SqlTx {
 }
 
 impl SqlTx {
-    pub(crate) fn sqlite(tx: Transaction<'static, Sqlite>) -> SqlTx {
+    pub(crate) fn sqlite(tx: LiteTx) -> SqlTx {
         SqlTx {
             conn: Conn::Sqlite(tx),
             wake: None,
@@ -57,6 +75,58 @@ impl SqlTx {
             enqueued: false,
             conn: Conn::Postgres(tx),
         }
+    }
+
+    /// Runs `s`; returns how many rows it changed.
+    async fn execute(&mut self, s: Stmt<'_>) -> Result<u64, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => tx.execute(&s),
+            Conn::Postgres(tx) => sqlx::query_with(&s.sql, s.pg_arguments()?)
+                .execute(&mut **tx)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(db_error),
+        }
+    }
+
+    async fn fetch_all<T: Row>(&mut self, s: Stmt<'_>) -> Result<Vec<T>, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => tx.fetch(&s, usize::MAX),
+            Conn::Postgres(tx) => sqlx::query_as_with(&s.sql, s.pg_arguments()?)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db_error),
+        }
+    }
+
+    async fn fetch_optional<T: Row>(&mut self, s: Stmt<'_>) -> Result<Option<T>, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => Ok(tx.fetch(&s, 1)?.pop()),
+            Conn::Postgres(tx) => sqlx::query_as_with(&s.sql, s.pg_arguments()?)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_error),
+        }
+    }
+
+    async fn fetch_one<T: Row>(&mut self, s: Stmt<'_>) -> Result<T, StoreError> {
+        self.fetch_optional(s)
+            .await?
+            .ok_or_else(|| StoreError::query("the statement returned no row"))
+    }
+
+    async fn fetch_optional_scalar<T>(&mut self, s: Stmt<'_>) -> Result<Option<T>, StoreError>
+    where
+        (T,): Row,
+    {
+        Ok(self.fetch_optional::<(T,)>(s).await?.map(|(v,)| v))
+    }
+
+    async fn fetch_one_scalar<T>(&mut self, s: Stmt<'_>) -> Result<T, StoreError>
+    where
+        (T,): Row,
+    {
+        Ok(self.fetch_one::<(T,)>(s).await?.0)
     }
 
     fn for_update(&self) -> &'static str {
@@ -82,12 +152,15 @@ impl InboundTx for SqlTx {
         id: &str,
         now: Millis,
     ) -> Result<bool, StoreError> {
-        let sql = "insert into inbound_seen (adapter, channel, message_id, created_at) values ($1, $2, $3, $4)
-                   on conflict do nothing";
-        let done = on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(&address.adapter).bind(&address.channel).bind(id).bind(now)
-            .execute(&mut **c).await.map(|r| r.rows_affected()))
-        .map_err(db_error)?;
+        let done = self
+            .execute(
+                stmt(REMEMBER_INBOUND)
+                    .bind(&address.adapter)
+                    .bind(&address.channel)
+                    .bind(id)
+                    .bind(now),
+            )
+            .await?;
         Ok(done == 1)
     }
 }
@@ -96,17 +169,10 @@ impl InboundTx for SqlTx {
 impl PersonTx for SqlTx {
     async fn upsert_person(&mut self, person: &Person, now: Millis) -> Result<Found, StoreError> {
         // The common case, a known person with a conversation, is one read.
-        let sql = format!(
-            "select {}, p.display_name as person_name, p.verified_email as person_email,
-               (select count(*) from block b where b.person_id = p.id and (b.until is null or b.until > $3)) as blocked
-             from person p join conversation c on c.id = p.current_conversation_id
-             where p.platform = $1 and p.platform_user_id = $2{}",
-            rows::conversation_columns_of("c"),
-            self.for_update_of("p, c")
-        );
-        let known: Option<rows::LatestRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(&person.platform).bind(&person.id).bind(now).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let sql = known_person_sql(&self.for_update_of("p, c"));
+        let known: Option<rows::LatestRow> = self
+            .fetch_optional(stmt(&sql).bind(&person.platform).bind(&person.id).bind(now))
+            .await?;
         if let Some(known) = known {
             let unchanged = known.person_name == person.display_name
                 && (person.verified_email.is_none() || known.person_email == person.verified_email);
@@ -116,10 +182,15 @@ impl PersonTx for SqlTx {
                            verified_by = case when $2 is null then verified_by else platform end,
                            verified_at = case when $2 is null then verified_at else $3 end,
                            updated_at = $3 where id = $4";
-                on_tx!(&mut self.conn, c => sqlx::query(sql)
-                    .bind(&person.display_name).bind(&person.verified_email).bind(now).bind(conversation.user_id)
-                    .execute(&mut **c).await.map(|_| ()))
-                .map_err(db_error)?;
+                self.execute(
+                    stmt(sql)
+                        .bind(&person.display_name)
+                        .bind(&person.verified_email)
+                        .bind(now)
+                        .bind(conversation.user_id),
+                )
+                .await
+                .map(drop)?;
             }
             return Ok(Found {
                 user_id: conversation.user_id,
@@ -138,10 +209,16 @@ impl PersonTx for SqlTx {
                      verified_at = coalesce(excluded.verified_at, person.verified_at),
                      updated_at = excluded.updated_at
                    returning id";
-        let id: i64 = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(&person.platform).bind(&person.id).bind(&person.display_name).bind(&person.verified_email).bind(now)
-            .fetch_one(&mut **c).await)
-        .map_err(db_error)?;
+        let id: i64 = self
+            .fetch_one_scalar(
+                stmt(sql)
+                    .bind(&person.platform)
+                    .bind(&person.id)
+                    .bind(&person.display_name)
+                    .bind(&person.verified_email)
+                    .bind(now),
+            )
+            .await?;
         Ok(Found {
             user_id: id,
             current: self.latest_conversation(id).await?,
@@ -151,17 +228,15 @@ impl PersonTx for SqlTx {
 
     async fn person(&mut self, user_id: i64) -> Result<Option<Person>, StoreError> {
         let sql = "select platform, platform_user_id, display_name, verified_email from person where id = $1";
-        let row: Option<rows::PersonRow> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(user_id).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let row: Option<rows::PersonRow> = self.fetch_optional(stmt(sql).bind(user_id)).await?;
         Ok(row.map(Person::from))
     }
 
     async fn set_current(&mut self, user_id: i64, conversation_id: i64) -> Result<(), StoreError> {
         let sql = "update person set current_conversation_id = $1 where id = $2";
-        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(conversation_id).bind(user_id)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(conversation_id).bind(user_id))
+            .await
+            .map(drop)
     }
 }
 
@@ -174,10 +249,14 @@ impl AgentTx for SqlTx {
                    on conflict (platform, platform_user_id) do update set
                      display_name = excluded.display_name, updated_at = excluded.updated_at
                    returning id";
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(&agent.platform).bind(&agent.id).bind(&agent.display_name).bind(now)
-            .fetch_one(&mut **c).await)
-        .map_err(db_error)
+        self.fetch_one_scalar(
+            stmt(sql)
+                .bind(&agent.platform)
+                .bind(&agent.id)
+                .bind(&agent.display_name)
+                .bind(now),
+        )
+        .await
     }
 }
 
@@ -191,8 +270,7 @@ impl ConversationTx for SqlTx {
             "select {} from conversation where person_id = $1 order by id desc limit 1",
             rows::CONVERSATION_COLUMNS
         );
-        let row: Option<ConversationRow> =
-            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(user_id).fetch_optional(&mut **c).await).map_err(db_error)?;
+        let row: Option<ConversationRow> = self.fetch_optional(stmt(&sql).bind(user_id)).await?;
         row.map(ConversationRow::into_conversation).transpose()
     }
 
@@ -202,8 +280,7 @@ impl ConversationTx for SqlTx {
             rows::CONVERSATION_COLUMNS,
             self.for_update()
         );
-        let row: Option<ConversationRow> =
-            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await).map_err(db_error)?;
+        let row: Option<ConversationRow> = self.fetch_optional(stmt(&sql).bind(id)).await?;
         row.map(ConversationRow::into_conversation).transpose()
     }
 
@@ -217,10 +294,14 @@ impl ConversationTx for SqlTx {
             rows::CONVERSATION_COLUMNS,
             self.for_update()
         );
-        let row: Option<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(&thread.adapter).bind(&thread.channel).bind(&thread.thread)
-            .fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let row: Option<ConversationRow> = self
+            .fetch_optional(
+                stmt(&sql)
+                    .bind(&thread.adapter)
+                    .bind(&thread.channel)
+                    .bind(&thread.thread),
+            )
+            .await?;
         row.map(ConversationRow::into_conversation).transpose()
     }
 
@@ -236,11 +317,19 @@ impl ConversationTx for SqlTx {
             rows::CONVERSATION_COLUMNS
         );
         let a = &new.user_address;
-        let row: ConversationRow = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(new.user_id).bind(State::Bot.as_str()).bind(&a.adapter).bind(&a.channel).bind(&a.thread)
-            .bind(new.lang.as_str()).bind(new.previous_id).bind(now)
-            .fetch_one(&mut **c).await)
-        .map_err(db_error)?;
+        let row: ConversationRow = self
+            .fetch_one(
+                stmt(&sql)
+                    .bind(new.user_id)
+                    .bind(State::Bot.as_str())
+                    .bind(&a.adapter)
+                    .bind(&a.channel)
+                    .bind(&a.thread)
+                    .bind(new.lang.as_str())
+                    .bind(new.previous_id)
+                    .bind(now),
+            )
+            .await?;
         let conversation = row.into_conversation()?;
         self.set_current(new.user_id, conversation.id).await?;
         Ok(conversation)
@@ -257,15 +346,30 @@ impl ConversationTx for SqlTx {
                    closed_at = $15, updated_at = $16, priority = $17, subject = $18
                    where id = $19";
         let (u, a) = (&conv.user_address, conv.agent_address.as_ref());
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conv.state.as_str()).bind(&u.adapter).bind(&u.channel).bind(&u.thread)
-            .bind(conv.lang.as_str()).bind(&conv.queue).bind(conv.ticket_number)
-            .bind(a.map(|a| &a.adapter)).bind(a.map(|a| &a.channel)).bind(a.and_then(|a| a.thread.as_ref()))
-            .bind(conv.assignee.as_ref().and_then(|a| a.agent_id)).bind(conv.assignee.as_ref().map(|a| &a.name))
-            .bind(&conv.close_reason).bind(conv.solved_at).bind(conv.closed_at)
-            .bind(now).bind(conv.priority.map(|p| p.as_str())).bind(&conv.subject).bind(conv.id)
-            .execute(&mut **c).await.map(|_| ()))
-        .map_err(db_error)?;
+        self.execute(
+            stmt(sql)
+                .bind(conv.state.as_str())
+                .bind(&u.adapter)
+                .bind(&u.channel)
+                .bind(&u.thread)
+                .bind(conv.lang.as_str())
+                .bind(&conv.queue)
+                .bind(conv.ticket_number)
+                .bind(a.map(|a| &a.adapter))
+                .bind(a.map(|a| &a.channel))
+                .bind(a.and_then(|a| a.thread.as_ref()))
+                .bind(conv.assignee.as_ref().and_then(|a| a.agent_id))
+                .bind(conv.assignee.as_ref().map(|a| &a.name))
+                .bind(&conv.close_reason)
+                .bind(conv.solved_at)
+                .bind(conv.closed_at)
+                .bind(now)
+                .bind(conv.priority.map(|p| p.as_str()))
+                .bind(&conv.subject)
+                .bind(conv.id),
+        )
+        .await
+        .map(drop)?;
         Ok(())
     }
 
@@ -277,32 +381,37 @@ impl ConversationTx for SqlTx {
     ) -> Result<(), StoreError> {
         let sql = "update conversation set offered_choices = $1, updated_at = $2 where id = $3";
         let offered = rows::choices_json(offered);
-        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(&offered).bind(now).bind(conversation_id)
-            .execute(&mut **c).await.map(|_| ()))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(&offered).bind(now).bind(conversation_id))
+            .await
+            .map(drop)
     }
 
     async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
         let sql = "update counter set value = value + 1 where name = 'ticket' returning value";
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql).fetch_one(&mut **c).await)
-            .map_err(db_error)
+        self.fetch_one_scalar(stmt(sql)).await
     }
 }
 
 #[async_trait]
 impl MessageTx for SqlTx {
     async fn insert_message(&mut self, m: &NewMessage<'_>, now: Millis) -> Result<i64, StoreError> {
-        let sql = "insert into message (conversation_id, author, author_name, body, source_adapter, source_channel,
-                   source_message_id, files, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
         let (adapter, channel, id) = match m.source {
             Some((a, id)) => (Some(&a.adapter), Some(&a.channel), Some(id)),
             None => (None, None, None),
         };
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(m.conversation_id).bind(m.author.as_str()).bind(m.author_name).bind(m.body)
-            .bind(adapter).bind(channel).bind(id).bind(rows::files_json(m.files)).bind(now)
-            .fetch_one(&mut **c).await)
-        .map_err(db_error)
+        self.fetch_one_scalar(
+            stmt(INSERT_MESSAGE)
+                .bind(m.conversation_id)
+                .bind(m.author.as_str())
+                .bind(m.author_name)
+                .bind(m.body)
+                .bind(adapter)
+                .bind(channel)
+                .bind(id)
+                .bind(rows::files_json(m.files))
+                .bind(now),
+        )
+        .await
     }
 
     async fn messages(&mut self, conversation_id: i64) -> Result<Vec<Message>, StoreError> {
@@ -310,8 +419,7 @@ impl MessageTx for SqlTx {
             "select {} from message where conversation_id = $1 and deleted_at is null order by id",
             rows::MESSAGE_COLUMNS
         );
-        let rows: Vec<MessageRow> =
-            on_tx!(&mut self.conn, c => sqlx::query_as(&sql).bind(conversation_id).fetch_all(&mut **c).await).map_err(db_error)?;
+        let rows: Vec<MessageRow> = self.fetch_all(stmt(&sql).bind(conversation_id)).await?;
         rows.into_iter().map(MessageRow::into_message).collect()
     }
 
@@ -323,10 +431,13 @@ impl MessageTx for SqlTx {
         let sql = "select id, conversation_id from message
                    where source_adapter = $1 and source_channel = $2 and source_message_id = $3
                    order by id limit 1";
-        on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(&address.adapter).bind(&address.channel).bind(id)
-            .fetch_optional(&mut **c).await)
-        .map_err(db_error)
+        self.fetch_optional(
+            stmt(sql)
+                .bind(&address.adapter)
+                .bind(&address.channel)
+                .bind(id),
+        )
+        .await
     }
 
     async fn edit_message(
@@ -335,37 +446,43 @@ impl MessageTx for SqlTx {
         body: Option<&str>,
         now: Millis,
     ) -> Result<(), StoreError> {
-        match body {
-            Some(body) => {
-                let sql = "update message set body = $1, edited_at = $2 where id = $3";
-                on_tx!(&mut self.conn, c => sqlx::query(sql)
-                    .bind(body).bind(now).bind(message_id).execute(&mut **c).await.map(drop))
-            }
-            None => {
-                let sql = "update message set deleted_at = $1 where id = $2";
-                on_tx!(&mut self.conn, c => sqlx::query(sql)
-                    .bind(now).bind(message_id).execute(&mut **c).await.map(drop))
-            }
-        }
-        .map_err(db_error)
+        let change = match body {
+            Some(body) => stmt("update message set body = $1, edited_at = $2 where id = $3")
+                .bind(body)
+                .bind(now)
+                .bind(message_id),
+            None => stmt("update message set deleted_at = $1 where id = $2")
+                .bind(now)
+                .bind(message_id),
+        };
+        self.execute(change).await.map(drop)
     }
 }
 
 #[async_trait]
 impl OutboxTx for SqlTx {
     async fn enqueue(&mut self, row: &NewOutbound, now: Millis) -> Result<i64, StoreError> {
-        let sql = "insert into outbox (conversation_id, message_id, parent_id, adapter, channel, thread, kind, body,
-                   sender, choices, idempotency_key, next_attempt_at, created_at, updated_at, files, action, target_id)
-                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13, $14, $15) returning id";
         let (body, choices, files) = rows::body_columns(&row.payload.body);
-        let id = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(row.conversation_id).bind(row.message_id).bind(row.parent_id)
-            .bind(&row.to.adapter).bind(&row.to.channel).bind(&row.to.thread)
-            .bind(row.payload.kind.as_str()).bind(&body).bind(&row.payload.sender).bind(&choices)
-            .bind(&row.idempotency_key).bind(now)
-            .bind(&files).bind(row.action.as_str()).bind(row.action.target())
-            .fetch_one(&mut **c).await)
-        .map_err(db_error)?;
+        let id = self
+            .fetch_one_scalar(
+                stmt(ENQUEUE)
+                    .bind(row.conversation_id)
+                    .bind(row.message_id)
+                    .bind(row.parent_id)
+                    .bind(&row.to.adapter)
+                    .bind(&row.to.channel)
+                    .bind(&row.to.thread)
+                    .bind(row.payload.kind.as_str())
+                    .bind(&body)
+                    .bind(&row.payload.sender)
+                    .bind(&choices)
+                    .bind(&row.idempotency_key)
+                    .bind(now)
+                    .bind(&files)
+                    .bind(row.action.as_str())
+                    .bind(row.action.target()),
+            )
+            .await?;
         self.enqueued = true;
         Ok(id)
     }
@@ -373,9 +490,15 @@ impl OutboxTx for SqlTx {
     async fn copies(&mut self, message_id: i64) -> Result<Vec<Copy>, StoreError> {
         let sql = "select id, adapter, channel, thread, parent_id, kind, sender from outbox
                    where message_id = $1 and action = 'post' and files = '[]' order by id";
-        let rows: Vec<(i64, String, String, Option<String>, Option<i64>, String, Option<String>)> =
-            on_tx!(&mut self.conn, c => sqlx::query_as(sql).bind(message_id).fetch_all(&mut **c).await)
-                .map_err(db_error)?;
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            String,
+            Option<String>,
+        )> = self.fetch_all(stmt(sql).bind(message_id)).await?;
         rows.into_iter()
             .map(|(id, adapter, channel, thread, parent_id, kind, sender)| {
                 Ok(Copy {
@@ -396,9 +519,8 @@ impl OutboxTx for SqlTx {
     async fn ticket_card(&mut self, conversation_id: i64) -> Result<Option<Card>, StoreError> {
         let sql = "select id, body, choices from outbox where conversation_id = $1 and kind = 'ticket_card' and action = 'post'
                    order by id desc limit 1";
-        let card: Option<(i64, String, String)> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(conversation_id).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let card: Option<(i64, String, String)> =
+            self.fetch_optional(stmt(sql).bind(conversation_id)).await?;
         card.map(|(id, body, choices)| {
             Ok(Card {
                 id,
@@ -422,10 +544,16 @@ impl AnswerTx for SqlTx {
         let sql = "insert into kb_answer (conversation_id, message_id, question, articles, created_at, updated_at)
                    values ($1, $2, $3, $4, $5, $5)";
         let articles = serde_json::to_string(articles).unwrap_or_else(|_| "[]".into());
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).bind(message_id).bind(question).bind(&articles).bind(now)
-            .execute(&mut **c).await.map(|_| ()))
-        .map_err(db_error)
+        self.execute(
+            stmt(sql)
+                .bind(conversation_id)
+                .bind(message_id)
+                .bind(question)
+                .bind(&articles)
+                .bind(now),
+        )
+        .await
+        .map(drop)
     }
 
     async fn record_feedback(
@@ -436,10 +564,9 @@ impl AnswerTx for SqlTx {
     ) -> Result<(), StoreError> {
         let sql = "update kb_answer set feedback = $1, updated_at = $2
                    where id = (select max(id) from kb_answer where conversation_id = $3)";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(feedback).bind(now).bind(conversation_id)
-            .execute(&mut **c).await.map(|_| ()))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(feedback).bind(now).bind(conversation_id))
+            .await
+            .map(drop)
     }
 
     async fn latest_answer(
@@ -448,9 +575,8 @@ impl AnswerTx for SqlTx {
     ) -> Result<Option<(String, Vec<String>)>, StoreError> {
         let sql = "select question, articles from kb_answer where conversation_id = $1
                    order by id desc limit 1";
-        let row: Option<(String, String)> = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(conversation_id).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let row: Option<(String, String)> =
+            self.fetch_optional(stmt(sql).bind(conversation_id)).await?;
         row.map(|(question, articles)| {
             let articles = serde_json::from_str(&articles)
                 .map_err(|e| StoreError::Corrupt(format!("stored answer articles: {e}")))?;
@@ -473,10 +599,16 @@ impl AnswerTx for SqlTx {
                        (article_id, question, source, conversation_id, created_at)
                    values ($1, $2, $3, $4, $5)
                    on conflict (article_id, question) do nothing";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(article_id).bind(question).bind(source.as_str()).bind(conversation_id).bind(now)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(
+            stmt(sql)
+                .bind(article_id)
+                .bind(question)
+                .bind(source.as_str())
+                .bind(conversation_id)
+                .bind(now),
+        )
+        .await
+        .map(drop)
     }
 }
 
@@ -486,10 +618,9 @@ impl DeskTx for SqlTx {
         &mut self,
         conversation_id: i64,
     ) -> Result<Vec<TriageAnswer>, StoreError> {
-        let found: Vec<(String, Option<String>, Option<String>)> =
-            on_tx!(&mut self.conn, c => sqlx::query_as(rows::TRIAGE_ANSWERS)
-            .bind(conversation_id).fetch_all(&mut **c).await)
-            .map_err(db_error)?;
+        let found: Vec<(String, Option<String>, Option<String>)> = self
+            .fetch_all(stmt(rows::TRIAGE_ANSWERS).bind(conversation_id))
+            .await?;
         Ok(rows::triage_answers(found))
     }
 
@@ -502,16 +633,23 @@ impl DeskTx for SqlTx {
         let sql = "insert into triage_answer (conversation_id, question, answer, shown, created_at)
                    values ($1, $2, $3, $4, $5)
                    on conflict (conversation_id, question) do update set answer = excluded.answer, shown = excluded.shown";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).bind(&a.question).bind(&a.answer).bind(&a.shown).bind(now)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(
+            stmt(sql)
+                .bind(conversation_id)
+                .bind(&a.question)
+                .bind(&a.answer)
+                .bind(&a.shown)
+                .bind(now),
+        )
+        .await
+        .map(drop)
     }
 
     async fn clear_triage(&mut self, conversation_id: i64) -> Result<(), StoreError> {
         let sql = "delete from triage_answer where conversation_id = $1";
-        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(conversation_id).execute(&mut **c).await.map(drop))
-            .map_err(db_error)
+        self.execute(stmt(sql).bind(conversation_id))
+            .await
+            .map(drop)
     }
 
     async fn rate(
@@ -523,10 +661,14 @@ impl DeskTx for SqlTx {
         let sql = "insert into satisfaction (conversation_id, rating, created_at, updated_at) values ($1, $2, $3, $3)
                    on conflict (conversation_id) do update set rating = excluded.rating, comment = null,
                      updated_at = excluded.updated_at";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).bind(i32::from(rating)).bind(now)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(
+            stmt(sql)
+                .bind(conversation_id)
+                .bind(i32::from(rating))
+                .bind(now),
+        )
+        .await
+        .map(drop)
     }
 
     async fn comment(
@@ -537,10 +679,9 @@ impl DeskTx for SqlTx {
     ) -> Result<(), StoreError> {
         let sql =
             "update satisfaction set comment = $1, updated_at = $2 where conversation_id = $3";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(comment).bind(now).bind(conversation_id)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(comment).bind(now).bind(conversation_id))
+            .await
+            .map(drop)
     }
 
     async fn block(
@@ -553,24 +694,20 @@ impl DeskTx for SqlTx {
         let sql = "insert into block (person_id, until, agent_name, created_at) values ($1, $2, $3, $4)
                    on conflict (person_id) do update set until = excluded.until, agent_name = excluded.agent_name,
                      created_at = excluded.created_at";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(user_id).bind(until).bind(agent).bind(now)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(user_id).bind(until).bind(agent).bind(now))
+            .await
+            .map(drop)
     }
 
     async fn unblock(&mut self, user_id: i64) -> Result<bool, StoreError> {
         let sql = "delete from block where person_id = $1";
-        let n = on_tx!(&mut self.conn, c => sqlx::query(sql).bind(user_id)
-            .execute(&mut **c).await.map(|r| r.rows_affected()))
-        .map_err(db_error)?;
+        let n = self.execute(stmt(sql).bind(user_id)).await?;
         Ok(n > 0)
     }
 
     async fn hold_message(&mut self, message_id: i64) -> Result<(), StoreError> {
         let sql = "update message set held = 1 where id = $1";
-        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(message_id).execute(&mut **c).await.map(drop))
-            .map_err(db_error)
+        self.execute(stmt(sql).bind(message_id)).await.map(drop)
     }
 
     async fn release_held(&mut self, user_id: i64) -> Result<Vec<Message>, StoreError> {
@@ -579,13 +716,10 @@ impl DeskTx for SqlTx {
              and conversation_id in (select id from conversation where person_id = $1) order by id",
             rows::MESSAGE_COLUMNS
         );
-        let held: Vec<MessageRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(user_id).fetch_all(&mut **c).await)
-        .map_err(db_error)?;
+        let held: Vec<MessageRow> = self.fetch_all(stmt(&sql).bind(user_id)).await?;
         let sql = "update message set held = 0
                    where held = 1 and conversation_id in (select id from conversation where person_id = $1)";
-        on_tx!(&mut self.conn, c => sqlx::query(sql).bind(user_id).execute(&mut **c).await.map(drop))
-            .map_err(db_error)?;
+        self.execute(stmt(sql).bind(user_id)).await.map(drop)?;
         held.into_iter().map(MessageRow::into_message).collect()
     }
 
@@ -602,10 +736,17 @@ impl DeskTx for SqlTx {
         };
         let sql = "insert into transfer (conversation_id, from_adapter, from_channel, from_thread, to_queue, created_at)
                    values ($1, $2, $3, $4, $5, $6)";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).bind(&from.adapter).bind(&from.channel).bind(thread).bind(to_queue).bind(now)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(
+            stmt(sql)
+                .bind(conversation_id)
+                .bind(&from.adapter)
+                .bind(&from.channel)
+                .bind(thread)
+                .bind(to_queue)
+                .bind(now),
+        )
+        .await
+        .map(drop)
     }
 
     async fn transferred_from(
@@ -614,10 +755,13 @@ impl DeskTx for SqlTx {
     ) -> Result<Option<(i64, String)>, StoreError> {
         let sql = "select conversation_id, to_queue from transfer
                    where from_adapter = $1 and from_channel = $2 and from_thread = $3 order by id desc limit 1";
-        on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(&thread.adapter).bind(&thread.channel).bind(&thread.thread)
-            .fetch_optional(&mut **c).await)
-        .map_err(db_error)
+        self.fetch_optional(
+            stmt(sql)
+                .bind(&thread.adapter)
+                .bind(&thread.channel)
+                .bind(&thread.thread),
+        )
+        .await
     }
 
     async fn ticket_of(
@@ -630,9 +774,9 @@ impl DeskTx for SqlTx {
             rows::CONVERSATION_COLUMNS,
             SAME_REQUESTER.replace("$1", "$2")
         );
-        let row: Option<ConversationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(number).bind(user_id).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let row: Option<ConversationRow> = self
+            .fetch_optional(stmt(&sql).bind(number).bind(user_id))
+            .await?;
         row.map(ConversationRow::into_conversation).transpose()
     }
 
@@ -650,9 +794,9 @@ impl DeskTx for SqlTx {
             rows::SUBJECT,
             SAME_REQUESTER
         );
-        let found: Vec<rows::TicketLineRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(user_id).bind(limit).bind(offset).fetch_all(&mut **c).await)
-        .map_err(db_error)?;
+        let found: Vec<rows::TicketLineRow> = self
+            .fetch_all(stmt(&sql).bind(user_id).bind(limit).bind(offset))
+            .await?;
         found
             .into_iter()
             .map(rows::TicketLineRow::into_line)
@@ -673,9 +817,7 @@ impl IdentityTx for SqlTx {
             "select {} from person where id = $1 and verified_email is not null",
             rows::IDENTITY_COLUMNS
         );
-        let row: Option<rows::IdentityRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(user_id).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let row: Option<rows::IdentityRow> = self.fetch_optional(stmt(&sql).bind(user_id)).await?;
         Ok(row.map(Identity::from))
     }
 
@@ -684,9 +826,7 @@ impl IdentityTx for SqlTx {
             "select {} from person where lower(verified_email) = lower($1) order by verified_at, id",
             rows::IDENTITY_COLUMNS
         );
-        let found: Vec<rows::IdentityRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(email).fetch_all(&mut **c).await)
-        .map_err(db_error)?;
+        let found: Vec<rows::IdentityRow> = self.fetch_all(stmt(&sql).bind(email)).await?;
         Ok(found.into_iter().map(Identity::from).collect())
     }
 
@@ -699,9 +839,9 @@ impl IdentityTx for SqlTx {
     ) -> Result<(), StoreError> {
         let sql = "update person set verified_email = $1, verified_by = $2, verified_at = $3, updated_at = $3
                    where id = $4";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(email).bind(by).bind(now).bind(user_id).execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(email).bind(by).bind(now).bind(user_id))
+            .await
+            .map(drop)
     }
 
     async fn verification(
@@ -712,9 +852,9 @@ impl IdentityTx for SqlTx {
             "select {} from verification where conversation_id = $1 order by id desc limit 1",
             rows::VERIFICATION_COLUMNS
         );
-        let row: Option<rows::VerificationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(conversation_id).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let row: Option<rows::VerificationRow> = self
+            .fetch_optional(stmt(&sql).bind(conversation_id))
+            .await?;
         row.map(rows::VerificationRow::into_verification)
             .transpose()
     }
@@ -728,9 +868,8 @@ impl IdentityTx for SqlTx {
             rows::VERIFICATION_COLUMNS,
             self.for_update()
         );
-        let row: Option<rows::VerificationRow> = on_tx!(&mut self.conn, c => sqlx::query_as(&sql)
-            .bind(secret_hash).fetch_optional(&mut **c).await)
-        .map_err(db_error)?;
+        let row: Option<rows::VerificationRow> =
+            self.fetch_optional(stmt(&sql).bind(secret_hash)).await?;
         row.map(rows::VerificationRow::into_verification)
             .transpose()
     }
@@ -743,12 +882,20 @@ impl IdentityTx for SqlTx {
         let sql = "insert into verification (conversation_id, person_id, method, email, salt, secret_hash,
                      expires_at, tries, status, created_at, updated_at)
                    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id";
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(v.conversation_id).bind(v.person_id).bind(v.method.as_str()).bind(&v.email)
-            .bind(&v.salt).bind(&v.secret_hash).bind(v.expires_at).bind(v.tries)
-            .bind(v.status.as_str()).bind(now)
-            .fetch_one(&mut **c).await)
-        .map_err(db_error)
+        self.fetch_one_scalar(
+            stmt(sql)
+                .bind(v.conversation_id)
+                .bind(v.person_id)
+                .bind(v.method.as_str())
+                .bind(&v.email)
+                .bind(&v.salt)
+                .bind(&v.secret_hash)
+                .bind(v.expires_at)
+                .bind(v.tries)
+                .bind(v.status.as_str())
+                .bind(now),
+        )
+        .await
     }
 
     async fn save_verification(&mut self, v: &Verification, now: Millis) -> Result<(), StoreError> {
@@ -756,25 +903,32 @@ impl IdentityTx for SqlTx {
             "update verification set email = $1, salt = $2, secret_hash = $3, expires_at = $4,
                      tries = $5, status = $6, updated_at = $7, created_at = $8
                    where id = $9";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(&v.email).bind(&v.salt).bind(&v.secret_hash).bind(v.expires_at).bind(v.tries)
-            .bind(v.status.as_str()).bind(now).bind(v.created_at).bind(v.id)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(
+            stmt(sql)
+                .bind(&v.email)
+                .bind(&v.salt)
+                .bind(&v.secret_hash)
+                .bind(v.expires_at)
+                .bind(v.tries)
+                .bind(v.status.as_str())
+                .bind(now)
+                .bind(v.created_at)
+                .bind(v.id),
+        )
+        .await
+        .map(drop)
     }
 
     async fn use_token(&mut self, id: i64, token_hash: &str) -> Result<bool, StoreError> {
         let sql = "select count(*) from verification where token_hash = $1";
-        let used: i64 = on_tx!(&mut self.conn, c => sqlx::query_scalar(sql)
-            .bind(token_hash).fetch_one(&mut **c).await)
-        .map_err(db_error)?;
+        let used: i64 = self.fetch_one_scalar(stmt(sql).bind(token_hash)).await?;
         if used > 0 {
             return Ok(false);
         }
         let sql = "update verification set token_hash = $1 where id = $2";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(token_hash).bind(id).execute(&mut **c).await.map(drop))
-        .map_err(db_error)?;
+        self.execute(stmt(sql).bind(token_hash).bind(id))
+            .await
+            .map(drop)?;
         Ok(true)
     }
 
@@ -789,9 +943,8 @@ impl IdentityTx for SqlTx {
                  and secret_hash is not null and created_at >= $3),
               (select count(*) from verification where email = $2 and method = 'code'
                  and secret_hash is not null and created_at >= $3)";
-        on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(user_id).bind(email).bind(since).fetch_one(&mut **c).await)
-        .map_err(db_error)
+        self.fetch_one(stmt(sql).bind(user_id).bind(email).bind(since))
+            .await
     }
 }
 
@@ -809,10 +962,9 @@ impl EmailTx for SqlTx {
                                   then away_notice.since else excluded.since end,
                      due_at = case when away_notice.due_at is not null and away_notice.since >= excluded.since
                                    then away_notice.due_at else excluded.due_at end";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(conversation_id).bind(since).bind(due_at)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(conversation_id).bind(since).bind(due_at))
+            .await
+            .map(drop)
     }
 
     async fn away_notice(&mut self, conversation_id: i64) -> Result<Option<Millis>, StoreError> {
@@ -820,9 +972,8 @@ impl EmailTx for SqlTx {
             "select since from away_notice where conversation_id = $1 and due_at is not null{}",
             self.for_update()
         );
-        on_tx!(&mut self.conn, c => sqlx::query_scalar(&sql)
-            .bind(conversation_id).fetch_optional(&mut **c).await)
-        .map_err(db_error)
+        self.fetch_optional_scalar(stmt(&sql).bind(conversation_id))
+            .await
     }
 
     async fn settle_away(
@@ -831,9 +982,9 @@ impl EmailTx for SqlTx {
         next_since: Millis,
     ) -> Result<(), StoreError> {
         let sql = "update away_notice set due_at = null, since = $1 where conversation_id = $2";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(next_since).bind(conversation_id).execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(stmt(sql).bind(next_since).bind(conversation_id))
+            .await
+            .map(drop)
     }
 
     async fn enqueue_email(&mut self, e: &NewEmail, now: Millis) -> Result<(), StoreError> {
@@ -842,11 +993,18 @@ impl EmailTx for SqlTx {
                      status, due_at, created_at)
                    values ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)
                    on conflict (key) do nothing";
-        on_tx!(&mut self.conn, c => sqlx::query(sql)
-            .bind(&e.key).bind(&e.to).bind(&e.subject).bind(&e.text).bind(&e.html)
-            .bind(&e.unsubscribe_url).bind(now)
-            .execute(&mut **c).await.map(drop))
-        .map_err(db_error)
+        self.execute(
+            stmt(sql)
+                .bind(&e.key)
+                .bind(&e.to)
+                .bind(&e.subject)
+                .bind(&e.text)
+                .bind(&e.html)
+                .bind(&e.unsubscribe_url)
+                .bind(now),
+        )
+        .await
+        .map(drop)
     }
 
     async fn optout(&mut self, email: &str, token: &str) -> Result<(String, bool), StoreError> {
@@ -854,9 +1012,8 @@ impl EmailTx for SqlTx {
         let sql = "insert into email_optout (email, token) values (lower($1), $2)
                    on conflict (email) do update set email = email_optout.email
                    returning token, unsubscribed_at";
-        let (token, at): (String, Option<i64>) = on_tx!(&mut self.conn, c => sqlx::query_as(sql)
-            .bind(email).bind(token).fetch_one(&mut **c).await)
-        .map_err(db_error)?;
+        let (token, at): (String, Option<i64>) =
+            self.fetch_one(stmt(sql).bind(email).bind(token)).await?;
         Ok((token, at.is_some()))
     }
 }
@@ -869,7 +1026,10 @@ impl Tx for SqlTx {
             wake,
             enqueued,
         } = *self;
-        on_tx!(conn, tx => tx.commit().await).map_err(db_error)?;
+        match conn {
+            Conn::Sqlite(tx) => tx.commit()?,
+            Conn::Postgres(tx) => tx.commit().await.map_err(db_error)?,
+        }
         if let Some(wake) = wake.filter(|_| enqueued) {
             wake.poke();
         }
