@@ -33,6 +33,7 @@ on_both!(
     a_dead_process_claims_are_taken_over_at_once_in_doubt,
     each_delivery_is_recorded_as_it_happens,
     catch_up_names_open_places_and_the_newest_message,
+    a_second_process_waits_for_the_write_lock_and_loses_nothing,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -493,4 +494,37 @@ async fn catch_up_names_open_places_and_the_newest_message(db: &TestDb) {
         "{:?}",
         agents.places
     );
+}
+
+/// Two processes on one database: a transaction begun while the other process holds the
+/// write lock waits for it (on SQLite, off the async threads) and both are kept.
+async fn a_second_process_waits_for_the_write_lock_and_loses_nothing(db: &TestDb) {
+    let (first, second) = (db.store().await, db.store().await);
+    let chat = relaydesk_core::Address::new("chat", "dm-ada");
+    let mut holding = first.begin().await.unwrap();
+    assert!(holding.remember_inbound(&chat, "one", 1).await.unwrap());
+    let mut begin = std::pin::pin!(second.begin());
+    let first_poll = tokio::time::timeout(Duration::ZERO, &mut begin).await;
+    if db.dialect() == "sqlite" {
+        assert!(
+            first_poll.is_err(),
+            "SQLite has one writer: the second waits"
+        );
+    }
+    // This process goes on while the other waits: its own statements still run.
+    assert!(holding.remember_inbound(&chat, "three", 1).await.unwrap());
+    holding.commit().await.unwrap();
+    let mut tx = match first_poll {
+        Ok(began) => began.unwrap(),
+        Err(_) => begin.await.unwrap(),
+    };
+    assert!(tx.remember_inbound(&chat, "two", 2).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut check = first.begin().await.unwrap();
+    for id in ["one", "two", "three"] {
+        assert!(
+            !check.remember_inbound(&chat, id, 3).await.unwrap(),
+            "{id} kept"
+        );
+    }
 }
