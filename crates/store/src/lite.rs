@@ -1,4 +1,5 @@
-//! The engine's transactions on SQLite, run on the calling thread.
+//! The engine's transactions, the dispatcher's claims and its delivery marks on SQLite,
+//! run on the calling thread.
 //!
 //! sqlx runs each SQLite connection on a thread of its own and hands every statement
 //! to it and back, two thread wake-ups per statement. A transaction here runs its
@@ -70,6 +71,11 @@ impl LiteTx {
     /// that lock, the wait happens on a blocking thread.
     pub(crate) async fn begin(db: &Lite) -> Result<LiteTx, StoreError> {
         let conn = db.conn.clone().lock_owned().await;
+        if !conn.is_autocommit() {
+            // A begin given up while it waited on the blocking thread may have begun
+            // after all, with no one left to end it.
+            conn.execute_batch("ROLLBACK").map_err(sqlite_error)?;
+        }
         let conn = match conn.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) => conn,
             Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => {

@@ -34,6 +34,7 @@ on_both!(
     each_delivery_is_recorded_as_it_happens,
     catch_up_names_open_places_and_the_newest_message,
     a_second_process_waits_for_the_write_lock_and_loses_nothing,
+    a_begin_given_up_while_waiting_leaves_nothing_open,
 );
 
 async fn repeated_inbound_is_handled_once(db: &TestDb) {
@@ -522,6 +523,32 @@ async fn a_second_process_waits_for_the_write_lock_and_loses_nothing(db: &TestDb
     tx.commit().await.unwrap();
     let mut check = first.begin().await.unwrap();
     for id in ["one", "two", "three"] {
+        assert!(
+            !check.remember_inbound(&chat, id, 3).await.unwrap(),
+            "{id} kept"
+        );
+    }
+}
+
+/// A transaction given up while it waited for the other process's write lock (a request
+/// whose client went away) leaves nothing behind: the next one begins, writes and
+/// commits.
+async fn a_begin_given_up_while_waiting_leaves_nothing_open(db: &TestDb) {
+    let (first, second) = (db.store().await, db.store().await);
+    let chat = relaydesk_core::Address::new("chat", "dm-ada");
+    let mut holding = first.begin().await.unwrap();
+    assert!(holding.remember_inbound(&chat, "one", 1).await.unwrap());
+    let given_up = tokio::time::timeout(Duration::ZERO, second.begin()).await;
+    if db.dialect() == "sqlite" {
+        assert!(given_up.is_err(), "SQLite has one writer: the second waits");
+    }
+    drop(given_up);
+    holding.commit().await.unwrap();
+    let mut tx = second.begin().await.unwrap();
+    assert!(tx.remember_inbound(&chat, "two", 2).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut check = first.begin().await.unwrap();
+    for id in ["one", "two"] {
         assert!(
             !check.remember_inbound(&chat, id, 3).await.unwrap(),
             "{id} kept"
