@@ -249,14 +249,14 @@ async fn run(
             .sqlite_reference(conversations, messages, REFERENCE_BATCH)
             .await?;
         let bare = messages as f64 / took.as_secs_f64();
-        serde_json::json!({
+        Some(serde_json::json!({
             "relaydesk_lockstep_messages_per_sec": rate.round(),
             "bare_sqlite_messages_per_sec": bare.round(),
             "messages_per_transaction": REFERENCE_BATCH,
             "ratio": (rate / bare * 100.0).round() / 100.0,
-        })
+        }))
     } else {
-        serde_json::Value::Null
+        None
     };
     let pct = |p: f64| {
         latencies
@@ -286,7 +286,7 @@ async fn run(
         ),
         ("peak_rss_mb", serde_json::json!(peak_rss_mb())),
     ]);
-    if !reference.is_null() {
+    if let Some(reference) = reference {
         report.insert("reference", reference);
     }
     Ok(report)

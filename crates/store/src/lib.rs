@@ -8,6 +8,7 @@ mod rows;
 mod stmt;
 mod tx;
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +59,7 @@ mod web;
 pub struct SqlStore {
     db: Db,
     /// The connection the engine's transactions run on (SQLite).
-    lite: Option<Arc<lite::Lite>>,
+    lite: Option<lite::Lite>,
     /// For the dispatcher's bookkeeping: the same pool on SQLite, a pool that does
     /// not wait for the disk on PostgreSQL.
     outbox: Db,
@@ -564,37 +565,31 @@ impl OutboxQueue for SqlStore {
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let sql = self.claim_sql();
         let adapters = adapters.join(",");
+        let claim = stmt::stmt(&sql)
+            .bind(worker)
+            .bind(now + lease)
+            .bind(now)
+            .bind(&adapters)
+            .bind(limit);
+        // The states of the rows the claimed ones go under or change.
+        let linked = |rows: &[OutboxRow]| -> Vec<i64> {
+            rows.iter()
+                .flat_map(|r| [r.parent_id, r.target_id])
+                .flatten()
+                .collect()
+        };
+        let mut states: HashMap<i64, Option<(String, Option<String>)>> = HashMap::new();
         let mut rows: Vec<OutboxRow> = match &self.outbox {
             Db::Sqlite(_) => {
-                // The claim and the states of the rows' parents, as one job.
+                // The claim and its rows' parents, as one job.
                 let tx = lite::LiteTx::begin(self.sqlite()?).await?;
-                let claim = stmt::stmt(&sql)
-                    .bind(worker)
-                    .bind(now + lease)
-                    .bind(now)
-                    .bind(&adapters)
-                    .bind(limit);
-                let mut rows: Vec<OutboxRow> = tx.fetch(&claim, usize::MAX)?;
-                rows.sort_by_key(|r| r.id);
-                let mut items = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let state_of = |id: Option<i64>| {
-                        id.map(|id| {
-                            let found: Vec<(String, Option<String>)> =
-                                tx.fetch(&stmt::stmt(PARENT_STATE).bind(id), 1)?;
-                            let (state, message_id) =
-                                found.into_iter().next().ok_or_else(|| {
-                                    StoreError::query(format!("outbox row {id} is missing"))
-                                })?;
-                            Ok::<_, StoreError>((rows::parse_delivery_state(&state)?, message_id))
-                        })
-                        .transpose()
-                    };
-                    let (parent, target) = (state_of(row.parent_id)?, state_of(row.target_id)?);
-                    items.push(row.into_item(parent, target)?);
+                let rows = tx.fetch(&claim, usize::MAX)?;
+                for id in linked(&rows) {
+                    let state = tx.fetch(&stmt::stmt(PARENT_STATE).bind(id), 1)?.pop();
+                    states.insert(id, state);
                 }
                 tx.commit()?;
-                return Ok(items);
+                rows
             }
             Db::Postgres(pool) => {
                 // Claims for an adapter take turns: a claim running beside another would
@@ -610,33 +605,38 @@ impl OutboxQueue for SqlStore {
                         .await
                         .map_err(db_error)?;
                 }
-                let rows = sqlx::query_as(&sql)
-                    .bind(worker)
-                    .bind(now + lease)
-                    .bind(now)
-                    .bind(&adapters)
-                    .bind(limit)
+                let rows = sqlx::query_as_with(&claim.sql, claim.pg_arguments()?)
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(db_error)?;
                 tx.commit().await.map_err(db_error)?;
+                for id in linked(&rows) {
+                    let state = sqlx::query_as(PARENT_STATE)
+                        .bind(id)
+                        .fetch_optional(pool)
+                        .await
+                        .map_err(db_error)?;
+                    states.insert(id, state);
+                }
                 rows
             }
         };
         rows.sort_by_key(|r| r.id);
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            let parent = match row.parent_id {
-                Some(parent) => Some(self.parent_state(parent).await?),
-                None => None,
-            };
-            let target = match row.target_id {
-                Some(target) => Some(self.parent_state(target).await?),
-                None => None,
-            };
-            items.push(row.into_item(parent, target)?);
-        }
-        Ok(items)
+        let state_of = |id: Option<i64>| {
+            id.map(|id| match states.get(&id) {
+                Some(Some((state, message_id))) => {
+                    Ok((rows::parse_delivery_state(state)?, message_id.clone()))
+                }
+                _ => Err(StoreError::query(format!("outbox row {id} is missing"))),
+            })
+            .transpose()
+        };
+        rows.into_iter()
+            .map(|row| {
+                let (parent, target) = (state_of(row.parent_id)?, state_of(row.target_id)?);
+                row.into_item(parent, target)
+            })
+            .collect()
     }
 
     async fn delivered(&self, receipts: &[Receipt], now: Millis) -> Result<(), StoreError> {
@@ -644,40 +644,38 @@ impl OutboxQueue for SqlStore {
         // so a crash in between at worst posts the card again.
         let link = "update conversation set agent_thread = $1, updated_at = $2
                     where id = (select conversation_id from outbox where id = $3 and action = 'post')";
-        if let Db::Sqlite(_) = &self.outbox {
-            // The links and the marks, as one job.
-            let tx = lite::LiteTx::begin(self.sqlite()?).await?;
-            for r in receipts
-                .iter()
-                .filter(|r| r.kind == OutboundKind::TicketCard)
-            {
-                let thread = r.thread.as_ref().unwrap_or(&r.platform_message_id);
-                tx.execute(&stmt::stmt(link).bind(thread).bind(now).bind(r.id))?;
-            }
-            let mut mark = stmt::stmt(tx::mark_delivered_sql(receipts.len())).bind(now);
-            for r in receipts {
-                mark = mark.bind(r.id).bind(&r.platform_message_id);
-            }
-            tx.execute(&mark)?;
-            return tx.commit();
-        }
-        for r in receipts
+        let mut statements: Vec<stmt::Stmt> = receipts
             .iter()
             .filter(|r| r.kind == OutboundKind::TicketCard)
-        {
-            on_pool!(&self.outbox, pool => sqlx::query(link)
-                .bind(r.thread.as_ref().unwrap_or(&r.platform_message_id)).bind(now).bind(r.id).execute(pool).await.map(|_| ()))
-            .map_err(db_error)?;
+            .map(|r| {
+                let thread = r.thread.as_ref().unwrap_or(&r.platform_message_id);
+                stmt::stmt(link).bind(thread).bind(now).bind(r.id)
+            })
+            .collect();
+        let mut mark = stmt::stmt(tx::mark_delivered_sql(receipts.len())).bind(now);
+        for r in receipts {
+            mark = mark.bind(r.id).bind(&r.platform_message_id);
         }
-        let sql = tx::mark_delivered_sql(receipts.len());
-        on_pool!(&self.outbox, pool => {
-            let mut q = sqlx::query(&sql).bind(now);
-            for r in receipts {
-                q = q.bind(r.id).bind(&r.platform_message_id);
+        statements.push(mark);
+        match &self.outbox {
+            Db::Sqlite(_) => {
+                // The links and the marks, as one job.
+                let tx = lite::LiteTx::begin(self.sqlite()?).await?;
+                for s in &statements {
+                    tx.execute(s)?;
+                }
+                tx.commit()
             }
-            q.execute(pool).await.map(|_| ())
-        })
-        .map_err(db_error)
+            Db::Postgres(pool) => {
+                for s in &statements {
+                    sqlx::query_with(&s.sql, s.pg_arguments()?)
+                        .execute(pool)
+                        .await
+                        .map_err(db_error)?;
+                }
+                Ok(())
+            }
+        }
     }
 
     async fn retry(
@@ -1012,7 +1010,7 @@ impl Reports for SqlStore {
 impl SqlStore {
     /// The connection SQLite transactions run on.
     fn sqlite(&self) -> Result<&lite::Lite, StoreError> {
-        self.lite.as_deref().ok_or_else(|| {
+        self.lite.as_ref().ok_or_else(|| {
             StoreError::unavailable("the SQLite store has no connection for transactions")
         })
     }
@@ -1037,17 +1035,6 @@ impl SqlStore {
                    where state = 'pending' and claimed_until is not null";
         on_pool!(&self.outbox, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
             .map_err(db_error)
-    }
-
-    /// The state and platform message id of the row another row goes under or changes.
-    async fn parent_state(
-        &self,
-        parent: i64,
-    ) -> Result<(relaydesk_core::store::DeliveryState, Option<String>), StoreError> {
-        let (state, message_id): (String, Option<String>) =
-            on_pool!(&self.outbox, pool => sqlx::query_as(PARENT_STATE).bind(parent).fetch_one(pool).await)
-                .map_err(db_error)?;
-        Ok((rows::parse_delivery_state(&state)?, message_id))
     }
 }
 

@@ -34,7 +34,7 @@ pub(crate) struct Lite {
 impl Lite {
     /// Opens `path` (which sqlx has created and set to write-ahead logging) with the
     /// pragmas sqlx's connection has.
-    pub(crate) fn open(path: &Path) -> Result<Arc<Lite>, StoreError> {
+    pub(crate) fn open(path: &Path) -> Result<Lite, StoreError> {
         let conn = connect(path).and_then(|conn| {
             // Waiting is done off the async threads (see `LiteTx::begin`).
             conn.busy_timeout(Duration::ZERO)?;
@@ -42,10 +42,10 @@ impl Lite {
         });
         let conn = conn
             .map_err(|e| StoreError::unavailable(format!("cannot open {}: {e}", path.display())))?;
-        Ok(Arc::new(Lite {
+        Ok(Lite {
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_path_buf(),
-        }))
+        })
     }
 }
 
@@ -96,34 +96,12 @@ impl LiteTx {
 
     /// Runs `s`; returns how many rows it changed.
     pub(crate) fn execute(&self, s: &Stmt<'_>) -> Result<u64, StoreError> {
-        tracing::trace!(target: "relaydesk_store::sql", "{}", s.sql);
-        let conn = &self.conn;
-        let run = || -> rusqlite::Result<u64> {
-            let mut st = conn.prepare_cached(&s.sql)?;
-            s.bind_sqlite(&mut st)?;
-            Ok(st.raw_execute()? as u64)
-        };
-        run().map_err(sqlite_error)
+        execute(&self.conn, s)
     }
 
     /// Runs `s` and reads up to `limit` rows.
     pub(crate) fn fetch<T: Row>(&self, s: &Stmt<'_>, limit: usize) -> Result<Vec<T>, StoreError> {
-        tracing::trace!(target: "relaydesk_store::sql", "{}", s.sql);
-        let conn = &self.conn;
-        let run = || -> rusqlite::Result<Vec<T>> {
-            let mut st = conn.prepare_cached(&s.sql)?;
-            s.bind_sqlite(&mut st)?;
-            let mut rows = st.raw_query();
-            let mut out = Vec::new();
-            while out.len() < limit {
-                match rows.next()? {
-                    Some(row) => out.push(T::from_sqlite(row)?),
-                    None => break,
-                }
-            }
-            Ok(out)
-        };
-        run().map_err(sqlite_error)
+        fetch(&self.conn, s, limit)
     }
 
     pub(crate) fn commit(mut self) -> Result<(), StoreError> {
@@ -171,4 +149,38 @@ pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
             source: Some(Box::new(e)),
         },
     }
+}
+
+/// Runs `s` on `conn`; returns how many rows it changed.
+pub(crate) fn execute(conn: &rusqlite::Connection, s: &Stmt<'_>) -> Result<u64, StoreError> {
+    tracing::trace!(target: "relaydesk_store::sql", "{}", s.sql);
+    let run = || -> rusqlite::Result<u64> {
+        let mut st = conn.prepare_cached(&s.sql)?;
+        s.bind_sqlite(&mut st)?;
+        Ok(st.raw_execute()? as u64)
+    };
+    run().map_err(sqlite_error)
+}
+
+/// Runs `s` on `conn` and reads up to `limit` rows.
+pub(crate) fn fetch<T: Row>(
+    conn: &rusqlite::Connection,
+    s: &Stmt<'_>,
+    limit: usize,
+) -> Result<Vec<T>, StoreError> {
+    tracing::trace!(target: "relaydesk_store::sql", "{}", s.sql);
+    let run = || -> rusqlite::Result<Vec<T>> {
+        let mut st = conn.prepare_cached(&s.sql)?;
+        s.bind_sqlite(&mut st)?;
+        let mut rows = st.raw_query();
+        let mut out = Vec::new();
+        while out.len() < limit {
+            match rows.next()? {
+                Some(row) => out.push(T::from_sqlite(row)?),
+                None => break,
+            }
+        }
+        Ok(out)
+    };
+    run().map_err(sqlite_error)
 }

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use relaydesk_core::store::StoreError;
 use relaydesk_core::Millis;
 
-use crate::lite::{self, sqlite_error};
-use crate::rows::LatestRow;
-use crate::stmt::{stmt, FromSqlite};
+use crate::lite::{self, execute, fetch, sqlite_error};
+use crate::rows::{LatestRow, OutboxRow};
+use crate::stmt::{stmt, Stmt};
 use crate::{tx, SqlStore};
 
 impl SqlStore {
@@ -28,7 +28,7 @@ impl SqlStore {
         let claim = self.claim_sql();
         tokio::task::spawn_blocking(move || {
             let conn = lite::connect(&path).map_err(sqlite_error)?;
-            relay(&conn, &claim, people.max(1), messages, batch.max(1)).map_err(sqlite_error)
+            relay(&conn, &claim, people.max(1), messages, batch.max(1))
         })
         .await
         .map_err(|e| StoreError::query(format!("the reference stopped: {e}")))?
@@ -41,7 +41,7 @@ fn relay(
     people: usize,
     messages: usize,
     batch: usize,
-) -> rusqlite::Result<Duration> {
+) -> Result<Duration, StoreError> {
     let known = tx::known_person_sql("");
     let now = || -> Millis {
         std::time::SystemTime::now()
@@ -54,7 +54,7 @@ fn relay(
     while sent < messages {
         let n = batch.min(messages - sent);
         let at = now();
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+        begin(conn)?;
         for j in sent..sent + n {
             let person = j % people;
             let (user, channel, id) = (
@@ -63,7 +63,7 @@ fn relay(
                 format!("reference-{j}"),
             );
             let (name, text) = (format!("Person {person}"), format!("bench {j}"));
-            run(
+            execute(
                 conn,
                 &stmt(tx::REMEMBER_INBOUND)
                     .bind("chat")
@@ -72,18 +72,14 @@ fn relay(
                     .bind(at),
             )?;
             let latest = stmt(&known).bind("chat").bind(&user).bind(at);
-            let mut st = conn.prepare_cached(&latest.sql)?;
-            latest.bind_sqlite(&mut st)?;
-            let mut rows = st.raw_query();
-            let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-            let conv = LatestRow::from_sqlite(row)?
+            let conv = fetch::<LatestRow>(conn, &latest, 1)?
+                .pop()
+                .ok_or_else(|| StoreError::query(format!("{user} has no conversation")))?
                 .conversation
-                .into_conversation()
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            drop(rows);
+                .into_conversation()?;
             let conversation_id = conv.id;
             let agent = conv.agent_address.unwrap_or(conv.user_address);
-            let message: i64 = one(
+            let message = one(
                 conn,
                 &stmt(tx::INSERT_MESSAGE)
                     .bind(conversation_id)
@@ -97,7 +93,7 @@ fn relay(
                     .bind(at),
             )?;
             let key = format!("{channel}:{id}@{at}#1");
-            let _: i64 = one(
+            one(
                 conn,
                 &stmt(tx::ENQUEUE)
                     .bind(conversation_id)
@@ -117,25 +113,23 @@ fn relay(
                     .bind(None::<i64>),
             )?;
         }
-        conn.execute_batch("COMMIT")?;
+        commit(conn)?;
         sent += n;
         // The dispatcher: claim what is due, post it, mark it delivered.
         loop {
             let at = now();
-            conn.execute_batch("BEGIN IMMEDIATE")?;
+            begin(conn)?;
             let claimed = stmt(claim)
                 .bind("reference")
                 .bind(at + 60_000)
                 .bind(at)
                 .bind("chat,desk")
                 .bind(64i64);
-            let mut st = conn.prepare_cached(&claimed.sql)?;
-            claimed.bind_sqlite(&mut st)?;
-            let ids: Vec<i64> = st
-                .raw_query()
-                .mapped(|r| r.get::<_, i64>("id"))
-                .collect::<rusqlite::Result<_>>()?;
-            conn.execute_batch("COMMIT")?;
+            let ids: Vec<i64> = fetch::<OutboxRow>(conn, &claimed, usize::MAX)?
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            commit(conn)?;
             if ids.is_empty() {
                 break;
             }
@@ -144,26 +138,24 @@ fn relay(
             for (id, platform) in ids.iter().zip(&platform_ids) {
                 mark = mark.bind(*id).bind(platform);
             }
-            run(conn, &mark)?;
+            execute(conn, &mark)?;
         }
     }
     Ok(started.elapsed())
 }
 
-fn run(conn: &rusqlite::Connection, s: &crate::stmt::Stmt<'_>) -> rusqlite::Result<usize> {
-    let mut st = conn.prepare_cached(&s.sql)?;
-    s.bind_sqlite(&mut st)?;
-    st.raw_execute()
+/// Runs `s` and reads the first column of its first row.
+fn one(conn: &rusqlite::Connection, s: &Stmt<'_>) -> Result<i64, StoreError> {
+    let found = fetch::<(i64,)>(conn, s, 1)?.pop();
+    found
+        .map(|(v,)| v)
+        .ok_or_else(|| StoreError::query("the statement returned no row"))
 }
 
-fn one<T: rusqlite::types::FromSql>(
-    conn: &rusqlite::Connection,
-    s: &crate::stmt::Stmt<'_>,
-) -> rusqlite::Result<T> {
-    let mut st = conn.prepare_cached(&s.sql)?;
-    s.bind_sqlite(&mut st)?;
-    let mut rows = st.raw_query();
-    rows.next()?
-        .ok_or(rusqlite::Error::QueryReturnedNoRows)?
-        .get(0)
+fn begin(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite_error)
+}
+
+fn commit(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    conn.execute_batch("COMMIT").map_err(sqlite_error)
 }
